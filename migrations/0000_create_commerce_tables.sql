@@ -89,6 +89,7 @@ CREATE TABLE `idempotency_keys` (
 	`creator_id` text NOT NULL,
 	`key` text NOT NULL,
 	`request_hash` text NOT NULL,
+	`lock_token` text NOT NULL,
 	`locked_until` integer,
 	`response_status` integer,
 	`response_body` text,

@@ -86,7 +86,10 @@ export const offerPrices = sqliteTable(
     currency: text("currency").notNull(),
     amount: integer("amount").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.offerId, t.currency] }), check("offer_prices_amount", sql`${t.amount} >= 0`)],
+  (t) => [
+    primaryKey({ columns: [t.offerId, t.currency] }),
+    check("offer_prices_amount", sql`${t.amount} >= 0`),
+  ],
 );
 
 /** What a bundle contains; checkout holds each component's drop. */
@@ -259,13 +262,18 @@ export const idempotencyKeys = sqliteTable(
     key: text("key").notNull(),
     /** SHA-256 of method, path and body: the same key with another request is refused. */
     requestHash: text("request_hash").notNull(),
+    /** Random per claim: only the request holding it may complete the key. */
+    lockToken: text("lock_token").notNull(),
     lockedUntil: integer("locked_until", { mode: "number" }),
     responseStatus: integer("response_status"),
     responseBody: text("response_body"),
     createdAt: createdAt(),
     expiresAt: integer("expires_at", { mode: "number" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.creatorId, t.key] }), index("idempotency_keys_expires_idx").on(t.expiresAt)],
+  (t) => [
+    primaryKey({ columns: [t.creatorId, t.key] }),
+    index("idempotency_keys_expires_idx").on(t.expiresAt),
+  ],
 );
 
 export type OfferRow = typeof offers.$inferSelect;

@@ -1,0 +1,92 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { readConfig } from "./config";
+import { database } from "./db/client";
+import { AppError } from "./errors";
+import { requireApiKey } from "./http/auth";
+import type { AppEnv } from "./http/context";
+import { fromHttpException, problemResponse } from "./http/problem";
+import { validationHook } from "./http/validation";
+import { randomToken } from "./lib/crypto";
+import { type Clock, systemClock } from "./lib/time";
+import { routes } from "./routes";
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export function buildApp(options: { clock?: Clock } = {}) {
+  const clock = options.clock ?? systemClock;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId({ headerName: "Request-Id", generator: () => `req_${randomToken(24)}` }));
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        problemResponse(
+          c,
+          new AppError(
+            "method_not_allowed",
+            `${c.req.method} is not allowed here. Allowed: ${methods.join(", ")}.`,
+            {
+              headers: { allow: methods.join(", ") },
+            },
+          ),
+        ),
+    }),
+  );
+  app.use(async (c, next) => {
+    readConfig(c.env);
+    c.set("db", database(c.env.DB));
+    c.set("clock", clock);
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new AppError("payload_too_large", `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.`);
+      },
+    }),
+  );
+  app.use("/v1/*", requireApiKey);
+
+  for (const route of routes) route.register(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "A creator's API key (`cc_sk_…`). It sees only that creator's rows.",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Creator commerce edge API",
+      version: "0.1.0",
+      description:
+        "Every error is RFC 9457 `application/problem+json` (the `Problem` schema) with a stable `type` and the " +
+        "`request_id` that is also sent as the `Request-Id` header. Unknown paths answer 404, a known path with " +
+        "the wrong method 405 (with `Allow`), and any body over 64 KiB 413.",
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
+
+  app.notFound((c) =>
+    problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
+  );
+  app.onError((error, c) => {
+    if (error instanceof AppError) return problemResponse(c, error);
+    if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
+    console.error(
+      JSON.stringify({ request_id: c.var.requestId, error: String(error), stack: (error as Error).stack }),
+    );
+    return problemResponse(
+      c,
+      new AppError("internal", "An unexpected error occurred. Quote the request_id if you report it."),
+    );
+  });
+  return app;
+}

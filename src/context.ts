@@ -1,0 +1,21 @@
+import type { Db, Write } from "./db/client";
+
+/** What a domain verb gets: storage, the caller, the time, and one way to land its writes. */
+export interface TenantContext {
+  db: Db;
+  creatorId: string;
+  /** Who acts, for the audit log: `api_key:<id>`, `seed`, `system`. */
+  actor: string;
+  now: number;
+  /**
+   * Lands `writes` as one D1 batch. When the request carries an Idempotency-Key, the stored response
+   * (`result`) is written in the same batch, so a replay can never describe rows that do not exist.
+   */
+  commit(writes: Write[], result: unknown): Promise<void>;
+}
+
+/** The arguments every domain verb takes. */
+export interface Call<Input> {
+  ctx: TenantContext;
+  input: Input;
+}

@@ -1,0 +1,24 @@
+import { sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "./schema";
+
+export const database = (d1: D1Database) => drizzle(d1, { schema });
+export type Db = ReturnType<typeof database>;
+/** One statement of a D1 batch; a batch lands all of its statements or none. */
+export type Write = BatchItem<"sqlite">;
+
+/** Runs writes as one D1 batch (D1's only form of transaction). */
+export async function runBatch(db: Db, writes: Write[]): Promise<void> {
+  const [first, ...rest] = writes;
+  if (first === undefined) return;
+  await db.batch([first, ...rest]);
+}
+
+/**
+ * A batch statement that fails, and so rolls back the whole batch, unless the statement just before it
+ * changed exactly one row. SQLite has no RAISE outside triggers; `json()` of an invalid string is the
+ * portable way to raise an error from plain SQL.
+ */
+export const expectOneChange = (db: Db): Write =>
+  db.run(sql`SELECT CASE WHEN changes() = 1 THEN 1 ELSE json('expected exactly one changed row') END`);

@@ -1,0 +1,107 @@
+/**
+ * The demo tenant that `npm start` seeds: a creator, its API key, a membership ladder and a live drop.
+ * Ids are fixed so that seeding twice changes nothing but the key's hash (DEMO_API_KEY may change).
+ * Shared by scripts/start.ts (against local D1) and the tests (against D1 in workerd).
+ */
+import { type Db, runBatch, type Write } from "./client";
+import { apiKeys, auditEvents, creators, drops, offerPrices, offers } from "./schema";
+
+export const demo = {
+  creatorId: "cre_demo",
+  apiKeyId: "key_demo",
+  dropId: "drp_demo_live",
+  dropOfferId: "off_demo_poster",
+  tiers: [
+    { id: "off_demo_fan", title: "Fan", amount: 300, rank: 1 },
+    { id: "off_demo_merch", title: "Merch", amount: 900, rank: 2 },
+    { id: "off_demo_events", title: "Events", amount: 2500, rank: 3 },
+  ],
+} as const;
+
+export interface SeedKey {
+  hash: string;
+  prefix: string;
+}
+
+export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
+  const at = { createdAt: now, updatedAt: now };
+  const tierOffers = demo.tiers.map((tier) => ({
+    id: tier.id,
+    creatorId: demo.creatorId,
+    kind: "membership" as const,
+    title: tier.title,
+    defaultCurrency: "USD",
+    billingInterval: "month" as const,
+    tierRank: tier.rank,
+    ...at,
+  }));
+  const seeded = (subjectType: string, subjectId: string) => ({
+    id: `aud_seed_${subjectId}`,
+    creatorId: demo.creatorId,
+    actor: "seed",
+    action: `${subjectType}.created`,
+    subjectType,
+    subjectId,
+    data: "{}",
+    createdAt: now,
+  });
+  return [
+    db
+      .insert(creators)
+      .values({ id: demo.creatorId, name: "Demo Creator", defaultCurrency: "USD", createdAt: now })
+      .onConflictDoNothing(),
+    db
+      .insert(apiKeys)
+      .values({ id: demo.apiKeyId, creatorId: demo.creatorId, name: "demo", ...key, createdAt: now })
+      .onConflictDoUpdate({
+        target: apiKeys.id,
+        set: { hash: key.hash, prefix: key.prefix, revokedAt: null },
+      }),
+    db.insert(offers).values(tierOffers).onConflictDoNothing(),
+    db
+      .insert(offerPrices)
+      .values(demo.tiers.map((tier) => ({ offerId: tier.id, currency: "USD", amount: tier.amount })))
+      .onConflictDoNothing(),
+    db
+      .insert(offers)
+      .values({
+        id: demo.dropOfferId,
+        creatorId: demo.creatorId,
+        kind: "one_time",
+        title: "Signed tour poster",
+        defaultCurrency: "USD",
+        ...at,
+      })
+      .onConflictDoNothing(),
+    db
+      .insert(offerPrices)
+      .values({ offerId: demo.dropOfferId, currency: "USD", amount: 2000 })
+      .onConflictDoNothing(),
+    db
+      .insert(drops)
+      .values({
+        id: demo.dropId,
+        creatorId: demo.creatorId,
+        offerId: demo.dropOfferId,
+        title: "Signed tour poster: live drop",
+        stock: 100,
+        startsAt: now,
+        perBuyerLimit: 2,
+        ...at,
+      })
+      .onConflictDoNothing(),
+    db
+      .insert(auditEvents)
+      .values([
+        seeded("creator", demo.creatorId),
+        ...demo.tiers.map((tier) => seeded("offer", tier.id)),
+        seeded("offer", demo.dropOfferId),
+        seeded("drop", demo.dropId),
+      ])
+      .onConflictDoNothing(),
+  ];
+}
+
+/** Seeds the demo tenant; safe to run any number of times. */
+export const seedDemo = (db: Db, key: SeedKey, now: number): Promise<void> =>
+  runBatch(db, demoSeedWrites(db, key, now));

@@ -1,0 +1,138 @@
+import { and, eq } from "drizzle-orm";
+import { auditWrite } from "../audit";
+import type { Call, TenantContext } from "../context";
+import { expectOneChange } from "../db/client";
+import { type DropRow, drops } from "../db/schema";
+import { AppError, invalid, notFound } from "../errors";
+import { keyset } from "../http/pagination";
+import { newId } from "../lib/ids";
+import { findOffer } from "../offers/store";
+import { dropWindowErrors, renderDrop } from "./rules";
+import type { CreateDropInput, Drop, UpdateDropInput } from "./schemas";
+
+const parseInstant = (iso: string): number => Date.parse(iso);
+const parseOptionalInstant = (iso: string | null | undefined, fallback: number | null): number | null =>
+  iso === undefined ? fallback : iso === null ? null : parseInstant(iso);
+
+export async function createDrop({ ctx, input }: Call<CreateDropInput>): Promise<Drop> {
+  const offer = await findOffer(ctx.db, ctx.creatorId, input.offer_id);
+  if (offer === undefined) throw invalid([{ in: "body", path: "/offer_id", message: "No such offer" }]);
+  if (offer.kind === "bundle") {
+    throw invalid([
+      { in: "body", path: "/offer_id", message: "A bundle has no stock of its own; drop its components" },
+    ]);
+  }
+  if (offer.status !== "active")
+    throw invalid([{ in: "body", path: "/offer_id", message: "The offer is archived" }]);
+  const row: DropRow = {
+    id: newId("drop"),
+    creatorId: ctx.creatorId,
+    offerId: offer.id,
+    title: input.title ?? offer.title,
+    stock: input.stock,
+    startsAt: input.starts_at === undefined ? ctx.now : parseInstant(input.starts_at),
+    endsAt: parseOptionalInstant(input.ends_at, null),
+    perBuyerLimit: input.per_buyer_limit ?? null,
+    holdTtlSeconds: input.hold_ttl_seconds,
+    state: "open",
+    closedAt: null,
+    createdAt: ctx.now,
+    updatedAt: ctx.now,
+  };
+  const windowErrors = dropWindowErrors(row);
+  if (windowErrors.length > 0) throw invalid(windowErrors);
+  const drop = renderDrop(row, ctx.now);
+  await ctx.commit(
+    [ctx.db.insert(drops).values(row), auditWrite(ctx, "drop.created", { type: "drop", id: row.id }, drop)],
+    drop,
+  );
+  return drop;
+}
+
+export async function updateDrop({
+  ctx,
+  input,
+}: Call<{ id: string; changes: UpdateDropInput }>): Promise<Drop> {
+  const { changes } = input;
+  const existing = await findDrop(ctx, input.id);
+  if (existing.state === "closed") throw closedConflict();
+  const closing = changes.state === "closed";
+  const row: DropRow = {
+    ...existing,
+    title: changes.title ?? existing.title,
+    stock: changes.stock ?? existing.stock,
+    startsAt: changes.starts_at === undefined ? existing.startsAt : parseInstant(changes.starts_at),
+    endsAt: parseOptionalInstant(changes.ends_at, existing.endsAt),
+    perBuyerLimit: changes.per_buyer_limit === undefined ? existing.perBuyerLimit : changes.per_buyer_limit,
+    holdTtlSeconds: changes.hold_ttl_seconds ?? existing.holdTtlSeconds,
+    state: closing ? "closed" : existing.state,
+    closedAt: closing ? ctx.now : existing.closedAt,
+    updatedAt: ctx.now,
+  };
+  const windowErrors = dropWindowErrors(row);
+  if (windowErrors.length > 0) throw invalid(windowErrors);
+  const drop = renderDrop(row, ctx.now);
+  try {
+    await ctx.commit(
+      [
+        // Only an open drop changes: a close that raced this update wins, and the batch lands nothing.
+        ctx.db
+          .update(drops)
+          .set(row)
+          .where(and(eq(drops.creatorId, ctx.creatorId), eq(drops.id, existing.id), eq(drops.state, "open"))),
+        expectOneChange(ctx.db),
+        auditWrite(
+          ctx,
+          closing ? "drop.closed" : "drop.updated",
+          { type: "drop", id: existing.id },
+          { changes },
+        ),
+      ],
+      drop,
+    );
+  } catch (error) {
+    if ((await findDrop(ctx, existing.id)).state === "closed") throw closedConflict();
+    throw error;
+  }
+  return drop;
+}
+
+export async function getDrop({ ctx, input }: Call<{ id: string }>): Promise<Drop> {
+  return renderDrop(await findDrop(ctx, input.id), ctx.now);
+}
+
+export async function listDrops({
+  ctx,
+  input,
+}: Call<{ limit: number; cursor?: string | undefined; offer_id?: string | undefined }>) {
+  const page = keyset(drops.createdAt, drops.id, input);
+  const rows = await ctx.db
+    .select()
+    .from(drops)
+    .where(
+      and(
+        eq(drops.creatorId, ctx.creatorId),
+        input.offer_id ? eq(drops.offerId, input.offer_id) : undefined,
+        page.where,
+      ),
+    )
+    .orderBy(...page.orderBy)
+    .limit(page.fetch);
+  return page.page(
+    rows,
+    (r) => ({ t: r.createdAt, id: r.id }),
+    (r) => renderDrop(r, ctx.now),
+  );
+}
+
+const closedConflict = () => new AppError("conflict", "This drop is closed; a closed drop cannot change.");
+
+async function findDrop(ctx: TenantContext, id: string): Promise<DropRow> {
+  const [row] = await ctx.db
+    .select()
+    .from(drops)
+    .where(and(eq(drops.creatorId, ctx.creatorId), eq(drops.id, id)))
+    .limit(1);
+  if (row === undefined) throw notFound("drop", id);
+  return row;
+}

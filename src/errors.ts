@@ -1,0 +1,42 @@
+/**
+ * The one error type the worker throws on purpose. Domain code and HTTP middleware both throw it;
+ * the app's onError turns it into problem+json using the table in http/problem.ts, so a status code
+ * is decided in exactly one place.
+ */
+export type ErrorCode =
+  | "malformed_request"
+  | "idempotency_key_invalid"
+  | "unauthenticated"
+  | "not_found"
+  | "method_not_allowed"
+  | "conflict"
+  | "idempotency_in_flight"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "validation_failed"
+  | "idempotency_key_reused"
+  | "internal";
+
+/** One field-level complaint. `in` says where the field lives; `path` is a JSON Pointer into it. */
+export interface FieldError {
+  in: "body" | "query" | "path" | "header";
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly options: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = "AppError";
+  }
+}
+
+export const notFound = (what: string, id: string): AppError =>
+  new AppError("not_found", `No ${what} with id ${JSON.stringify(id)} exists for this creator.`);
+
+export const invalid = (errors: FieldError[], detail = "The request has invalid fields."): AppError =>
+  new AppError("validation_failed", detail, { errors });

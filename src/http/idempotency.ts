@@ -1,0 +1,159 @@
+import { and, eq, lte } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { type Db, expectOneChange, type Write } from "../db/client";
+import { idempotencyKeys } from "../db/schema";
+import { AppError } from "../errors";
+import { sha256Hex } from "../lib/crypto";
+import type { AppEnv } from "./context";
+
+/** How long a key is remembered, and how long a claim blocks retries if its request dies. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+export const IDEMPOTENCY_LOCK_MS = 60 * 1000;
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export interface IdempotencyClaim {
+  creatorId: string;
+  key: string;
+  lockToken: string;
+  status: number;
+  completed: boolean;
+}
+
+/**
+ * Makes a write route safe to retry. With an `Idempotency-Key` header:
+ * - a new key runs the request and stores its response with the writes (see TenantContext.commit);
+ * - the same key and the same request replays the stored response with `Idempotent-Replayed: true`;
+ * - the same key and a different request is 422; the same key still running is 409.
+ * Without the header the request runs normally. Failed requests store nothing, so they can be retried.
+ */
+export const idempotent = (successStatus: number) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const key = c.req.header("idempotency-key");
+    if (key === undefined) return next();
+    if (!KEY_PATTERN.test(key)) {
+      throw new AppError(
+        "idempotency_key_invalid",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+        {
+          errors: [
+            { in: "header", path: "/idempotency-key", message: "1 to 255 printable ASCII characters" },
+          ],
+        },
+      );
+    }
+    const { db, tenant, clock } = c.var;
+    const now = clock.now();
+    const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    const lockToken = crypto.randomUUID();
+    const claimed = await claim(db, { creatorId: tenant.creatorId, key, requestHash, lockToken, now });
+    if (claimed.kind === "replay") {
+      return new Response(claimed.body, {
+        status: claimed.status,
+        headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+      });
+    }
+    const state: IdempotencyClaim = {
+      creatorId: tenant.creatorId,
+      key,
+      lockToken,
+      status: successStatus,
+      completed: false,
+    };
+    c.set("idempotency", state);
+    await next();
+    if (!state.completed) {
+      // The request failed before its writes landed: forget the key so a retry runs afresh.
+      await db
+        .delete(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.creatorId, state.creatorId),
+            eq(idempotencyKeys.key, key),
+            eq(idempotencyKeys.lockToken, lockToken),
+          ),
+        );
+    }
+  });
+
+type ClaimResult = { kind: "claimed" } | { kind: "replay"; status: number; body: string };
+
+async function claim(
+  db: Db,
+  p: { creatorId: string; key: string; requestHash: string; lockToken: string; now: number },
+): Promise<ClaimResult> {
+  const fresh = {
+    creatorId: p.creatorId,
+    key: p.key,
+    requestHash: p.requestHash,
+    lockToken: p.lockToken,
+    lockedUntil: p.now + IDEMPOTENCY_LOCK_MS,
+    createdAt: p.now,
+    expiresAt: p.now + IDEMPOTENCY_TTL_MS,
+  };
+  const where = and(eq(idempotencyKeys.creatorId, p.creatorId), eq(idempotencyKeys.key, p.key));
+  // A key past its retention is gone: drop it, then race for the claim.
+  await db.delete(idempotencyKeys).where(and(where, lte(idempotencyKeys.expiresAt, p.now)));
+  const inserted = await db.insert(idempotencyKeys).values(fresh).onConflictDoNothing().returning();
+  if (inserted.length === 1) return { kind: "claimed" };
+
+  const [existing] = await db.select().from(idempotencyKeys).where(where);
+  if (existing === undefined) return claim(db, p); // released between our insert and read: try again
+  if (existing.requestHash !== p.requestHash) {
+    throw new AppError(
+      "idempotency_key_reused",
+      "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+    );
+  }
+  if (existing.responseBody !== null && existing.responseStatus !== null) {
+    return { kind: "replay", status: existing.responseStatus, body: existing.responseBody };
+  }
+  if ((existing.lockedUntil ?? 0) > p.now) {
+    const retryAfter = Math.ceil(((existing.lockedUntil ?? p.now) - p.now) / 1000);
+    throw new AppError(
+      "idempotency_in_flight",
+      "A request with this Idempotency-Key is still being processed.",
+      {
+        headers: { "retry-after": String(Math.max(1, retryAfter)) },
+      },
+    );
+  }
+  // The first request died without finishing: take its claim over, if nobody beat us to it.
+  const taken = await db
+    .update(idempotencyKeys)
+    .set({ lockToken: p.lockToken, lockedUntil: fresh.lockedUntil })
+    .where(and(where, eq(idempotencyKeys.lockToken, existing.lockToken)))
+    .returning();
+  if (taken.length === 1) return { kind: "claimed" };
+  throw new AppError(
+    "idempotency_in_flight",
+    "A request with this Idempotency-Key is still being processed.",
+    {
+      headers: { "retry-after": "1" },
+    },
+  );
+}
+
+/**
+ * The statements that store a response with the writes that produced it. The first marks the claim
+ * complete only if we still hold its lock; the second aborts the whole batch when we did not. So a request whose claim was taken
+ * over (it outlived its lock) can never land its writes a second time.
+ */
+export function completionWrites(db: Db, claim: IdempotencyClaim, result: unknown): Write[] {
+  return [
+    db
+      .update(idempotencyKeys)
+      .set({ responseStatus: claim.status, responseBody: JSON.stringify(result), lockedUntil: null })
+      .where(
+        and(
+          eq(idempotencyKeys.creatorId, claim.creatorId),
+          eq(idempotencyKeys.key, claim.key),
+          eq(idempotencyKeys.lockToken, claim.lockToken),
+        ),
+      ),
+    expectOneChange(db),
+  ];
+}
+
+export async function purgeExpiredIdempotencyKeys(db: Db, now: number): Promise<void> {
+  await db.delete(idempotencyKeys).where(lte(idempotencyKeys.expiresAt, now));
+}

@@ -1,0 +1,84 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError, type ErrorCode } from "../errors";
+import type { AppEnv } from "./context";
+
+/** The single table from error code to HTTP status and title. */
+export const problemTable: Record<ErrorCode, { status: number; title: string }> = {
+  malformed_request: { status: 400, title: "Malformed request" },
+  idempotency_key_invalid: { status: 400, title: "Invalid Idempotency-Key header" },
+  unauthenticated: { status: 401, title: "Missing or invalid API key" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflicts with the current state" },
+  idempotency_in_flight: { status: 409, title: "A request with this Idempotency-Key is still in flight" },
+  payload_too_large: { status: 413, title: "Request body too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported media type" },
+  validation_failed: { status: 422, title: "Validation failed" },
+  idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
+  internal: { status: 500, title: "Internal error" },
+};
+
+/** Stable, documented type URIs: one per error code (the README lists them). */
+export const problemType = (code: ErrorCode): string =>
+  `https://creator-commerce.dev/problems/${code.replaceAll("_", "-")}`;
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: problemType("validation_failed") }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    request_id: z.string(),
+    errors: z
+      .array(
+        z.object({
+          in: z.enum(["body", "query", "path", "header"]),
+          path: z
+            .string()
+            .openapi({ description: "JSON Pointer (RFC 6901) to the field", example: "/prices/0/amount" }),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "Present on validation failures: one entry per offending field." }),
+  })
+  .openapi("Problem", { description: "RFC 9457 problem details, used for every error response." });
+
+export type Problem = z.infer<typeof ProblemSchema>;
+
+/** Renders an AppError as problem+json, with the request id in the body (the header is set by middleware). */
+export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
+  const { status, title } = problemTable[error.code];
+  const body: Problem = {
+    type: problemType(error.code),
+    title,
+    status,
+    detail: error.detail,
+    request_id: c.var.requestId,
+    ...(error.options.errors ? { errors: error.options.errors } : {}),
+  };
+  return c.body(JSON.stringify(body), status as ContentfulStatusCode, {
+    "content-type": "application/problem+json",
+    ...error.options.headers,
+  });
+}
+
+/** Hono and its validators throw HTTPException for a few transport faults; give them our codes. */
+export function fromHttpException(error: HTTPException): AppError {
+  switch (error.status) {
+    case 400:
+      return new AppError("malformed_request", error.message || "The request could not be parsed.");
+    case 413:
+      return new AppError("payload_too_large", "The request body is larger than the limit.");
+    case 415:
+      return new AppError(
+        "unsupported_media_type",
+        "Send JSON bodies with `Content-Type: application/json`.",
+      );
+    default:
+      return new AppError("internal", "An unexpected error occurred.");
+  }
+}

@@ -1,0 +1,17 @@
+import { randomToken } from "./crypto";
+
+/** Prefixed ids say what they name (`off_…` is an offer) and carry 120 random bits. */
+export const idPrefixes = {
+  creator: "cre",
+  apiKey: "key",
+  offer: "off",
+  drop: "drp",
+  member: "mem",
+  order: "ord",
+  entitlement: "ent",
+  audit: "aud",
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
+export const newId = (kind: IdKind): string => `${idPrefixes[kind]}_${randomToken(24)}`;

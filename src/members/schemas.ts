@@ -1,0 +1,21 @@
+import { z } from "@hono/zod-openapi";
+import { memberCohorts, memberStatuses } from "../db/schema";
+
+export const MemberSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("member"),
+    email: z.string().openapi({ description: "Normalized: trimmed and lower-cased." }),
+    tier_offer_id: z
+      .string()
+      .nullable()
+      .openapi({ description: "The membership offer the member holds, if any." }),
+    cohort: z.enum(memberCohorts),
+    acquisition_source: z.string().openapi({ example: "pos:spring-market" }),
+    status: z.enum(memberStatuses),
+    joined_at: z.string().openapi({ format: "date-time" }),
+    updated_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("Member");
+
+export type Member = z.infer<typeof MemberSchema>;
