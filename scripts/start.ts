@@ -48,7 +48,7 @@ async function seed(key: string): Promise<void> {
 wrangler(["d1", "migrations", "apply", "DB", "--local"]);
 const key = demoKey();
 await seed(key);
-console.log(`
+process.stdout.write(`
   Demo creator ${demo.creatorId} is seeded: Fan, Merch and Events tiers and a live drop (${demo.dropId}).
   Its API key:
 
@@ -56,7 +56,7 @@ console.log(`
 
   Try: curl -H "Authorization: Bearer ${key}" http://127.0.0.1:8787/v1/drops
   API reference: http://127.0.0.1:8787/docs
-`);
+\n`);
 if (!process.argv.includes("--seed-only")) {
   const dev = spawn(
     process.execPath,
