@@ -1,5 +1,6 @@
 import { and, eq, lte } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type Db, expectOneChange, type Write } from "../db/client";
 import { idempotencyKeys } from "../db/schema";
 import { AppError } from "../errors";
@@ -47,9 +48,9 @@ export const idempotent = (successStatus: number) =>
     const lockToken = crypto.randomUUID();
     const claimed = await claim(db, { creatorId: tenant.creatorId, key, requestHash, lockToken, now });
     if (claimed.kind === "replay") {
-      return new Response(claimed.body, {
-        status: claimed.status,
-        headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+      return c.body(claimed.body, claimed.status as ContentfulStatusCode, {
+        "content-type": "application/json",
+        "idempotent-replayed": "true",
       });
     }
     const state: IdempotencyClaim = {

@@ -11,12 +11,13 @@ const strangerTitle = {
   not_found: "answers 404 to another creator's key",
   empty_list: "shows another creator none of the rows",
   created_separately: "creates under the other creator, invisible to the first",
+  rejected_reference: "treats the first creator's ids as unknown to another creator (422)",
 };
 
 export function authorisationSuite(
   name: string,
   setup: (owner: Tenant) => Promise<(key: string | undefined) => Promise<ApiResponse>>,
-  stranger: "not_found" | "empty_list" | "created_separately" = "not_found",
+  stranger: keyof typeof strangerTitle = "not_found",
 ) {
   describe(`${name}: authorisation`, () => {
     it("answers 401 without an API key", async () => {
@@ -35,6 +36,7 @@ export function authorisationSuite(
       const res = await call((await createTenant("Stranger")).key);
       if (stranger === "not_found") expect(res.status).toBe(404);
       if (stranger === "empty_list") expect(res).toMatchObject({ status: 200, body: { data: [], has_more: false } });
+      if (stranger === "rejected_reference") expect(res.status).toBe(422);
       if (stranger === "created_separately") {
         expect(res.status).toBe(201);
         const collection = name.split(" ")[1]; // "POST /v1/offers" → /v1/offers
