@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -73,6 +73,7 @@ export function buildApp(options: { clock?: Clock } = {}) {
     },
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
+  documentMetaRoutes(app);
 
   app.notFound((c) =>
     problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
@@ -89,4 +90,27 @@ export function buildApp(options: { clock?: Clock } = {}) {
     );
   });
   return app;
+}
+
+/** The document and the reference are routes too, so the document lists them. */
+function documentMetaRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/openapi.json",
+    tags: ["Meta"],
+    summary: "This OpenAPI 3.1 document",
+    responses: {
+      200: {
+        description: "The document",
+        content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+      },
+    },
+  });
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/docs",
+    tags: ["Meta"],
+    summary: "Interactive API reference (Scalar), rendered from /openapi.json",
+    responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } },
+  });
 }

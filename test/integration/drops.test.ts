@@ -11,7 +11,10 @@ describe("POST /v1/drops", () => {
   it("creates a live drop starting now with the default hold TTL", async () => {
     const tenant = await createTenant();
     const offer = await createOffer(tenant);
-    const res = await api("POST", "/v1/drops", { key: tenant.key, body: { offer_id: offer.id, stock: 100, per_buyer_limit: 2 } });
+    const res = await api("POST", "/v1/drops", {
+      key: tenant.key,
+      body: { offer_id: offer.id, stock: 100, per_buyer_limit: 2 },
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       object: "drop",
@@ -25,7 +28,9 @@ describe("POST /v1/drops", () => {
       ends_at: null,
       closed_at: null,
     });
-    expect((await api("GET", `/v1/drops/${res.body.id}`, { key: tenant.key })).body).toMatchObject({ id: res.body.id });
+    expect((await api("GET", `/v1/drops/${res.body.id}`, { key: tenant.key })).body).toMatchObject({
+      id: res.body.id,
+    });
   });
 
   it("stores times in UTC whatever offset they were sent with, and reports an upcoming phase", async () => {
@@ -33,9 +38,18 @@ describe("POST /v1/drops", () => {
     const offer = await createOffer(tenant);
     const res = await api("POST", "/v1/drops", {
       key: tenant.key,
-      body: { offer_id: offer.id, stock: 5, starts_at: "2099-06-01T20:00:00+02:00", ends_at: "2099-06-01T21:00:00+02:00" },
+      body: {
+        offer_id: offer.id,
+        stock: 5,
+        starts_at: "2099-06-01T20:00:00+02:00",
+        ends_at: "2099-06-01T21:00:00+02:00",
+      },
     });
-    expect(res.body).toMatchObject({ starts_at: "2099-06-01T18:00:00.000Z", ends_at: "2099-06-01T19:00:00.000Z", phase: "upcoming" });
+    expect(res.body).toMatchObject({
+      starts_at: "2099-06-01T18:00:00.000Z",
+      ends_at: "2099-06-01T19:00:00.000Z",
+      phase: "upcoming",
+    });
   });
 
   it("allows a capped run of a membership tier (founding members)", async () => {
@@ -50,11 +64,36 @@ describe("POST /v1/drops", () => {
     ["a negative stock", (id) => ({ offer_id: id, stock: -1 }), 422, "/stock"],
     ["a fractional stock", (id) => ({ offer_id: id, stock: 1.5 }), 422, "/stock"],
     ["an unknown field", (id) => ({ offer_id: id, stock: 1, price: 5 }), 422, "/price"],
-    ["a start that is not a date", (id) => ({ offer_id: id, stock: 1, starts_at: "tomorrow" }), 422, "/starts_at"],
-    ["an end before the start", (id) => ({ offer_id: id, stock: 1, starts_at: iso(hour), ends_at: iso(0) }), 422, "/ends_at"],
-    ["a per-buyer limit of zero", (id) => ({ offer_id: id, stock: 1, per_buyer_limit: 0 }), 422, "/per_buyer_limit"],
-    ["a hold TTL under 30 s", (id) => ({ offer_id: id, stock: 1, hold_ttl_seconds: 5 }), 422, "/hold_ttl_seconds"],
-    ["a hold TTL over an hour", (id) => ({ offer_id: id, stock: 1, hold_ttl_seconds: 3601 }), 422, "/hold_ttl_seconds"],
+    [
+      "a start that is not a date",
+      (id) => ({ offer_id: id, stock: 1, starts_at: "tomorrow" }),
+      422,
+      "/starts_at",
+    ],
+    [
+      "an end before the start",
+      (id) => ({ offer_id: id, stock: 1, starts_at: iso(hour), ends_at: iso(0) }),
+      422,
+      "/ends_at",
+    ],
+    [
+      "a per-buyer limit of zero",
+      (id) => ({ offer_id: id, stock: 1, per_buyer_limit: 0 }),
+      422,
+      "/per_buyer_limit",
+    ],
+    [
+      "a hold TTL under 30 s",
+      (id) => ({ offer_id: id, stock: 1, hold_ttl_seconds: 5 }),
+      422,
+      "/hold_ttl_seconds",
+    ],
+    [
+      "a hold TTL over an hour",
+      (id) => ({ offer_id: id, stock: 1, hold_ttl_seconds: 3601 }),
+      422,
+      "/hold_ttl_seconds",
+    ],
     ["an unknown offer", () => ({ offer_id: "off_missing", stock: 1 }), 422, "/offer_id"],
   ];
 
@@ -70,13 +109,21 @@ describe("POST /v1/drops", () => {
   });
 
   it.each([
-    ["a bundle", (tenant: Awaited<ReturnType<typeof createTenant>>) =>
-      createOffer(tenant).then((c) => createOffer(tenant, oneTimeOffer({ kind: "bundle", components: [{ offer_id: c.id }] })))],
-    ["an archived offer", async (tenant: Awaited<ReturnType<typeof createTenant>>) => {
-      const offer = await createOffer(tenant);
-      await api("PATCH", `/v1/offers/${offer.id}`, { key: tenant.key, body: { status: "archived" } });
-      return offer;
-    }],
+    [
+      "a bundle",
+      (tenant: Awaited<ReturnType<typeof createTenant>>) =>
+        createOffer(tenant).then((c) =>
+          createOffer(tenant, oneTimeOffer({ kind: "bundle", components: [{ offer_id: c.id }] })),
+        ),
+    ],
+    [
+      "an archived offer",
+      async (tenant: Awaited<ReturnType<typeof createTenant>>) => {
+        const offer = await createOffer(tenant);
+        await api("PATCH", `/v1/offers/${offer.id}`, { key: tenant.key, body: { status: "archived" } });
+        return offer;
+      },
+    ],
     ["another creator's offer", () => createTenant("Stranger").then((s) => createOffer(s))],
   ])("refuses a drop of %s with 422", async (_name, makeOffer) => {
     const tenant = await createTenant();
@@ -93,7 +140,10 @@ describe("PATCH /v1/drops/{id}", () => {
   it("changes stock and the per-buyer limit", async () => {
     const tenant = await createTenant();
     const drop = await createDrop(tenant);
-    const res = await api("PATCH", `/v1/drops/${drop.id}`, { key: tenant.key, body: { stock: 150, per_buyer_limit: null } });
+    const res = await api("PATCH", `/v1/drops/${drop.id}`, {
+      key: tenant.key,
+      body: { stock: 150, per_buyer_limit: null },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ stock: 150, per_buyer_limit: null });
   });
@@ -138,18 +188,28 @@ describe("GET /v1/drops", () => {
   it("answers 404 for an unknown drop", async () => {
     const tenant = await createTenant();
     expect((await api("GET", "/v1/drops/drp_missing", { key: tenant.key })).status).toBe(404);
-    expect((await api("PATCH", "/v1/drops/drp_missing", { key: tenant.key, body: { stock: 1 } })).status).toBe(404);
+    expect(
+      (await api("PATCH", "/v1/drops/drp_missing", { key: tenant.key, body: { stock: 1 } })).status,
+    ).toBe(404);
   });
 });
 
-authorisationSuite("POST /v1/drops", async (owner) => {
-  const offer = await createOffer(owner);
-  return (key) => api("POST", "/v1/drops", { key, body: { offer_id: offer.id, stock: 1 } });
-}, "rejected_reference");
-authorisationSuite("GET /v1/drops", async (owner) => {
-  await createDrop(owner);
-  return (key) => api("GET", "/v1/drops", { key });
-}, "empty_list");
+authorisationSuite(
+  "POST /v1/drops",
+  async (owner) => {
+    const offer = await createOffer(owner);
+    return (key) => api("POST", "/v1/drops", { key, body: { offer_id: offer.id, stock: 1 } });
+  },
+  "rejected_reference",
+);
+authorisationSuite(
+  "GET /v1/drops",
+  async (owner) => {
+    await createDrop(owner);
+    return (key) => api("GET", "/v1/drops", { key });
+  },
+  "empty_list",
+);
 authorisationSuite("GET /v1/drops/{id}", async (owner) => {
   const drop = await createDrop(owner);
   return (key) => api("GET", `/v1/drops/${drop.id}`, { key });

@@ -9,7 +9,10 @@ describe("the error envelope", () => {
   it("answers an unknown route with 404 problem+json", async () => {
     const res = await api("GET", "/nowhere");
     expect(res.status).toBe(404);
-    expect(res.body).toMatchObject({ type: "https://creator-commerce.dev/problems/not-found", title: "Not found" });
+    expect(res.body).toMatchObject({
+      type: "https://creator-commerce.dev/problems/not-found",
+      title: "Not found",
+    });
   });
 
   it("answers a wrong method on a known path with 405 and Allow", async () => {
@@ -65,7 +68,11 @@ describe("the error envelope", () => {
     const tenant = await createTenant();
     const filler = "x".repeat(64 * 1024 - 20);
     const raw = JSON.stringify({ title: filler }).padEnd(64 * 1024, " ");
-    const res = await api("POST", "/v1/offers", { key: tenant.key, raw, headers: { "content-type": "application/json" } });
+    const res = await api("POST", "/v1/offers", {
+      key: tenant.key,
+      raw,
+      headers: { "content-type": "application/json" },
+    });
     expect(res.status).toBe(422);
   });
 });

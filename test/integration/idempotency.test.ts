@@ -1,11 +1,30 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { offers } from "../../src/db/schema";
-import { idempotencyKeys } from "../../src/db/schema";
-import { completionWrites, IDEMPOTENCY_LOCK_MS, IDEMPOTENCY_TTL_MS, purgeExpiredIdempotencyKeys } from "../../src/http/idempotency";
+import { idempotencyKeys, offers } from "../../src/db/schema";
+import {
+  completionWrites,
+  IDEMPOTENCY_LOCK_MS,
+  IDEMPOTENCY_TTL_MS,
+  purgeExpiredIdempotencyKeys,
+} from "../../src/http/idempotency";
+import { sha256Hex } from "../../src/lib/crypto";
 import { api } from "../support/api";
 import { oneTimeOffer } from "../support/fixtures";
 import { createTenant, db, tableCounts } from "../support/tenants";
+
+/** A claim on `key` for the same request `post` sends, as a request that is still running leaves it. */
+async function holdClaim(creatorId: string, key: string, lockedUntil: number) {
+  const now = Date.now();
+  await db.insert(idempotencyKeys).values({
+    creatorId,
+    key,
+    requestHash: await sha256Hex(`POST /v1/offers\n${JSON.stringify(oneTimeOffer())}`),
+    lockToken: crypto.randomUUID(),
+    lockedUntil,
+    createdAt: now,
+    expiresAt: now + IDEMPOTENCY_TTL_MS,
+  });
+}
 
 const post = (key: string, idempotencyKey: string, body: unknown = oneTimeOffer()) =>
   api("POST", "/v1/offers", { key, body, headers: { "idempotency-key": idempotencyKey } });
@@ -36,20 +55,9 @@ describe("Idempotency-Key on writes", () => {
 
   it("answers 409 with Retry-After while the first request with the key is in flight", async () => {
     const tenant = await createTenant();
-    const body = JSON.stringify(oneTimeOffer());
-    // A claim held by a request that is still running: same key, same request, lock in the future.
-    const first = await post(tenant.key, "k-probe", oneTimeOffer());
-    const [claim] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, "k-probe"));
-    await db.insert(idempotencyKeys).values({
-      ...claim!,
-      key: "k-3",
-      responseBody: null,
-      responseStatus: null,
-      lockedUntil: Date.now() + IDEMPOTENCY_LOCK_MS,
-    });
-    expect(first.status).toBe(201);
+    await holdClaim(tenant.creatorId, "k-3", Date.now() + IDEMPOTENCY_LOCK_MS);
     const before = await tableCounts();
-    const res = await api("POST", "/v1/offers", { key: tenant.key, raw: body, headers: { "idempotency-key": "k-3", "content-type": "application/json" } });
+    const res = await post(tenant.key, "k-3");
     expect(res.status).toBe(409);
     expect(res.body.type).toBe("https://creator-commerce.dev/problems/idempotency-in-flight");
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -58,9 +66,7 @@ describe("Idempotency-Key on writes", () => {
 
   it("runs the request again once an abandoned claim's lock has expired", async () => {
     const tenant = await createTenant();
-    await post(tenant.key, "k-probe");
-    const [claim] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, "k-probe"));
-    await db.insert(idempotencyKeys).values({ ...claim!, key: "k-4", responseBody: null, responseStatus: null, lockedUntil: Date.now() - 1 });
+    await holdClaim(tenant.creatorId, "k-4", Date.now() - 1);
     const res = await post(tenant.key, "k-4");
     expect(res.status).toBe(201);
     expect((await post(tenant.key, "k-4")).headers.get("idempotent-replayed")).toBe("true");
@@ -87,7 +93,11 @@ describe("Idempotency-Key on writes", () => {
     const tenant = await createTenant();
     const offer = (await post(tenant.key, "k-6")).body;
     const patch = () =>
-      api("PATCH", `/v1/offers/${offer.id}`, { key: tenant.key, body: { title: "Renamed" }, headers: { "idempotency-key": "k-7" } });
+      api("PATCH", `/v1/offers/${offer.id}`, {
+        key: tenant.key,
+        body: { title: "Renamed" },
+        headers: { "idempotency-key": "k-7" },
+      });
     const first = await patch();
     const second = await patch();
     expect(second.body).toEqual(first.body);
@@ -106,10 +116,31 @@ describe("Idempotency-Key on writes", () => {
       createdAt: now,
       expiresAt: now + IDEMPOTENCY_TTL_MS,
     });
-    const lateOffer = { ...oneTimeOffer(), id: "off_late", creatorId: tenant.creatorId, kind: "one_time" as const, defaultCurrency: "USD", createdAt: now, updatedAt: now };
-    const stale = { creatorId: tenant.creatorId, key: "k-8", lockToken: "the-old-owner", status: 201, completed: false };
-    await expect(db.batch([...completionWrites(db, stale, {}), db.insert(offers).values(lateOffer)] as never)).rejects.toThrow();
-    expect(await db.select().from(offers).where(and(eq(offers.id, "off_late")))).toEqual([]);
+    const lateOffer = {
+      ...oneTimeOffer(),
+      id: "off_late",
+      creatorId: tenant.creatorId,
+      kind: "one_time" as const,
+      defaultCurrency: "USD",
+      createdAt: now,
+      updatedAt: now,
+    };
+    const stale = {
+      creatorId: tenant.creatorId,
+      key: "k-8",
+      lockToken: "the-old-owner",
+      status: 201,
+      completed: false,
+    };
+    await expect(
+      db.batch([...completionWrites(db, stale, {}), db.insert(offers).values(lateOffer)] as never),
+    ).rejects.toThrow();
+    expect(
+      await db
+        .select()
+        .from(offers)
+        .where(and(eq(offers.id, "off_late"))),
+    ).toEqual([]);
   });
 
   it("purges keys past their retention", async () => {

@@ -27,8 +27,14 @@ describe("GET /v1/members", () => {
   it("lists members most recently joined first, with their tier", async () => {
     const tenant = await createTenant();
     const tier = await createOffer(tenant, membershipTier());
-    const early = await addMember(tenant, "early@example.com", { joinedAt: Date.UTC(2026, 0, 1), cohort: "founding" });
-    const late = await addMember(tenant, "late@example.com", { tierOfferId: tier.id, acquisitionSource: "pos:spring-market" });
+    const early = await addMember(tenant, "early@example.com", {
+      joinedAt: Date.UTC(2026, 0, 1),
+      cohort: "founding",
+    });
+    const late = await addMember(tenant, "late@example.com", {
+      tierOfferId: tier.id,
+      acquisitionSource: "pos:spring-market",
+    });
     const res = await api("GET", "/v1/members", { key: tenant.key });
     expect(res.status).toBe(200);
     expect(res.body.data.map((m: { id: string }) => m.id)).toEqual([late, early]);
@@ -44,11 +50,14 @@ describe("GET /v1/members", () => {
 
   it("filters by cohort and pages with a cursor", async () => {
     const tenant = await createTenant();
-    for (let i = 0; i < 3; i++) await addMember(tenant, `f${i}@example.com`, { cohort: "founding", joinedAt: 1_000 + i });
+    for (let i = 0; i < 3; i++)
+      await addMember(tenant, `f${i}@example.com`, { cohort: "founding", joinedAt: 1_000 + i });
     await addMember(tenant, "u@example.com", { cohort: "utility" });
     const first = await api("GET", "/v1/members?cohort=founding&limit=2", { key: tenant.key });
     expect(first.body).toMatchObject({ has_more: true });
-    const second = await api("GET", `/v1/members?cohort=founding&limit=2&cursor=${first.body.next_cursor}`, { key: tenant.key });
+    const second = await api("GET", `/v1/members?cohort=founding&limit=2&cursor=${first.body.next_cursor}`, {
+      key: tenant.key,
+    });
     expect(second.body).toMatchObject({ has_more: false, next_cursor: null });
     expect([...first.body.data, ...second.body.data].map((m: { email: string }) => m.email)).toEqual([
       "f2@example.com",
@@ -61,7 +70,9 @@ describe("GET /v1/members", () => {
     const tenant = await createTenant();
     await addMember(tenant, "fan@example.com");
     await expect(addMember(tenant, "fan@example.com")).rejects.toMatchObject({
-      cause: expect.objectContaining({ message: expect.stringMatching(/UNIQUE constraint failed: members.creator_id, members.email/) }),
+      cause: expect.objectContaining({
+        message: expect.stringMatching(/UNIQUE constraint failed: members.creator_id, members.email/),
+      }),
     });
     await addMember(await createTenant("Other"), "fan@example.com");
   });
@@ -82,15 +93,22 @@ describe("GET /v1/members/{id}", () => {
   it("returns one member, and 404 for an unknown id", async () => {
     const tenant = await createTenant();
     const id = await addMember(tenant, "fan@example.com");
-    expect((await api("GET", `/v1/members/${id}`, { key: tenant.key })).body).toMatchObject({ id, email: "fan@example.com" });
+    expect((await api("GET", `/v1/members/${id}`, { key: tenant.key })).body).toMatchObject({
+      id,
+      email: "fan@example.com",
+    });
     expect((await api("GET", "/v1/members/mem_missing", { key: tenant.key })).status).toBe(404);
   });
 });
 
-authorisationSuite("GET /v1/members", async (owner) => {
-  await addMember(owner, "fan@example.com");
-  return (key) => api("GET", "/v1/members", { key });
-}, "empty_list");
+authorisationSuite(
+  "GET /v1/members",
+  async (owner) => {
+    await addMember(owner, "fan@example.com");
+    return (key) => api("GET", "/v1/members", { key });
+  },
+  "empty_list",
+);
 authorisationSuite("GET /v1/members/{id}", async (owner) => {
   const id = await addMember(owner, "fan@example.com");
   return (key) => api("GET", `/v1/members/${id}`, { key });

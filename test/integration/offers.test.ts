@@ -9,7 +9,12 @@ describe("POST /v1/offers", () => {
     const tenant = await createTenant("Yen creator", "JPY");
     const res = await api("POST", "/v1/offers", {
       key: tenant.key,
-      body: oneTimeOffer({ prices: [{ currency: "USD", amount: 2000 }, { currency: "JPY", amount: 3000 }] }),
+      body: oneTimeOffer({
+        prices: [
+          { currency: "USD", amount: 2000 },
+          { currency: "JPY", amount: 3000 },
+        ],
+      }),
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
@@ -32,7 +37,10 @@ describe("POST /v1/offers", () => {
 
   it("creates a membership tier with its billing interval and rank", async () => {
     const tenant = await createTenant();
-    const res = await api("POST", "/v1/offers", { key: tenant.key, body: membershipTier({ title: "Merch", tier_rank: 2 }) });
+    const res = await api("POST", "/v1/offers", {
+      key: tenant.key,
+      body: membershipTier({ title: "Merch", tier_rank: 2 }),
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ kind: "membership", billing_interval: "month", tier_rank: 2 });
   });
@@ -72,7 +80,10 @@ describe("POST /v1/offers", () => {
     const tenant = await createTenant();
     await createOffer(tenant, membershipTier());
     const before = await tableCounts();
-    const res = await api("POST", "/v1/offers", { key: tenant.key, body: membershipTier({ title: "Other" }) });
+    const res = await api("POST", "/v1/offers", {
+      key: tenant.key,
+      body: membershipTier({ title: "Other" }),
+    });
     expect(res.status).toBe(409);
     expect(res.body.type).toMatch(/conflict$/);
     expect(await tableCounts()).toEqual(before);
@@ -86,36 +97,154 @@ describe("POST /v1/offers", () => {
       body: oneTimeOffer({ kind: "bundle", components: [{ offer_id: strangersOffer.id }] }),
     });
     expect(res.status).toBe(422);
-    expect(res.body.errors).toEqual([{ in: "body", path: "/components/0/offer_id", message: "No such offer" }]);
+    expect(res.body.errors).toEqual([
+      { in: "body", path: "/components/0/offer_id", message: "No such offer" },
+    ]);
   });
 
   const tooBig = JSON.stringify(oneTimeOffer({ description: "x".repeat(70 * 1024) }));
-  const badCreates: [string, { raw?: string; body?: unknown; headers?: Record<string, string> }, number, string, string?][] =
+  const badCreates: [
+    string,
+    { raw?: string; body?: unknown; headers?: Record<string, string> },
+    number,
+    string,
+    string?,
+  ][] = [
     [
-      ["malformed JSON", { raw: '{"kind": "one_time",', headers: { "content-type": "application/json" } }, 400, "malformed-request"],
-      ["a non-JSON content type", { raw: "kind=one_time", headers: { "content-type": "text/plain" } }, 415, "unsupported-media-type"],
-      ["a body over 64 KiB", { raw: tooBig, headers: { "content-type": "application/json" } }, 413, "payload-too-large"],
-      ["an empty object", { body: {} }, 422, "validation-failed", "/kind"],
-      ["an unknown field", { body: oneTimeOffer({ colour: "red" }) }, 422, "validation-failed", "/colour"],
-      ["an unknown field in a price", { body: oneTimeOffer({ prices: [{ currency: "USD", amount: 1, tax: 0 }] }) }, 422, "validation-failed", "/prices/0/tax"],
-      ["an unknown kind", { body: oneTimeOffer({ kind: "raffle" }) }, 422, "validation-failed", "/kind"],
-      ["a negative amount", { body: oneTimeOffer({ prices: [{ currency: "USD", amount: -1 }] }) }, 422, "validation-failed", "/prices/0/amount"],
-      ["a fractional amount", { body: oneTimeOffer({ prices: [{ currency: "USD", amount: 19.99 }] }) }, 422, "validation-failed", "/prices/0/amount"],
-      ["an amount given as a string", { body: oneTimeOffer({ prices: [{ currency: "USD", amount: "2000" }] }) }, 422, "validation-failed", "/prices/0/amount"],
-      ["a lower-case currency", { body: oneTimeOffer({ prices: [{ currency: "usd", amount: 1 }] }) }, 422, "validation-failed", "/prices/0/currency"],
-      ["a currency that is not ISO 4217", { body: oneTimeOffer({ prices: [{ currency: "QQQ", amount: 1 }] }) }, 422, "validation-failed", "/prices/0/currency"],
-      ["no prices", { body: oneTimeOffer({ prices: [] }) }, 422, "validation-failed", "/prices"],
-      ["two prices in one currency", { body: oneTimeOffer({ prices: [{ currency: "USD", amount: 1 }, { currency: "USD", amount: 2 }] }) }, 422, "validation-failed", "/prices/1/currency"],
-      ["a default currency without a price", { body: oneTimeOffer({ default_currency: "EUR" }) }, 422, "validation-failed", "/default_currency"],
-      ["an empty title", { body: oneTimeOffer({ title: "  " }) }, 422, "validation-failed", "/title"],
-      ["a membership without an interval", { body: membershipTier({ billing_interval: undefined }) }, 422, "validation-failed", "/billing_interval"],
-      ["a membership without a rank", { body: membershipTier({ tier_rank: undefined }) }, 422, "validation-failed", "/tier_rank"],
-      ["a one-time offer with a billing interval", { body: oneTimeOffer({ billing_interval: "month" }) }, 422, "validation-failed", "/billing_interval"],
-      ["a bundle without components", { body: oneTimeOffer({ kind: "bundle" }) }, 422, "validation-failed", "/components"],
-      ["a one-time offer with components", { body: oneTimeOffer({ components: [{ offer_id: "off_x" }] }) }, 422, "validation-failed", "/components"],
-      ["a bundle of an unknown offer", { body: oneTimeOffer({ kind: "bundle", components: [{ offer_id: "off_missing" }] }) }, 422, "validation-failed", "/components/0/offer_id"],
-      ["an Idempotency-Key that is too long", { body: oneTimeOffer(), headers: { "idempotency-key": "k".repeat(256) } }, 400, "idempotency-key-invalid"],
-    ];
+      "malformed JSON",
+      { raw: '{"kind": "one_time",', headers: { "content-type": "application/json" } },
+      400,
+      "malformed-request",
+    ],
+    [
+      "a non-JSON content type",
+      { raw: "kind=one_time", headers: { "content-type": "text/plain" } },
+      415,
+      "unsupported-media-type",
+    ],
+    [
+      "a body over 64 KiB",
+      { raw: tooBig, headers: { "content-type": "application/json" } },
+      413,
+      "payload-too-large",
+    ],
+    ["an empty object", { body: {} }, 422, "validation-failed", "/kind"],
+    ["an unknown field", { body: oneTimeOffer({ colour: "red" }) }, 422, "validation-failed", "/colour"],
+    [
+      "an unknown field in a price",
+      { body: oneTimeOffer({ prices: [{ currency: "USD", amount: 1, tax: 0 }] }) },
+      422,
+      "validation-failed",
+      "/prices/0/tax",
+    ],
+    ["an unknown kind", { body: oneTimeOffer({ kind: "raffle" }) }, 422, "validation-failed", "/kind"],
+    [
+      "a negative amount",
+      { body: oneTimeOffer({ prices: [{ currency: "USD", amount: -1 }] }) },
+      422,
+      "validation-failed",
+      "/prices/0/amount",
+    ],
+    [
+      "a fractional amount",
+      { body: oneTimeOffer({ prices: [{ currency: "USD", amount: 19.99 }] }) },
+      422,
+      "validation-failed",
+      "/prices/0/amount",
+    ],
+    [
+      "an amount given as a string",
+      { body: oneTimeOffer({ prices: [{ currency: "USD", amount: "2000" }] }) },
+      422,
+      "validation-failed",
+      "/prices/0/amount",
+    ],
+    [
+      "a lower-case currency",
+      { body: oneTimeOffer({ prices: [{ currency: "usd", amount: 1 }] }) },
+      422,
+      "validation-failed",
+      "/prices/0/currency",
+    ],
+    [
+      "a currency that is not ISO 4217",
+      { body: oneTimeOffer({ prices: [{ currency: "QQQ", amount: 1 }] }) },
+      422,
+      "validation-failed",
+      "/prices/0/currency",
+    ],
+    ["no prices", { body: oneTimeOffer({ prices: [] }) }, 422, "validation-failed", "/prices"],
+    [
+      "two prices in one currency",
+      {
+        body: oneTimeOffer({
+          prices: [
+            { currency: "USD", amount: 1 },
+            { currency: "USD", amount: 2 },
+          ],
+        }),
+      },
+      422,
+      "validation-failed",
+      "/prices/1/currency",
+    ],
+    [
+      "a default currency without a price",
+      { body: oneTimeOffer({ default_currency: "EUR" }) },
+      422,
+      "validation-failed",
+      "/default_currency",
+    ],
+    ["an empty title", { body: oneTimeOffer({ title: "  " }) }, 422, "validation-failed", "/title"],
+    [
+      "a membership without an interval",
+      { body: membershipTier({ billing_interval: undefined }) },
+      422,
+      "validation-failed",
+      "/billing_interval",
+    ],
+    [
+      "a membership without a rank",
+      { body: membershipTier({ tier_rank: undefined }) },
+      422,
+      "validation-failed",
+      "/tier_rank",
+    ],
+    [
+      "a one-time offer with a billing interval",
+      { body: oneTimeOffer({ billing_interval: "month" }) },
+      422,
+      "validation-failed",
+      "/billing_interval",
+    ],
+    [
+      "a bundle without components",
+      { body: oneTimeOffer({ kind: "bundle" }) },
+      422,
+      "validation-failed",
+      "/components",
+    ],
+    [
+      "a one-time offer with components",
+      { body: oneTimeOffer({ components: [{ offer_id: "off_x" }] }) },
+      422,
+      "validation-failed",
+      "/components",
+    ],
+    [
+      "a bundle of an unknown offer",
+      { body: oneTimeOffer({ kind: "bundle", components: [{ offer_id: "off_missing" }] }) },
+      422,
+      "validation-failed",
+      "/components/0/offer_id",
+    ],
+    [
+      "an Idempotency-Key that is too long",
+      { body: oneTimeOffer(), headers: { "idempotency-key": "k".repeat(256) } },
+      400,
+      "idempotency-key-invalid",
+    ],
+  ];
 
   it.each(badCreates)("refuses %s, writing nothing", async (_name, request, status, type, path) => {
     const tenant = await createTenant();
@@ -143,7 +272,8 @@ describe("GET /v1/offers", () => {
   it("pages newest first with a cursor, never repeating or skipping a row", async () => {
     const tenant = await createTenant();
     const created = [];
-    for (let i = 0; i < 5; i++) created.push((await createOffer(tenant, oneTimeOffer({ title: `Item ${i}` }))).id);
+    for (let i = 0; i < 5; i++)
+      created.push((await createOffer(tenant, oneTimeOffer({ title: `Item ${i}` }))).id);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -190,7 +320,12 @@ describe("PATCH /v1/offers/{id}", () => {
     const offer = await createOffer(tenant);
     const res = await api("PATCH", `/v1/offers/${offer.id}`, {
       key: tenant.key,
-      body: { title: "Signed poster (last run)", prices: [{ currency: "EUR", amount: 1800 }], default_currency: "EUR", status: "archived" },
+      body: {
+        title: "Signed poster (last run)",
+        prices: [{ currency: "EUR", amount: 1800 }],
+        default_currency: "EUR",
+        status: "archived",
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -205,7 +340,10 @@ describe("PATCH /v1/offers/{id}", () => {
   it("changes a tier's interval without touching its prices", async () => {
     const tenant = await createTenant();
     const tier = await createOffer(tenant, membershipTier());
-    const res = await api("PATCH", `/v1/offers/${tier.id}`, { key: tenant.key, body: { billing_interval: "year" } });
+    const res = await api("PATCH", `/v1/offers/${tier.id}`, {
+      key: tenant.key,
+      body: { billing_interval: "year" },
+    });
     expect(res.body).toMatchObject({ billing_interval: "year", prices: tier.prices });
   });
 
@@ -242,11 +380,19 @@ describe("GET /v1/offers/{id}", () => {
   });
 });
 
-authorisationSuite("POST /v1/offers", async () => (key) => api("POST", "/v1/offers", { key, body: oneTimeOffer() }), "created_separately");
-authorisationSuite("GET /v1/offers", async (owner) => {
-  await createOffer(owner);
-  return (key) => api("GET", "/v1/offers", { key });
-}, "empty_list");
+authorisationSuite(
+  "POST /v1/offers",
+  async () => (key) => api("POST", "/v1/offers", { key, body: oneTimeOffer() }),
+  "created_separately",
+);
+authorisationSuite(
+  "GET /v1/offers",
+  async (owner) => {
+    await createOffer(owner);
+    return (key) => api("GET", "/v1/offers", { key });
+  },
+  "empty_list",
+);
 authorisationSuite("GET /v1/offers/{id}", async (owner) => {
   const offer = await createOffer(owner);
   return (key) => api("GET", `/v1/offers/${offer.id}`, { key });

@@ -52,7 +52,8 @@ export async function api(method: string, path: string, options: CallOptions = {
   }
   const res = await exports.default.fetch(new Request(`http://api.test${path}`, { method, headers, body }));
   const text = await res.text();
-  const parsed = text.length > 0 && /json/.test(res.headers.get("content-type") ?? "") ? JSON.parse(text) : text;
+  const parsed =
+    text.length > 0 && /json/.test(res.headers.get("content-type") ?? "") ? JSON.parse(text) : text;
 
   const requestId = res.headers.get("request-id");
   expect(requestId, "every response carries Request-Id").toBeTruthy();
@@ -61,9 +62,10 @@ export async function api(method: string, path: string, options: CallOptions = {
   const template = templateFor(doc, pathname);
   const operation = template ? doc.paths[template]?.[method.toLowerCase()] : undefined;
   if (operation) {
-    expect(operation.responses, `${method} ${template} answered ${res.status}, which is not documented`).toHaveProperty(
-      String(res.status),
-    );
+    expect(
+      operation.responses,
+      `${method} ${template} answered ${res.status}, which is not documented`,
+    ).toHaveProperty(String(res.status));
   } else {
     // Not an operation: only the global answers are possible (auth runs before routing under /v1).
     expect([401, 404, 405]).toContain(res.status);

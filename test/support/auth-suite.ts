@@ -35,7 +35,8 @@ export function authorisationSuite(
       const call = await setup(owner);
       const res = await call((await createTenant("Stranger")).key);
       if (stranger === "not_found") expect(res.status).toBe(404);
-      if (stranger === "empty_list") expect(res).toMatchObject({ status: 200, body: { data: [], has_more: false } });
+      if (stranger === "empty_list")
+        expect(res).toMatchObject({ status: 200, body: { data: [], has_more: false } });
       if (stranger === "rejected_reference") expect(res.status).toBe(422);
       if (stranger === "created_separately") {
         expect(res.status).toBe(201);

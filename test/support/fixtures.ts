@@ -18,7 +18,10 @@ export const membershipTier = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /** Creates an offer through the API and returns it, failing loudly if the API refuses. */
-export async function createOffer(tenant: Tenant, body: Record<string, unknown> = oneTimeOffer()): Promise<Json> {
+export async function createOffer(
+  tenant: Tenant,
+  body: Record<string, unknown> = oneTimeOffer(),
+): Promise<Json> {
   const res = await api("POST", "/v1/offers", { key: tenant.key, body });
   if (res.status !== 201) throw new Error(`offer fixture refused: ${JSON.stringify(res.body)}`);
   return res.body;
@@ -26,7 +29,10 @@ export async function createOffer(tenant: Tenant, body: Record<string, unknown> 
 
 export async function createDrop(tenant: Tenant, body: Record<string, unknown> = {}): Promise<Json> {
   const offer = await createOffer(tenant);
-  const res = await api("POST", "/v1/drops", { key: tenant.key, body: { offer_id: offer.id, stock: 100, ...body } });
+  const res = await api("POST", "/v1/drops", {
+    key: tenant.key,
+    body: { offer_id: offer.id, stock: 100, ...body },
+  });
   if (res.status !== 201) throw new Error(`drop fixture refused: ${JSON.stringify(res.body)}`);
   return res.body;
 }

@@ -1,0 +1,63 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { buildApp } from "../../src/app";
+import { api } from "../support/api";
+
+type Document = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
+  components: { schemas: Record<string, unknown> };
+};
+
+const fetchDocument = async (): Promise<Document> =>
+  (await exports.default.fetch("http://api.test/openapi.json")).json() as Promise<Document>;
+
+describe("GET /openapi.json", () => {
+  it("is OpenAPI 3.1 and documents every registered route", async () => {
+    const doc = await fetchDocument();
+    expect(doc.openapi).toBe("3.1.0");
+    const registered = buildApp()
+      .routes.filter((r) => r.method !== "ALL")
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
+    expect(registered.length).toBeGreaterThanOrEqual(12);
+    expect(new Set(documented)).toEqual(new Set(registered));
+  });
+
+  it("declares the error envelope once and points every error response at it", async () => {
+    const doc = await fetchDocument();
+    expect(doc.components.schemas).toHaveProperty("Problem");
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (Number(status) < 400) continue;
+          expect(
+            response.content?.["application/problem+json"]?.schema,
+            `${method} ${path} ${status}`,
+          ).toEqual({
+            $ref: "#/components/schemas/Problem",
+          });
+        }
+        if (path.startsWith("/v1/")) {
+          expect(Object.keys(op.responses), `${method} ${path}`).toEqual(
+            expect.arrayContaining(["401", "500"]),
+          );
+        }
+      }
+    }
+  });
+});
+
+describe("GET /docs", () => {
+  it("serves the interactive reference, pointed at the document", async () => {
+    const res = await api("GET", "/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/text\/html/);
+    expect(res.body).toContain("/openapi.json");
+  });
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { demo, seedDemo } from "../../src/db/seed";
+import { displayPrefix, generateApiKey, hashApiKey } from "../../src/lib/api-keys";
+import { api } from "../support/api";
+import { db, tableCounts } from "../support/tenants";
+
+const seedWith = async (key: string) =>
+  seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now());
+
+describe("the demo seed", () => {
+  it("seeds a creator whose key lists the live drop and the membership ladder", async () => {
+    const key = generateApiKey();
+    await seedWith(key);
+    const dropsRes = await api("GET", "/v1/drops", { key });
+    expect(dropsRes.body.data).toEqual([
+      expect.objectContaining({ id: demo.dropId, stock: 100, phase: "live", state: "open" }),
+    ]);
+    const tiers = await api("GET", "/v1/offers?kind=membership", { key });
+    expect(
+      tiers.body.data
+        .map(
+          (o: {
+            title: string;
+            prices: { amount: number }[];
+            billing_interval: string;
+            tier_rank: number;
+          }) => [o.title, o.prices[0]?.amount, o.billing_interval, o.tier_rank],
+        )
+        .sort((a: [string, number, string, number], b: [string, number, string, number]) => a[3] - b[3]),
+    ).toEqual([
+      ["Fan", 300, "month", 1],
+      ["Merch", 900, "month", 2],
+      ["Events", 2500, "month", 3],
+    ]);
+  });
+
+  it("changes nothing when run twice", async () => {
+    const key = generateApiKey();
+    await seedWith(key);
+    const once = await tableCounts();
+    await seedWith(key);
+    expect(await tableCounts()).toEqual(once);
+  });
+
+  it("switches to a new DEMO_API_KEY and retires the old one", async () => {
+    const oldKey = generateApiKey();
+    const newKey = generateApiKey();
+    await seedWith(oldKey);
+    await seedWith(newKey);
+    expect((await api("GET", "/v1/drops", { key: newKey })).status).toBe(200);
+    expect((await api("GET", "/v1/drops", { key: oldKey })).status).toBe(401);
+  });
+});
