@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { TenantContext } from "../context";
 import { type Db, runBatch } from "../db/client";
 import type { Clock } from "../lib/time";
-import { completionWrites, type IdempotencyClaim } from "./idempotency";
+import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from "./idempotency";
 
 /** Who is calling: the creator an API key belongs to, and an actor string for the audit log. */
 export interface Tenant {
@@ -22,15 +22,27 @@ export interface AppEnv {
 }
 
 export function tenantContext(c: Context<AppEnv>): TenantContext {
-  const db = c.var.db;
-  const claim = c.var.idempotency;
   return {
     ...c.var.tenant,
-    db,
+    db: c.var.db,
     now: c.var.clock.now(),
-    commit: async (writes, result) => {
-      await runBatch(db, claim ? [...completionWrites(db, claim, result), ...writes] : writes);
-      if (claim) claim.completed = true;
-    },
+    commit: commitWith(c.var.db, c.var.idempotency),
   };
 }
+
+/**
+ * TenantContext.commit: one D1 batch, carrying the idempotent response when there is a claim. A batch
+ * refused because a retry took the claim over answers 409, as the retry's own request would.
+ */
+export const commitWith =
+  (db: Db, claim: IdempotencyClaim | undefined): TenantContext["commit"] =>
+  async (writes, result) => {
+    if (!claim) return runBatch(db, writes);
+    try {
+      await runBatch(db, [...completionWrites(db, claim, result), ...writes]);
+    } catch (error) {
+      if (!(await stillHeld(db, claim))) throw claimLost();
+      throw error;
+    }
+    claim.completed = true;
+  };

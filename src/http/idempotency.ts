@@ -78,6 +78,11 @@ export const idempotent = (successStatus: number) =>
 
 type ClaimResult = { kind: "claimed" } | { kind: "replay"; status: number; body: string };
 
+const inFlight = (retryAfterSeconds: number) =>
+  new AppError("idempotency_in_flight", "A request with this Idempotency-Key is still being processed.", {
+    headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
+
 async function claim(
   db: Db,
   p: { creatorId: string; key: string; requestHash: string; lockToken: string; now: number },
@@ -98,7 +103,8 @@ async function claim(
   if (inserted.length === 1) return { kind: "claimed" };
 
   const [existing] = await db.select().from(idempotencyKeys).where(where);
-  if (existing === undefined) return claim(db, p); // released between our insert and read: try again
+  // Released between our insert and our read: the other request failed, and a retry will find it free.
+  if (existing === undefined) throw inFlight(1);
   if (existing.requestHash !== p.requestHash) {
     throw new AppError(
       "idempotency_key_reused",
@@ -108,16 +114,8 @@ async function claim(
   if (existing.responseBody !== null && existing.responseStatus !== null) {
     return { kind: "replay", status: existing.responseStatus, body: existing.responseBody };
   }
-  if ((existing.lockedUntil ?? 0) > p.now) {
-    const retryAfter = Math.ceil(((existing.lockedUntil ?? p.now) - p.now) / 1000);
-    throw new AppError(
-      "idempotency_in_flight",
-      "A request with this Idempotency-Key is still being processed.",
-      {
-        headers: { "retry-after": String(Math.max(1, retryAfter)) },
-      },
-    );
-  }
+  const lockedUntil = existing.lockedUntil ?? 0;
+  if (lockedUntil > p.now) throw inFlight((lockedUntil - p.now) / 1000);
   // The first request died without finishing: take its claim over, if nobody beat us to it.
   const taken = await db
     .update(idempotencyKeys)
@@ -125,19 +123,25 @@ async function claim(
     .where(and(where, eq(idempotencyKeys.lockToken, existing.lockToken)))
     .returning();
   if (taken.length === 1) return { kind: "claimed" };
-  throw new AppError(
-    "idempotency_in_flight",
-    "A request with this Idempotency-Key is still being processed.",
-    {
-      headers: { "retry-after": "1" },
-    },
-  );
+  throw inFlight(1);
 }
+
+/** Whether this claim still holds its key: false once a retry has taken an expired lock over. */
+export async function stillHeld(db: Db, claim: IdempotencyClaim): Promise<boolean> {
+  const [row] = await db
+    .select({ lockToken: idempotencyKeys.lockToken })
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.creatorId, claim.creatorId), eq(idempotencyKeys.key, claim.key)));
+  return row?.lockToken === claim.lockToken;
+}
+
+/** A batch that failed because its claim was taken over is a retry racing us, not a server fault. */
+export const claimLost = () => inFlight(1);
 
 /**
  * The statements that store a response with the writes that produced it. The first marks the claim
- * complete only if we still hold its lock; the second aborts the whole batch when we did not. So a request whose claim was taken
- * over (it outlived its lock) can never land its writes a second time.
+ * complete only if we still hold its lock; the second aborts the whole batch when we did not. So a
+ * request whose claim was taken over (it outlived its lock) can never land its writes a second time.
  */
 export function completionWrites(db: Db, claim: IdempotencyClaim, result: unknown): Write[] {
   return [

@@ -1,8 +1,8 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { idempotencyKeys, offers } from "../../src/db/schema";
+import { commitWith } from "../../src/http/context";
 import {
-  completionWrites,
   IDEMPOTENCY_LOCK_MS,
   IDEMPOTENCY_TTL_MS,
   purgeExpiredIdempotencyKeys,
@@ -104,7 +104,7 @@ describe("Idempotency-Key on writes", () => {
     expect(second.headers.get("idempotent-replayed")).toBe("true");
   });
 
-  it("never lands the writes of a request whose claim was taken over", async () => {
+  it("never lands the writes of a request whose claim was taken over, and answers 409", async () => {
     const tenant = await createTenant();
     const now = Date.now();
     await db.insert(idempotencyKeys).values({
@@ -116,15 +116,6 @@ describe("Idempotency-Key on writes", () => {
       createdAt: now,
       expiresAt: now + IDEMPOTENCY_TTL_MS,
     });
-    const lateOffer = {
-      ...oneTimeOffer(),
-      id: "off_late",
-      creatorId: tenant.creatorId,
-      kind: "one_time" as const,
-      defaultCurrency: "USD",
-      createdAt: now,
-      updatedAt: now,
-    };
     const stale = {
       creatorId: tenant.creatorId,
       key: "k-8",
@@ -132,15 +123,23 @@ describe("Idempotency-Key on writes", () => {
       status: 201,
       completed: false,
     };
-    await expect(
-      db.batch([...completionWrites(db, stale, {}), db.insert(offers).values(lateOffer)] as never),
-    ).rejects.toThrow();
-    expect(
-      await db
-        .select()
-        .from(offers)
-        .where(and(eq(offers.id, "off_late"))),
-    ).toEqual([]);
+    const lateOffer = {
+      id: "off_late",
+      creatorId: tenant.creatorId,
+      kind: "one_time" as const,
+      title: "Late",
+      defaultCurrency: "USD",
+      createdAt: now,
+      updatedAt: now,
+    };
+    const commit = commitWith(db, stale);
+    await expect(commit([db.insert(offers).values(lateOffer)], { id: "off_late" })).rejects.toMatchObject({
+      code: "idempotency_in_flight",
+    });
+    expect(stale.completed).toBe(false);
+    expect(await db.select().from(offers).where(eq(offers.id, "off_late"))).toEqual([]);
+    const [claim] = await db.select().from(idempotencyKeys).where(eq(idempotencyKeys.key, "k-8"));
+    expect(claim).toMatchObject({ lockToken: "the-new-owner", responseBody: null });
   });
 
   it("purges keys past their retention", async () => {
