@@ -1,8 +1,8 @@
 import { and, eq } from "drizzle-orm";
 import type { Call } from "../context";
+import { keyset } from "../db/keyset";
 import { type MemberRow, members } from "../db/schema";
 import { notFound } from "../errors";
-import { keyset } from "../http/pagination";
 import { toIso } from "../lib/time";
 import type { Member } from "./schemas";
 

@@ -1,9 +1,10 @@
 import { and, eq, inArray, ne } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
+import type { Write } from "../db/client";
+import { keyset } from "../db/keyset";
 import { creators, type OfferRow, offers } from "../db/schema";
 import { AppError, type FieldError, invalid, notFound } from "../errors";
-import { keyset } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { bundleableKinds, type OfferShape, offerShapeErrors } from "./rules";
 import type { CreateOfferInput, Offer, UpdateOfferInput } from "./schemas";
@@ -36,7 +37,9 @@ export async function createOffer({ ctx, input }: Call<CreateOfferInput>): Promi
     updatedAt: ctx.now,
   };
   const offer = renderOffer(row, shape.prices, shape.components);
-  await ctx.commit(
+  await commitOffer(
+    ctx,
+    shape,
     [
       ctx.db.insert(offers).values(row),
       ...replacePrices(ctx.db, id, shape.prices),
@@ -78,7 +81,9 @@ export async function updateOffer({
     updatedAt: ctx.now,
   };
   const offer = renderOffer(row, shape.prices, shape.components);
-  await ctx.commit(
+  await commitOffer(
+    ctx,
+    shape,
     [
       ctx.db
         .update(offers)
@@ -141,19 +146,38 @@ async function checkShape(ctx: TenantContext, shape: OfferShape): Promise<void> 
   if (errors.length > 0) throw invalid(errors);
   errors.push(...(await componentErrors(ctx, shape)));
   if (errors.length > 0) throw invalid(errors);
-  if (shape.tierRank !== null) {
-    const [clash] = await ctx.db
-      .select({ id: offers.id })
-      .from(offers)
-      .where(
-        and(
-          eq(offers.creatorId, ctx.creatorId),
-          eq(offers.tierRank, shape.tierRank),
-          shape.id ? ne(offers.id, shape.id) : undefined,
-        ),
-      );
-    if (clash)
-      throw new AppError("conflict", `Tier rank ${shape.tierRank} is already taken by offer ${clash.id}.`);
+  await assertTierRankFree(ctx, shape);
+}
+
+/** Tier ranks are unique per creator; a unique index backs this check up against races (see commitOffer). */
+async function assertTierRankFree(ctx: TenantContext, shape: OfferShape): Promise<void> {
+  if (shape.tierRank === null) return;
+  const [clash] = await ctx.db
+    .select({ id: offers.id })
+    .from(offers)
+    .where(
+      and(
+        eq(offers.creatorId, ctx.creatorId),
+        eq(offers.tierRank, shape.tierRank),
+        shape.id ? ne(offers.id, shape.id) : undefined,
+      ),
+    );
+  if (clash)
+    throw new AppError("conflict", `Tier rank ${shape.tierRank} is already taken by offer ${clash.id}.`);
+}
+
+/** Lands an offer's writes; a tier rank taken by a concurrent request since our check answers 409. */
+async function commitOffer(
+  ctx: TenantContext,
+  shape: OfferShape,
+  writes: Write[],
+  offer: Offer,
+): Promise<void> {
+  try {
+    await ctx.commit(writes, offer);
+  } catch (error) {
+    await assertTierRankFree(ctx, shape);
+    throw error;
   }
 }
 

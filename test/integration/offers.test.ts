@@ -1,8 +1,14 @@
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { TenantContext } from "../../src/context";
+import { offers } from "../../src/db/schema";
+import { commitWith } from "../../src/http/context";
+import { CreateOfferBody } from "../../src/offers/schemas";
+import { createOffer as createOfferVerb } from "../../src/offers/verbs";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
 import { createOffer, membershipTier, oneTimeOffer } from "../support/fixtures";
-import { createTenant, tableCounts } from "../support/tenants";
+import { createTenant, db, tableCounts } from "../support/tenants";
 
 describe("POST /v1/offers", () => {
   it("creates a one-time offer priced per currency, defaulting to the creator's currency", async () => {
@@ -87,6 +93,52 @@ describe("POST /v1/offers", () => {
     expect(res.status).toBe(409);
     expect(res.body.type).toMatch(/conflict$/);
     expect(await tableCounts()).toEqual(before);
+  });
+
+  it("gives a contested tier rank to exactly one of many concurrent creates; the rest get 409", async () => {
+    const tenant = await createTenant();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api("POST", "/v1/offers", {
+          key: tenant.key,
+          body: membershipTier({ title: `Tier ${i}`, tier_rank: 7 }),
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([201, ...Array(9).fill(409)]);
+    expect((await api("GET", "/v1/offers?kind=membership", { key: tenant.key })).body.data).toHaveLength(1);
+  });
+
+  it("answers 409, not 500, when a concurrent create takes the rank between the check and the write", async () => {
+    const tenant = await createTenant();
+    const now = Date.now();
+    const rival = {
+      id: "off_rival",
+      creatorId: tenant.creatorId,
+      kind: "membership" as const,
+      title: "Rival",
+      defaultCurrency: "USD",
+      billingInterval: "month" as const,
+      tierRank: 3,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const ctx: TenantContext = {
+      db,
+      creatorId: tenant.creatorId,
+      actor: "test",
+      now,
+      // The rival lands after our checks passed and before our batch: the race the unique index exists for.
+      commit: async (writes, result) => {
+        await db.insert(offers).values(rival);
+        await commitWith(db, undefined)(writes, result);
+      },
+    };
+    const input = CreateOfferBody.parse(membershipTier({ tier_rank: 3 }));
+    await expect(createOfferVerb({ ctx, input })).rejects.toMatchObject({ code: "conflict" });
+    const tiers = await db.select().from(offers).where(eq(offers.creatorId, tenant.creatorId));
+    expect(tiers.map((t) => t.id)).toEqual(["off_rival"]);
   });
 
   it("treats another creator's offer as unknown when used as a bundle component", async () => {
