@@ -31,12 +31,3 @@ export const adminRead = (...extra: number[]) => problemResponses(...adminBase, 
 export const adminWrite = (...extra: number[]) => problemResponses(...adminBase, ...writeErrors, ...extra);
 
 export const bearerSecurity = [{ ApiKey: [] }];
-
-export const idempotencyKeyHeader = {
-  "idempotency-key": {
-    description:
-      "Makes the write safe to retry: the same key and body replay the first response for 24 hours; " +
-      "the same key with another body is 422; while the first is still running, 409.",
-    example: "9f1c1b52-8f0e-4b2a-9d4e-3e8c0e0f7a11",
-  },
-} as const;

@@ -1,8 +1,13 @@
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { TenantContext } from "../../src/context";
+import { drops } from "../../src/db/schema";
+import { updateDrop } from "../../src/drops/verbs";
+import { commitWith } from "../../src/http/context";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
 import { createDrop, createOffer, membershipTier, oneTimeOffer } from "../support/fixtures";
-import { createTenant, tableCounts } from "../support/tenants";
+import { createTenant, db, tableCounts } from "../support/tenants";
 
 const hour = 60 * 60 * 1000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
@@ -159,6 +164,29 @@ describe("PATCH /v1/drops/{id}", () => {
     expect(again.status).toBe(409);
     expect(again.body.type).toMatch(/conflict$/);
     expect(await tableCounts()).toEqual(before);
+  });
+
+  it("lands nothing when the drop is closed between the check and the write, and answers 409", async () => {
+    const tenant = await createTenant();
+    const drop = await createDrop(tenant);
+    const ctx: TenantContext = {
+      db,
+      creatorId: tenant.creatorId,
+      actor: "test",
+      now: Date.now(),
+      // Another request closes the drop after our read and before our batch.
+      commit: async (writes, result) => {
+        await db.update(drops).set({ state: "closed", closedAt: Date.now() }).where(eq(drops.id, drop.id));
+        await commitWith(db, undefined)(writes, result);
+      },
+    };
+    const before = await tableCounts();
+    await expect(updateDrop({ ctx, input: { id: drop.id, changes: { stock: 5 } } })).rejects.toMatchObject({
+      code: "conflict",
+    });
+    expect(await tableCounts()).toEqual(before);
+    const [row] = await db.select().from(drops).where(eq(drops.id, drop.id));
+    expect(row).toMatchObject({ stock: 100, state: "closed" });
   });
 
   it.each([
