@@ -1,0 +1,255 @@
+/**
+ * A drop's inventory as pure code: counters, holds and per-buyer totals, and every operation on them.
+ * The Durable Object keeps one Ledger in memory, calls these functions without awaiting anything in
+ * between, and persists what they report as touched. The model-based test drives the same functions.
+ *
+ * Invariants (checked by `ledgerViolations`): held + sold <= stock, so available = stock - held - sold
+ * is never negative; held is the sum of live holds; a buyer's total is their live and committed units.
+ */
+
+export interface DropTerms {
+  stock: number;
+  startsAt: number;
+  endsAt: number | null;
+  perBuyerLimit: number | null;
+  holdTtlMs: number;
+  closed: boolean;
+}
+
+export type HoldState = "held" | "committed" | "released" | "expired";
+
+export interface Hold {
+  id: string;
+  buyer: string;
+  quantity: number;
+  createdAt: number;
+  expiresAt: number;
+  state: HoldState;
+  orderRef: string | null;
+  extended: boolean;
+}
+
+/** Holds that are no longer live, looked up on demand (SQL in the object, a Map in tests). */
+export interface HoldArchive {
+  get(id: string): Hold | undefined;
+}
+
+export interface Ledger {
+  terms: DropTerms;
+  held: number;
+  sold: number;
+  live: Map<string, Hold>;
+  buyers: Map<string, number>;
+  archive: HoldArchive;
+}
+
+export type ReserveRefusal = "not_started" | "ended" | "sold_out" | "insufficient" | "buyer_limit_reached";
+export type HoldRefusal =
+  | "hold_not_found"
+  | "hold_expired"
+  | "hold_released"
+  | "already_committed"
+  | "extension_used";
+export type StockRefusal = "below_committed";
+
+export type Outcome<R extends string> = { ok: true; hold: Hold } | { ok: false; reason: R; hold?: Hold };
+
+/** What an operation changed, for the object to write back. */
+export interface Touched {
+  holds: Hold[];
+  buyers: string[];
+}
+
+export const available = (l: Ledger): number => l.terms.stock - l.held - l.sold;
+
+export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
+  return { terms, held: 0, sold: 0, live: new Map(), buyers: new Map(), archive };
+}
+
+/** A hold as it stands now: live, ended by this very operation (not yet archived), or archived. */
+const find = (l: Ledger, id: string, touched: Touched): Hold | undefined =>
+  l.live.get(id) ?? touched.holds.findLast((h) => h.id === id) ?? l.archive.get(id);
+
+function addToBuyer(l: Ledger, buyer: string, delta: number, touched: Touched): void {
+  l.buyers.set(buyer, (l.buyers.get(buyer) ?? 0) + delta);
+  touched.buyers.push(buyer);
+}
+
+/** A live hold ends (released or expired): its units go back to available, and off the buyer's total. */
+function endHold(l: Ledger, hold: Hold, state: "released" | "expired", touched: Touched): Hold {
+  const ended = { ...hold, state };
+  l.live.delete(hold.id);
+  l.held -= hold.quantity;
+  addToBuyer(l, hold.buyer, -hold.quantity, touched);
+  touched.holds.push(ended);
+  return ended;
+}
+
+/** Expires every live hold whose time is up. Idempotent: a second call at the same time does nothing. */
+export function expireDue(l: Ledger, now: number, touched: Touched): Hold[] {
+  const expired: Hold[] = [];
+  for (const hold of l.live.values()) {
+    if (hold.expiresAt <= now) expired.push(endHold(l, hold, "expired", touched));
+  }
+  return expired;
+}
+
+export interface ReserveRequest {
+  holdId: string;
+  buyer: string;
+  quantity: number;
+  /** Take fewer units than asked rather than none. */
+  allowPartial: boolean;
+  now: number;
+}
+
+export function reserve(
+  l: Ledger,
+  req: ReserveRequest,
+  touched: Touched,
+): Outcome<ReserveRefusal> & { available: number } {
+  expireDue(l, req.now, touched);
+  const refuse = (reason: ReserveRefusal) => ({ ok: false as const, reason, available: available(l) });
+  const { terms } = l;
+  if (req.now < terms.startsAt) return refuse("not_started");
+  if (terms.closed || (terms.endsAt !== null && req.now >= terms.endsAt)) return refuse("ended");
+  const left = available(l);
+  if (left === 0) return refuse("sold_out");
+  const buyerRoom =
+    terms.perBuyerLimit === null
+      ? Number.POSITIVE_INFINITY
+      : terms.perBuyerLimit - (l.buyers.get(req.buyer) ?? 0);
+  if (buyerRoom <= 0 || (buyerRoom < req.quantity && !req.allowPartial)) return refuse("buyer_limit_reached");
+  if (left < req.quantity && !req.allowPartial) return refuse("insufficient");
+  const quantity = Math.min(req.quantity, left, buyerRoom);
+  const hold: Hold = {
+    id: req.holdId,
+    buyer: req.buyer,
+    quantity,
+    createdAt: req.now,
+    expiresAt: req.now + terms.holdTtlMs,
+    state: "held",
+    orderRef: null,
+    extended: false,
+  };
+  l.live.set(hold.id, hold);
+  l.held += quantity;
+  addToBuyer(l, req.buyer, quantity, touched);
+  touched.holds.push(hold);
+  return { ok: true, hold, available: available(l) };
+}
+
+/** Why a hold that is not live cannot be committed, released or extended. */
+function notLive(l: Ledger, id: string, now: number, touched: Touched): Outcome<HoldRefusal> | Hold {
+  expireDue(l, now, touched);
+  const hold = find(l, id, touched);
+  if (hold === undefined) return { ok: false, reason: "hold_not_found" };
+  if (hold.state === "held") return hold;
+  const reason = {
+    committed: "already_committed",
+    released: "hold_released",
+    expired: "hold_expired",
+  } as const;
+  return { ok: false, reason: reason[hold.state], hold };
+}
+
+/** Sells a live hold's units, once. Committing again for the same order returns the same hold. */
+export function commit(
+  l: Ledger,
+  req: { holdId: string; orderRef: string; now: number },
+  touched: Touched,
+): Outcome<HoldRefusal> {
+  const hold = notLive(l, req.holdId, req.now, touched);
+  if (!("id" in hold)) {
+    if (hold.hold?.state === "committed" && hold.hold.orderRef === req.orderRef)
+      return { ok: true, hold: hold.hold };
+    return hold;
+  }
+  const committed: Hold = { ...hold, state: "committed", orderRef: req.orderRef };
+  l.live.delete(hold.id);
+  l.held -= hold.quantity;
+  l.sold += hold.quantity;
+  touched.holds.push(committed);
+  return { ok: true, hold: committed };
+}
+
+/** Gives a live hold's units back. Releasing a hold that already ended returns it as it ended. */
+export function release(
+  l: Ledger,
+  req: { holdId: string; now: number },
+  touched: Touched,
+): Outcome<HoldRefusal> {
+  const hold = notLive(l, req.holdId, req.now, touched);
+  if (!("id" in hold)) {
+    if (hold.hold && (hold.hold.state === "released" || hold.hold.state === "expired")) {
+      return { ok: true, hold: hold.hold };
+    }
+    return hold;
+  }
+  return { ok: true, hold: endHold(l, hold, "released", touched) };
+}
+
+/** Once per hold, while a payment is processing: a fresh hold TTL from now. */
+export function extend(
+  l: Ledger,
+  req: { holdId: string; now: number },
+  touched: Touched,
+): Outcome<HoldRefusal> {
+  const hold = notLive(l, req.holdId, req.now, touched);
+  if (!("id" in hold)) return hold;
+  if (hold.extended) return { ok: false, reason: "extension_used", hold };
+  const extended: Hold = { ...hold, expiresAt: req.now + l.terms.holdTtlMs, extended: true };
+  l.live.set(hold.id, extended);
+  touched.holds.push(extended);
+  return { ok: true, hold: extended };
+}
+
+/** Stock may grow freely, and shrink only down to what is held or sold. */
+export function setStock(
+  l: Ledger,
+  stock: number,
+): { ok: true } | { ok: false; reason: StockRefusal; minimum: number } {
+  const minimum = l.held + l.sold;
+  if (stock < minimum) return { ok: false, reason: "below_committed", minimum };
+  l.terms = { ...l.terms, stock };
+  return { ok: true };
+}
+
+/** The earliest moment a live hold expires: when the alarm must fire. */
+export function nextExpiry(l: Ledger): number | null {
+  let earliest: number | null = null;
+  for (const hold of l.live.values())
+    if (earliest === null || hold.expiresAt < earliest) earliest = hold.expiresAt;
+  return earliest;
+}
+
+export type DropPhase = "upcoming" | "live" | "ended" | "closed";
+
+export function phaseAt(terms: DropTerms, now: number): DropPhase {
+  if (terms.closed) return "closed";
+  if (now < terms.startsAt) return "upcoming";
+  if (terms.endsAt !== null && now >= terms.endsAt) return "ended";
+  return "live";
+}
+
+/** Every invariant the ledger must keep, as messages; empty when all hold. */
+export function ledgerViolations(l: Ledger): string[] {
+  const problems: string[] = [];
+  if (available(l) < 0) problems.push(`oversold: held ${l.held} + sold ${l.sold} > stock ${l.terms.stock}`);
+  let liveUnits = 0;
+  const perBuyer = new Map<string, number>();
+  for (const hold of l.live.values()) {
+    if (hold.state !== "held") problems.push(`hold ${hold.id} is ${hold.state} but still live`);
+    liveUnits += hold.quantity;
+    perBuyer.set(hold.buyer, (perBuyer.get(hold.buyer) ?? 0) + hold.quantity);
+  }
+  if (liveUnits !== l.held) problems.push(`held ${l.held} but live holds total ${liveUnits}`);
+  for (const [buyer, units] of l.buyers) {
+    if (units < (perBuyer.get(buyer) ?? 0))
+      problems.push(`buyer ${buyer} total ${units} below their live holds`);
+    if (l.terms.perBuyerLimit !== null && units > l.terms.perBuyerLimit) {
+      problems.push(`buyer ${buyer} has ${units}, over the limit of ${l.terms.perBuyerLimit}`);
+    }
+  }
+  return problems;
+}
