@@ -7,10 +7,10 @@ import { requestId } from "hono/request-id";
 import { readConfig } from "./config";
 import { database } from "./db/client";
 import { AppError } from "./errors";
-import { requireApiKey } from "./http/auth";
 import type { AppEnv } from "./http/context";
 import { fromHttpException, problemResponse } from "./http/problem";
 import { validationHook } from "./http/validation";
+import { inventoryGateway } from "./inventory/gateway";
 import { randomToken } from "./lib/crypto";
 import { type Clock, systemClock } from "./lib/time";
 import { routes } from "./routes";
@@ -40,7 +40,9 @@ export function buildApp(options: { clock?: Clock } = {}) {
   );
   app.use(async (c, next) => {
     readConfig(c.env);
-    c.set("db", database(c.env.DB));
+    const db = database(c.env.DB);
+    c.set("db", db);
+    c.set("inventory", inventoryGateway(c.env.DROP_INVENTORY, db));
     c.set("clock", clock);
     await next();
   });
@@ -52,7 +54,6 @@ export function buildApp(options: { clock?: Clock } = {}) {
       },
     }),
   );
-  app.use("/v1/*", requireApiKey);
 
   for (const route of routes) route.register(app);
 

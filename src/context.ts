@@ -1,8 +1,10 @@
 import type { Db, Write } from "./db/client";
+import type { InventoryGateway } from "./inventory/gateway";
 
 /** What a domain verb gets: storage, the caller, the time, and one way to land its writes. */
 export interface TenantContext {
   db: Db;
+  inventory: InventoryGateway;
   creatorId: string;
   /** Who acts, for the audit log: `api_key:<id>`, `seed`, `system`. */
   actor: string;
@@ -18,4 +20,11 @@ export interface TenantContext {
 export interface Call<Input> {
   ctx: TenantContext;
   input: Input;
+}
+
+/** What a buyer-facing verb gets: no tenant, since buyers are anonymous or members, not API keys. */
+export interface BuyerContext {
+  db: Db;
+  inventory: InventoryGateway;
+  now: number;
 }

@@ -5,6 +5,7 @@
  */
 export type ErrorCode =
   | "malformed_request"
+  | "idempotency_key_required"
   | "idempotency_key_invalid"
   | "unauthenticated"
   | "not_found"
@@ -15,7 +16,16 @@ export type ErrorCode =
   | "unsupported_media_type"
   | "validation_failed"
   | "idempotency_key_reused"
-  | "internal";
+  | "drop_not_started"
+  | "drop_ended"
+  | "sold_out"
+  | "insufficient_stock"
+  | "buyer_limit_reached"
+  | "hold_expired"
+  | "hold_released"
+  | "hold_committed"
+  | "internal"
+  | "overloaded";
 
 /** One field-level complaint. `in` says where the field lives; `path` is a JSON Pointer into it. */
 export interface FieldError {

@@ -1,4 +1,7 @@
 import { buildApp } from "./app";
+
+export { DropInventory } from "./inventory/drop-inventory";
+
 import { database } from "./db/client";
 import { purgeExpiredIdempotencyKeys } from "./http/idempotency";
 

@@ -5,6 +5,7 @@ import { expectOneChange } from "../db/client";
 import { keyset } from "../db/keyset";
 import { type DropRow, drops } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
+import { termsOf } from "../inventory/gateway";
 import { newId } from "../lib/ids";
 import { findOffer } from "../offers/store";
 import { dropWindowErrors, renderDrop } from "./rules";
@@ -46,6 +47,12 @@ export async function createDrop({ ctx, input }: Call<CreateDropInput>): Promise
     [ctx.db.insert(drops).values(row), auditWrite(ctx, "drop.created", { type: "drop", id: row.id }, drop)],
     drop,
   );
+  try {
+    await ctx.inventory.configure(row.id, termsOf(row));
+  } catch (error) {
+    // The drop is stored; its object configures itself from D1 on first use (see inventoryGateway).
+    console.error(JSON.stringify({ drop: row.id, error: `configure after create failed: ${String(error)}` }));
+  }
   return drop;
 }
 
@@ -71,6 +78,7 @@ export async function updateDrop({
   };
   const windowErrors = dropWindowErrors(row);
   if (windowErrors.length > 0) throw invalid(windowErrors);
+  await applyToInventory(ctx, existing.id, row, closing);
   const drop = renderDrop(row, ctx.now);
   try {
     await ctx.commit(
@@ -123,6 +131,31 @@ export async function listDrops({
     (r) => ({ t: r.createdAt, id: r.id }),
     (r) => renderDrop(r, ctx.now),
   );
+}
+
+/**
+ * The drop's object owns the live stock, so it hears of a change first and may refuse it: stock can
+ * only shrink to what is held or sold. D1 mirrors the accepted terms afterwards; a PATCH sets absolute
+ * values, so retrying one that failed between the two stores converges them.
+ */
+async function applyToInventory(
+  ctx: TenantContext,
+  dropId: string,
+  row: DropRow,
+  closing: boolean,
+): Promise<void> {
+  if (closing) {
+    await ctx.inventory.close(dropId);
+    return;
+  }
+  const { closed: _closed, ...terms } = termsOf(row);
+  const adjusted = await ctx.inventory.adjust(dropId, terms);
+  if (!adjusted.ok) {
+    throw new AppError(
+      "conflict",
+      `Stock cannot go below ${adjusted.minimum}: that many units are held or sold.`,
+    );
+  }
 }
 
 const closedConflict = () => new AppError("conflict", "This drop is closed; a closed drop cannot change.");

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
-import type { TenantContext } from "../context";
+import type { BuyerContext, TenantContext } from "../context";
 import { type Db, runBatch } from "../db/client";
+import type { InventoryGateway } from "../inventory/gateway";
 import type { Clock } from "../lib/time";
 import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from "./idempotency";
 
@@ -15,6 +16,7 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     db: Db;
+    inventory: InventoryGateway;
     clock: Clock;
     tenant: Tenant;
     idempotency: IdempotencyClaim | undefined;
@@ -25,10 +27,17 @@ export function tenantContext(c: Context<AppEnv>): TenantContext {
   return {
     ...c.var.tenant,
     db: c.var.db,
+    inventory: c.var.inventory,
     now: c.var.clock.now(),
     commit: commitWith(c.var.db, c.var.idempotency),
   };
 }
+
+export const buyerContext = (c: Context<AppEnv>): BuyerContext => ({
+  db: c.var.db,
+  inventory: c.var.inventory,
+  now: c.var.clock.now(),
+});
 
 /**
  * TenantContext.commit: one D1 batch, carrying the idempotent response when there is a claim. A batch

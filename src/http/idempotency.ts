@@ -1,4 +1,5 @@
 import { and, eq, lte } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type Db, expectOneChange, type Write } from "../db/client";
@@ -29,19 +30,8 @@ export interface IdempotencyClaim {
  */
 export const idempotent = (successStatus: number) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const key = c.req.header("idempotency-key");
+    const key = idempotencyKeyOf(c, { required: false });
     if (key === undefined) return next();
-    if (!KEY_PATTERN.test(key)) {
-      throw new AppError(
-        "idempotency_key_invalid",
-        "Idempotency-Key must be 1 to 255 printable ASCII characters.",
-        {
-          errors: [
-            { in: "header", path: "/idempotency-key", message: "1 to 255 printable ASCII characters" },
-          ],
-        },
-      );
-    }
     const { db, tenant, clock } = c.var;
     const now = clock.now();
     const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
@@ -75,6 +65,33 @@ export const idempotent = (successStatus: number) =>
         );
     }
   });
+
+/** The request's Idempotency-Key: checked for shape; when required, its absence is a 400. */
+export function idempotencyKeyOf(c: Context, options: { required: true }): string;
+export function idempotencyKeyOf(c: Context, options: { required: false }): string | undefined;
+export function idempotencyKeyOf(c: Context, options: { required: boolean }): string | undefined {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) {
+    if (!options.required) return undefined;
+    throw new AppError(
+      "idempotency_key_required",
+      "This write needs an Idempotency-Key header, so it can be retried safely.",
+      {
+        errors: [{ in: "header", path: "/idempotency-key", message: "Required" }],
+      },
+    );
+  }
+  if (!KEY_PATTERN.test(key)) {
+    throw new AppError(
+      "idempotency_key_invalid",
+      "Idempotency-Key must be 1 to 255 printable ASCII characters.",
+      {
+        errors: [{ in: "header", path: "/idempotency-key", message: "1 to 255 printable ASCII characters" }],
+      },
+    );
+  }
+  return key;
+}
 
 type ClaimResult = { kind: "claimed" } | { kind: "replay"; status: number; body: string };
 

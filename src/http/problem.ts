@@ -8,6 +8,7 @@ import type { AppEnv } from "./context";
 /** The single table from error code to HTTP status and title. */
 export const problemTable: Record<ErrorCode, { status: number; title: string }> = {
   malformed_request: { status: 400, title: "Malformed request" },
+  idempotency_key_required: { status: 400, title: "Idempotency-Key header required" },
   idempotency_key_invalid: { status: 400, title: "Invalid Idempotency-Key header" },
   unauthenticated: { status: 401, title: "Missing or invalid API key" },
   not_found: { status: 404, title: "Not found" },
@@ -18,7 +19,16 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   unsupported_media_type: { status: 415, title: "Unsupported media type" },
   validation_failed: { status: 422, title: "Validation failed" },
   idempotency_key_reused: { status: 422, title: "Idempotency-Key reused with a different request" },
+  drop_not_started: { status: 409, title: "The drop has not started" },
+  drop_ended: { status: 409, title: "The drop has ended" },
+  sold_out: { status: 409, title: "Sold out" },
+  insufficient_stock: { status: 409, title: "Fewer units left than requested" },
+  buyer_limit_reached: { status: 409, title: "Per-buyer limit reached" },
+  hold_expired: { status: 409, title: "The hold has expired" },
+  hold_released: { status: 409, title: "The hold was released" },
+  hold_committed: { status: 409, title: "The hold is already committed to an order" },
   internal: { status: 500, title: "Internal error" },
+  overloaded: { status: 503, title: "Temporarily overloaded" },
 };
 
 /** Stable, documented type URIs: one per error code (the README lists them). */

@@ -9,6 +9,7 @@ export const idPrefixes = {
   member: "mem",
   order: "ord",
   entitlement: "ent",
+  hold: "hld",
   audit: "aud",
 } as const;
 

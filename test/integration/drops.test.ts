@@ -1,9 +1,11 @@
+import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { TenantContext } from "../../src/context";
 import { drops } from "../../src/db/schema";
 import { updateDrop } from "../../src/drops/verbs";
 import { commitWith } from "../../src/http/context";
+import { inventoryGateway } from "../../src/inventory/gateway";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
 import { createDrop, createOffer, membershipTier, oneTimeOffer } from "../support/fixtures";
@@ -171,6 +173,7 @@ describe("PATCH /v1/drops/{id}", () => {
     const drop = await createDrop(tenant);
     const ctx: TenantContext = {
       db,
+      inventory: inventoryGateway(env.DROP_INVENTORY, db),
       creatorId: tenant.creatorId,
       actor: "test",
       now: Date.now(),

@@ -1,8 +1,10 @@
+import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { TenantContext } from "../../src/context";
 import { offers } from "../../src/db/schema";
 import { commitWith } from "../../src/http/context";
+import { inventoryGateway } from "../../src/inventory/gateway";
 import { CreateOfferBody } from "../../src/offers/schemas";
 import { createOffer as createOfferVerb } from "../../src/offers/verbs";
 import { api } from "../support/api";
@@ -126,6 +128,7 @@ describe("POST /v1/offers", () => {
     };
     const ctx: TenantContext = {
       db,
+      inventory: inventoryGateway(env.DROP_INVENTORY, db),
       creatorId: tenant.creatorId,
       actor: "test",
       now,

@@ -6,9 +6,5 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       UNMIGRATED_DB: D1Database;
     }
-    // Types `exports` from cloudflare:workers as the worker's own entry module.
-    interface GlobalProps {
-      mainModule: typeof import("../../src/index");
-    }
   }
 }

@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { CreateDropBody, type Drop, DropSchema } from "../../drops/schemas";
 import { createDrop } from "../../drops/verbs";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
@@ -12,7 +13,7 @@ export const route = createRoute({
   tags: ["Drops"],
   summary: "Create a drop: a scheduled, capped run of one offer",
   security: bearerSecurity,
-  middleware: [idempotent(201)] as const,
+  middleware: [requireApiKey, idempotent(201)] as const,
   request: { headers: IdempotencyHeaders, body: jsonBody(CreateDropBody) },
   responses: { 201: jsonResponse("The new drop", DropSchema), ...adminWrite() },
 });

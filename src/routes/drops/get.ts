@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { type Drop, DropSchema } from "../../drops/schemas";
 import { getDrop } from "../../drops/verbs";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";
 import { IdParam, jsonResponse, type Register } from "../shared";
@@ -11,6 +12,7 @@ export const route = createRoute({
   tags: ["Drops"],
   summary: "Get one of the creator's drops",
   security: bearerSecurity,
+  middleware: [requireApiKey] as const,
   request: { params: IdParam("Drop id") },
   responses: { 200: jsonResponse("The drop", DropSchema), ...adminRead(404) },
 });

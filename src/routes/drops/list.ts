@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { DropSchema } from "../../drops/schemas";
 import { listDrops } from "../../drops/verbs";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";
 import { PageQuerySchema, pageOf } from "../../http/pagination";
@@ -17,6 +18,7 @@ export const route = createRoute({
   tags: ["Drops"],
   summary: "List the creator's drops, newest first",
   security: bearerSecurity,
+  middleware: [requireApiKey] as const,
   request: { query: Query },
   responses: { 200: jsonResponse("A page of drops", Page), ...adminRead(422) },
 });

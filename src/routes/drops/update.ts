@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { type Drop, DropSchema, UpdateDropBody } from "../../drops/schemas";
 import { updateDrop } from "../../drops/verbs";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
@@ -12,7 +13,7 @@ export const route = createRoute({
   tags: ["Drops"],
   summary: "Update a drop, or close it early with `state: closed`",
   security: bearerSecurity,
-  middleware: [idempotent(200)] as const,
+  middleware: [requireApiKey, idempotent(200)] as const,
   request: { params: IdParam("Drop id"), headers: IdempotencyHeaders, body: jsonBody(UpdateDropBody) },
   responses: { 200: jsonResponse("The updated drop", DropSchema), ...adminWrite(404) },
 });

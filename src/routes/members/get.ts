@@ -1,4 +1,5 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";
 import { type Member, MemberSchema } from "../../members/schemas";
@@ -11,6 +12,7 @@ export const route = createRoute({
   tags: ["Members"],
   summary: "Get one of the creator's members",
   security: bearerSecurity,
+  middleware: [requireApiKey] as const,
   request: { params: IdParam("Member id") },
   responses: { 200: jsonResponse("The member", MemberSchema), ...adminRead(404) },
 });

@@ -1,5 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { memberCohorts } from "../../db/schema";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";
 import { PageQuerySchema, pageOf } from "../../http/pagination";
@@ -16,6 +17,7 @@ export const route = createRoute({
   tags: ["Members"],
   summary: "List the creator's members, most recently joined first",
   security: bearerSecurity,
+  middleware: [requireApiKey] as const,
   request: { query: Query },
   responses: { 200: jsonResponse("A page of members", Page), ...adminRead(422) },
 });

@@ -1,4 +1,5 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
@@ -12,7 +13,7 @@ export const route = createRoute({
   tags: ["Offers"],
   summary: "Create an offer: a one-time item, a membership tier, an upsell or a bundle",
   security: bearerSecurity,
-  middleware: [idempotent(201)] as const,
+  middleware: [requireApiKey, idempotent(201)] as const,
   request: { headers: IdempotencyHeaders, body: jsonBody(CreateOfferBody) },
   responses: { 201: jsonResponse("The new offer", OfferSchema), ...adminWrite() },
 });

@@ -1,4 +1,5 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";
 import { type Offer, OfferSchema } from "../../offers/schemas";
@@ -11,6 +12,7 @@ export const route = createRoute({
   tags: ["Offers"],
   summary: "Get one of the creator's offers",
   security: bearerSecurity,
+  middleware: [requireApiKey] as const,
   request: { params: IdParam("Offer id") },
   responses: { 200: jsonResponse("The offer", OfferSchema), ...adminRead(404) },
 });

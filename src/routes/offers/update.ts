@@ -1,4 +1,5 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
@@ -12,7 +13,7 @@ export const route = createRoute({
   tags: ["Offers"],
   summary: "Update an offer; prices and components, when given, replace the old ones",
   security: bearerSecurity,
-  middleware: [idempotent(200)] as const,
+  middleware: [requireApiKey, idempotent(200)] as const,
   request: { params: IdParam("Offer id"), headers: IdempotencyHeaders, body: jsonBody(UpdateOfferBody) },
   responses: { 200: jsonResponse("The updated offer", OfferSchema), ...adminWrite(404) },
 });

@@ -1,0 +1,275 @@
+import { DurableObject } from "cloudflare:workers";
+import { newId } from "../lib/ids";
+import {
+  available,
+  commit,
+  type DropPhase,
+  type DropTerms,
+  expireDue,
+  extend,
+  type Hold,
+  type HoldRefusal,
+  type Ledger,
+  nextExpiry,
+  phaseAt,
+  type ReserveRefusal,
+  release,
+  reserve,
+  setStock,
+  type Touched,
+} from "./ledger";
+import { InventoryStore } from "./store";
+
+/** Reserves waiting for the next group commit beyond this answer `overloaded` (503) at once. */
+export const MAX_QUEUED_RESERVES = 2000;
+
+export interface StockSnapshot {
+  stock: number;
+  available: number;
+  held: number;
+  sold: number;
+  phase: DropPhase;
+  asOf: number;
+}
+
+export interface ReserveCall {
+  buyer: string;
+  quantity: number;
+  allowPartial: boolean;
+  idempotencyKey: string;
+}
+
+type Refused<R extends string> = { ok: false; reason: R };
+export type NotConfigured = Refused<"unconfigured">;
+export type ReserveResult =
+  | { ok: true; hold: Hold; replayed: boolean }
+  | Refused<ReserveRefusal | "overloaded" | "idempotency_key_reused" | "idempotency_in_flight">
+  | NotConfigured;
+export type HoldResult = { ok: true; hold: Hold } | Refused<HoldRefusal> | NotConfigured;
+export type AdjustResult =
+  | { ok: true; snapshot: StockSnapshot }
+  | { ok: false; reason: "below_committed"; minimum: number }
+  | NotConfigured;
+
+interface Queued {
+  call: ReserveCall;
+  resolve: (result: ReserveResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const fresh = (): Touched => ({ holds: [], buyers: [] });
+
+/**
+ * One object per drop: the single source of truth for its stock. Every operation runs the pure ledger
+ * synchronously, so nothing can interleave between reading stock and writing it.
+ *
+ * Reserves are group-committed: while one batch's writes are being made durable, new reserves queue;
+ * the next batch applies them all in one synchronous pass and one storage commit, and each caller is
+ * answered only after the commit that holds its write is durable.
+ */
+export class DropInventory extends DurableObject<Env> {
+  private store!: InventoryStore;
+  private ledger: Ledger | null = null;
+  private queue: Queued[] = [];
+  private draining = false;
+  /** Reserve keys applied in the batch now committing: a repeat before it is durable answers 409. */
+  private committing = new Set<string>();
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.store = new InventoryStore(ctx.storage.sql);
+      this.ledger = this.store.load();
+      this.alarmAt = await ctx.storage.getAlarm();
+      await this.scheduleExpiry();
+    });
+  }
+
+  /** Sets the drop's terms the first time; later calls leave the live ledger alone. */
+  async configure(terms: DropTerms): Promise<StockSnapshot> {
+    if (this.ledger === null) {
+      this.store.saveTerms(terms);
+      this.ledger = this.store.load();
+    }
+    return this.snapshotOf(this.requireLedger());
+  }
+
+  snapshot(): StockSnapshot | null {
+    return this.ledger ? this.snapshotOf(this.ledger) : null;
+  }
+
+  reserve(call: ReserveCall): Promise<ReserveResult> {
+    if (this.ledger === null) return Promise.resolve({ ok: false, reason: "unconfigured" });
+    if (this.queue.length >= MAX_QUEUED_RESERVES) return Promise.resolve({ ok: false, reason: "overloaded" });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ call, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  hold(holdId: string, buyer: string): Hold | null {
+    const hold = this.ledger?.live.get(holdId) ?? this.store.hold(holdId);
+    return hold && hold.buyer === buyer ? hold : null;
+  }
+
+  /** The buyer gives the units back (cancelled, or the payment was declined). */
+  async release(holdId: string, buyer: string): Promise<HoldResult> {
+    return this.onOwnHold(holdId, buyer, (l, now, touched) => release(l, { holdId, now }, touched));
+  }
+
+  /** Once, while a payment is processing. */
+  async extend(holdId: string, buyer: string): Promise<HoldResult> {
+    return this.onOwnHold(holdId, buyer, (l, now, touched) => extend(l, { holdId, now }, touched));
+  }
+
+  /** Sells the hold's units to an order, exactly once (checkout calls this when payment succeeds). */
+  async commit(holdId: string, orderRef: string): Promise<HoldResult> {
+    return this.mutate((l, now, touched) => commit(l, { holdId, orderRef, now }, touched));
+  }
+
+  /** Admin: new terms. Stock may shrink only down to what is held or sold. */
+  async adjust(changes: Partial<Omit<DropTerms, "closed">>): Promise<AdjustResult> {
+    if (this.ledger === null) return { ok: false, reason: "unconfigured" };
+    const result = this.atomically((l, touched): AdjustResult => {
+      expireDue(l, Date.now(), touched);
+      if (changes.stock !== undefined) {
+        const set = setStock(l, changes.stock);
+        if (!set.ok) return set;
+      }
+      l.terms = { ...l.terms, ...changes };
+      this.store.saveTerms(l.terms);
+      return { ok: true, snapshot: this.snapshotOf(l) };
+    });
+    await this.ctx.storage.sync();
+    return result;
+  }
+
+  /** Admin: close early. Live holds may still be committed; no new reserve succeeds. */
+  async close(): Promise<StockSnapshot | null> {
+    if (this.ledger === null) return null;
+    const snapshot = this.atomically((l) => {
+      l.terms = { ...l.terms, closed: true };
+      this.store.saveTerms(l.terms);
+      return this.snapshotOf(l);
+    });
+    await this.ctx.storage.sync();
+    return snapshot;
+  }
+
+  /** Expires due holds. Safe to run twice or late: expiry is idempotent and also happens lazily. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    if (this.ledger) this.atomically((l, touched) => expireDue(l, Date.now(), touched));
+    await this.scheduleExpiry();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        try {
+          const results = this.atomically((l, touched) =>
+            batch.map((q) => this.applyReserve(l, q.call, touched)),
+          );
+          await this.scheduleExpiry();
+          await this.ctx.storage.sync();
+          for (const [i, q] of batch.entries()) q.resolve(results[i] ?? { ok: false, reason: "overloaded" });
+        } catch (error) {
+          // Nothing in this batch is known durable: fail every caller (the worker answers 5xx) and
+          // start again from what storage holds.
+          this.ledger = this.store.load();
+          for (const q of batch) q.reject(error);
+        } finally {
+          this.committing.clear();
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private applyReserve(l: Ledger, call: ReserveCall, touched: Touched): ReserveResult {
+    const request = `${call.quantity}:${call.allowPartial}`;
+    const seen = this.store.reserveKey(call.buyer, call.idempotencyKey);
+    if (seen) {
+      if (seen.request !== request) return { ok: false, reason: "idempotency_key_reused" };
+      if (this.committing.has(`${call.buyer}\n${call.idempotencyKey}`))
+        return { ok: false, reason: "idempotency_in_flight" };
+      const hold = l.live.get(seen.holdId) ?? this.store.hold(seen.holdId);
+      if (hold) return { ok: true, hold, replayed: true };
+    }
+    const now = Date.now();
+    const outcome = reserve(l, { holdId: newId("hold"), ...call, now }, touched);
+    if (!outcome.ok) return { ok: false, reason: outcome.reason };
+    this.store.saveReserveKey(call.buyer, call.idempotencyKey, request, outcome.hold.id, now);
+    this.committing.add(`${call.buyer}\n${call.idempotencyKey}`);
+    return { ok: true, hold: outcome.hold, replayed: false };
+  }
+
+  private async onOwnHold(
+    holdId: string,
+    buyer: string,
+    op: (l: Ledger, now: number, touched: Touched) => HoldResult,
+  ): Promise<HoldResult> {
+    if (this.ledger !== null && this.hold(holdId, buyer) === null)
+      return { ok: false, reason: "hold_not_found" };
+    return this.mutate(op);
+  }
+
+  private async mutate(op: (l: Ledger, now: number, touched: Touched) => HoldResult): Promise<HoldResult> {
+    if (this.ledger === null) return { ok: false, reason: "unconfigured" };
+    const result = this.atomically((l, touched) => op(l, Date.now(), touched));
+    await this.scheduleExpiry();
+    await this.ctx.storage.sync();
+    return result;
+  }
+
+  /**
+   * Runs a ledger operation and writes back the holds it touched, in one storage transaction. If any
+   * write fails the transaction rolls back, and so does the in-memory ledger: it is reloaded from storage.
+   */
+  private atomically<T>(op: (l: Ledger, touched: Touched) => T): T {
+    const l = this.requireLedger();
+    try {
+      return this.ctx.storage.transactionSync(() => {
+        const touched = fresh();
+        const result = op(l, touched);
+        this.store.saveTouched(touched);
+        return result;
+      });
+    } catch (error) {
+      this.ledger = this.store.load();
+      throw error;
+    }
+  }
+
+  /** Keeps the alarm at the earliest live hold's expiry. */
+  private async scheduleExpiry(): Promise<void> {
+    const next = this.ledger ? nextExpiry(this.ledger) : null;
+    if (next === null || (this.alarmAt !== null && this.alarmAt <= next)) return;
+    this.alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
+  }
+
+  private requireLedger(): Ledger {
+    if (this.ledger === null) throw new Error("drop inventory used before it was configured");
+    return this.ledger;
+  }
+
+  /** Counters as of now; holds already past their expiry count as available, as they will at the alarm. */
+  private snapshotOf(l: Ledger): StockSnapshot {
+    const now = Date.now();
+    let dueUnits = 0;
+    for (const hold of l.live.values()) if (hold.expiresAt <= now) dueUnits += hold.quantity;
+    return {
+      stock: l.terms.stock,
+      available: available(l) + dueUnits,
+      held: l.held - dueUnits,
+      sold: l.sold,
+      phase: phaseAt(l.terms, now),
+      asOf: now,
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { type DropRow, drops } from "../db/schema";
+import { AppError, notFound } from "../errors";
+import type {
+  AdjustResult,
+  DropInventory,
+  HoldResult,
+  NotConfigured,
+  ReserveCall,
+  ReserveResult,
+  StockSnapshot,
+} from "./drop-inventory";
+import type { DropTerms, Hold } from "./ledger";
+
+/** How long the worker waits for a drop's object before answering 503 rather than hanging. */
+export const INVENTORY_DEADLINE_MS = 5000;
+
+export const termsOf = (
+  row: Pick<DropRow, "stock" | "startsAt" | "endsAt" | "perBuyerLimit" | "holdTtlSeconds" | "state">,
+): DropTerms => ({
+  stock: row.stock,
+  startsAt: row.startsAt,
+  endsAt: row.endsAt,
+  perBuyerLimit: row.perBuyerLimit,
+  holdTtlMs: row.holdTtlSeconds * 1000,
+  closed: row.state === "closed",
+});
+
+const overloaded = () =>
+  new AppError(
+    "overloaded",
+    "This drop is taking more requests than it can answer right now. Retry shortly.",
+    {
+      headers: { "retry-after": "1" },
+    },
+  );
+
+/** The runtime marks a saturated object's errors `overloaded`; treat a missed deadline the same way. */
+const isOverload = (error: unknown): boolean =>
+  error instanceof Error &&
+  ((error as { overloaded?: boolean }).overloaded === true || /overloaded/i.test(error.message));
+
+async function withDeadline<T>(call: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(overloaded()), INVENTORY_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([call, deadline]);
+  } catch (error) {
+    throw isOverload(error) ? overloaded() : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type Stub = DurableObjectStub<DropInventory>;
+
+/**
+ * The worker's side of the drop objects. Each call has a deadline, saturation becomes 503, and an
+ * object that was never configured (its drop's creation crashed between D1 and the object) is
+ * configured from D1 and the call retried, so the two stores heal rather than drift.
+ */
+export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) {
+  const stubFor = (dropId: string): Stub => namespace.get(namespace.idFromName(dropId));
+
+  async function configureFromD1(stub: Stub, dropId: string): Promise<void> {
+    const [row] = await db.select().from(drops).where(eq(drops.id, dropId)).limit(1);
+    if (row === undefined) throw notFound("drop", dropId);
+    await withDeadline(stub.configure(termsOf(row)));
+  }
+
+  /** Runs `op`; if the object answers `unconfigured`, configures it from D1 and runs `op` once more. */
+  async function onDrop<T>(dropId: string, op: (stub: Stub) => Promise<T | NotConfigured>): Promise<T> {
+    const stub = stubFor(dropId);
+    const first = await withDeadline(op(stub));
+    if (!isUnconfigured(first)) return first;
+    await configureFromD1(stub, dropId);
+    const second = await withDeadline(op(stub));
+    if (isUnconfigured(second)) throw new Error(`drop ${dropId} stayed unconfigured`);
+    return second;
+  }
+
+  type Configured<R> = Exclude<R, NotConfigured>;
+  const unconfigured: NotConfigured = { ok: false, reason: "unconfigured" };
+
+  return {
+    configure: async (dropId: string, terms: DropTerms): Promise<StockSnapshot> =>
+      withDeadline(stubFor(dropId).configure(terms)),
+    snapshot: (dropId: string) =>
+      onDrop<StockSnapshot>(dropId, async (stub) => (await stub.snapshot()) ?? unconfigured),
+    reserve: (dropId: string, call: ReserveCall) =>
+      onDrop<Configured<ReserveResult>>(dropId, async (stub) => (await stub.reserve(call)) as ReserveResult),
+    hold: async (dropId: string, holdId: string, buyer: string): Promise<Hold | null> =>
+      withDeadline(stubFor(dropId).hold(holdId, buyer)),
+    release: (dropId: string, holdId: string, buyer: string) =>
+      onDrop<Configured<HoldResult>>(
+        dropId,
+        async (stub) => (await stub.release(holdId, buyer)) as HoldResult,
+      ),
+    adjust: (dropId: string, changes: Partial<Omit<DropTerms, "closed">>) =>
+      onDrop<Configured<AdjustResult>>(dropId, async (stub) => (await stub.adjust(changes)) as AdjustResult),
+    close: (dropId: string) =>
+      onDrop<StockSnapshot>(dropId, async (stub) => (await stub.close()) ?? unconfigured),
+  };
+}
+
+export type InventoryGateway = ReturnType<typeof inventoryGateway>;
+
+function isUnconfigured(value: unknown): value is NotConfigured {
+  return (
+    typeof value === "object" && value !== null && (value as { reason?: unknown }).reason === "unconfigured"
+  );
+}
