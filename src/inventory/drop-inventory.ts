@@ -10,6 +10,7 @@ import {
   type Hold,
   type HoldRefusal,
   type Ledger,
+  ledgerViolations,
   nextExpiry,
   phaseAt,
   type ReserveRefusal,
@@ -75,6 +76,8 @@ export class DropInventory extends DurableObject<Env> {
   /** Reserve keys applied in the batch now committing: a repeat before it is durable answers 409. */
   private committing = new Set<string>();
   private alarmAt: number | null = null;
+  /** Reserves queued beyond this answer `overloaded`; a field so a test can make saturation cheap. */
+  queueLimit = MAX_QUEUED_RESERVES;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,13 +98,18 @@ export class DropInventory extends DurableObject<Env> {
     return this.snapshotOf(this.requireLedger());
   }
 
+  /** The ledger's invariants, checked on demand; empty when all hold. For tests and operators. */
+  selfCheck(): string[] {
+    return this.ledger ? ledgerViolations(this.ledger) : [];
+  }
+
   snapshot(): StockSnapshot | null {
     return this.ledger ? this.snapshotOf(this.ledger) : null;
   }
 
   reserve(call: ReserveCall): Promise<ReserveResult> {
     if (this.ledger === null) return Promise.resolve({ ok: false, reason: "unconfigured" });
-    if (this.queue.length >= MAX_QUEUED_RESERVES) return Promise.resolve({ ok: false, reason: "overloaded" });
+    if (this.queue.length >= this.queueLimit) return Promise.resolve({ ok: false, reason: "overloaded" });
     return new Promise((resolve, reject) => {
       this.queue.push({ call, resolve, reject });
       if (!this.draining) void this.drain();
