@@ -3,8 +3,19 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-export const database = (d1: D1Database) => drizzle(d1, { schema });
-export type Db = ReturnType<typeof database>;
+const open = (d1: D1Database) => drizzle(d1, { schema });
+export type Db = ReturnType<typeof open>;
+
+// One drizzle instance per binding per isolate: building one maps the whole schema, too much per request.
+const instances = new WeakMap<D1Database, Db>();
+export function database(d1: D1Database): Db {
+  let db = instances.get(d1);
+  if (db === undefined) {
+    db = open(d1);
+    instances.set(d1, db);
+  }
+  return db;
+}
 /** One statement of a D1 batch; a batch lands all of its statements or none. */
 export type Write = BatchItem<"sqlite">;
 

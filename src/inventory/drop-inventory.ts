@@ -103,8 +103,13 @@ export class DropInventory extends DurableObject<Env> {
     return this.ledger ? ledgerViolations(this.ledger) : [];
   }
 
+  /** Counters as of now; holds past their expiry are expired first, as the alarm would. */
   snapshot(): StockSnapshot | null {
-    return this.ledger ? this.snapshotOf(this.ledger) : null;
+    if (this.ledger === null) return null;
+    return this.atomically((l, touched) => {
+      expireDue(l, Date.now(), touched);
+      return this.snapshotOf(l);
+    });
   }
 
   reserve(call: ReserveCall): Promise<ReserveResult> {
@@ -266,15 +271,12 @@ export class DropInventory extends DurableObject<Env> {
     return this.ledger;
   }
 
-  /** Counters as of now; holds already past their expiry count as available, as they will at the alarm. */
   private snapshotOf(l: Ledger): StockSnapshot {
     const now = Date.now();
-    let dueUnits = 0;
-    for (const hold of l.live.values()) if (hold.expiresAt <= now) dueUnits += hold.quantity;
     return {
       stock: l.terms.stock,
-      available: available(l) + dueUnits,
-      held: l.held - dueUnits,
+      available: available(l),
+      held: l.held,
       sold: l.sold,
       phase: phaseAt(l.terms, now),
       asOf: now,

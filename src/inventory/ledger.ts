@@ -4,8 +4,10 @@
  * between, and persists what they report as touched. The model-based test drives the same functions.
  *
  * Invariants (checked by `ledgerViolations`): held + sold <= stock, so available = stock - held - sold
- * is never negative; held is the sum of live holds; a buyer's total is their live and committed units.
+ * is never negative; held is the sum of live holds; a buyer's total is their live and committed units;
+ * every live hold has an entry at its expiry in `expiries`, so expiry and the next alarm cost O(log n).
  */
+import { Heap } from "heap-js";
 
 export interface DropTerms {
   stock: number;
@@ -39,8 +41,15 @@ export interface Ledger {
   held: number;
   sold: number;
   live: Map<string, Hold>;
+  /** Min-heap of (expiry, hold id). Entries of holds that ended or were extended go stale and are skipped. */
+  expiries: Heap<Expiry>;
   buyers: Map<string, number>;
   archive: HoldArchive;
+}
+
+export interface Expiry {
+  at: number;
+  id: string;
 }
 
 export type ReserveRefusal = "not_started" | "ended" | "sold_out" | "insufficient" | "buyer_limit_reached";
@@ -63,7 +72,8 @@ export interface Touched {
 export const available = (l: Ledger): number => l.terms.stock - l.held - l.sold;
 
 export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
-  return { terms, held: 0, sold: 0, live: new Map(), buyers: new Map(), archive };
+  const expiries = new Heap<Expiry>((a, b) => a.at - b.at);
+  return { terms, held: 0, sold: 0, live: new Map(), expiries, buyers: new Map(), archive };
 }
 
 /** A hold as it stands now: live, ended by this very operation (not yet archived), or archived. */
@@ -85,11 +95,25 @@ function endHold(l: Ledger, hold: Hold, state: "released" | "expired", touched: 
   return ended;
 }
 
+/** Adds (or replaces, when extended) a live hold, and queues its expiry. */
+export function putLive(l: Ledger, hold: Hold): void {
+  l.live.set(hold.id, hold);
+  l.expiries.push({ at: hold.expiresAt, id: hold.id });
+}
+
+/** Whether a queued expiry still describes a live hold (not one that ended, or was extended since). */
+const current = (l: Ledger, e: Expiry): Hold | undefined => {
+  const hold = l.live.get(e.id);
+  return hold?.expiresAt === e.at ? hold : undefined;
+};
+
 /** Expires every live hold whose time is up. Idempotent: a second call at the same time does nothing. */
 export function expireDue(l: Ledger, now: number, touched: Touched): Hold[] {
   const expired: Hold[] = [];
-  for (const hold of l.live.values()) {
-    if (hold.expiresAt <= now) expired.push(endHold(l, hold, "expired", touched));
+  for (let next = l.expiries.peek(); next !== undefined && next.at <= now; next = l.expiries.peek()) {
+    l.expiries.pop();
+    const hold = current(l, next);
+    if (hold) expired.push(endHold(l, hold, "expired", touched));
   }
   return expired;
 }
@@ -132,7 +156,7 @@ export function reserve(
     orderRef: null,
     extended: false,
   };
-  l.live.set(hold.id, hold);
+  putLive(l, hold);
   l.held += quantity;
   addToBuyer(l, req.buyer, quantity, touched);
   touched.holds.push(hold);
@@ -199,7 +223,7 @@ export function extend(
   if (!("id" in hold)) return hold;
   if (hold.extended) return { ok: false, reason: "extension_used", hold };
   const extended: Hold = { ...hold, expiresAt: req.now + l.terms.holdTtlMs, extended: true };
-  l.live.set(hold.id, extended);
+  putLive(l, extended);
   touched.holds.push(extended);
   return { ok: true, hold: extended };
 }
@@ -237,9 +261,11 @@ export function ledgerViolations(l: Ledger): string[] {
   const problems: string[] = [];
   if (available(l) < 0) problems.push(`oversold: held ${l.held} + sold ${l.sold} > stock ${l.terms.stock}`);
   let liveUnits = 0;
+  const queued = new Set(l.expiries.toArray().map((e) => `${e.id}@${e.at}`));
   const perBuyer = new Map<string, number>();
   for (const hold of l.live.values()) {
     if (hold.state !== "held") problems.push(`hold ${hold.id} is ${hold.state} but still live`);
+    if (!queued.has(`${hold.id}@${hold.expiresAt}`)) problems.push(`hold ${hold.id} has no queued expiry`);
     liveUnits += hold.quantity;
     perBuyer.set(hold.buyer, (perBuyer.get(hold.buyer) ?? 0) + hold.quantity);
   }

@@ -4,7 +4,7 @@
  * the holds it counts.
  */
 import type { DropTerms, Hold, HoldState, Ledger, Touched } from "./ledger";
-import { newLedger } from "./ledger";
+import { newLedger, putLive } from "./ledger";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS terms (
@@ -69,7 +69,7 @@ export class InventoryStore {
     const ledger = newLedger(terms, { get: (id) => this.hold(id) });
     for (const row of this.sql.exec("SELECT * FROM holds WHERE state = 'held'")) {
       const hold = toHold(row);
-      ledger.live.set(hold.id, hold);
+      putLive(ledger, hold);
       ledger.held += hold.quantity;
     }
     const [sold] = this.sql

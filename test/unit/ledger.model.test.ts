@@ -201,6 +201,18 @@ class Expire implements fc.Command<Model, Real> {
   toString = () => "alarm()";
 }
 
+/** The creator changes the hold TTL mid-drop: new holds may now expire before older ones. */
+class SetTtl implements fc.Command<Model, Real> {
+  constructor(readonly ms: number) {}
+  check = () => true;
+  run(m: Model, real: Real) {
+    m.terms.holdTtlMs = this.ms;
+    real.ledger.terms = { ...real.ledger.terms, holdTtlMs: this.ms };
+    checkAgreement(m, real);
+  }
+  toString = () => `setTtl(${this.ms}ms)`;
+}
+
 class Advance implements fc.Command<Model, Real> {
   constructor(readonly ms: number) {}
   check = () => true;
@@ -229,6 +241,7 @@ const commands = fc.commands(
     fc.nat(20).map((i) => new Extend(i)),
     fc.constant(new Expire()),
     fc.integer({ min: 0, max: 400_000 }).map((ms) => new Advance(ms)),
+    fc.constantFrom(30_000, 300_000, 600_000).map((ms) => new SetTtl(ms)),
   ],
   { maxCommands: 60 },
 );
@@ -239,7 +252,7 @@ describe("the inventory ledger against a reference model", () => {
       fc.property(termsArb, commands, (terms, cmds) => {
         const archive = new Map<string, Hold>();
         const setup = () => ({
-          model: { terms, now: 0, holds: [] } satisfies Model,
+          model: { terms: { ...terms }, now: 0, holds: [] } satisfies Model,
           real: { ledger: newLedger({ ...terms }, archive), archive } satisfies Real,
         });
         fc.modelRun(setup, cmds);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# npm run bench: serve bench/worker.ts locally on core 0, load it with wrk on core 1, and compare
+# POST holds against two floors measured in the same run: a Hono hello route and a Durable Object
+# RPC echo. Each route runs ROUNDS times; medians are reported. Ends by checking the drop for oversell.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONNECTIONS=${CONNECTIONS:-32}
+DURATION=${DURATION:-8s}
+ROUNDS=${ROUNDS:-3}
+PORT=${PORT:-8788}
+SERVER_CORE=${SERVER_CORE:-0}
+LOAD_CORE=${LOAD_CORE:-1}
+export WRANGLER_SEND_METRICS=false
+
+if ! command -v wrk >/dev/null || ! command -v taskset >/dev/null || ! command -v ss >/dev/null; then
+  echo "installing wrk (and util-linux for taskset) from Debian" >&2
+  apt-get update -qq && apt-get install -y -qq wrk util-linux iproute2 >/dev/null
+fi
+
+state=$(mktemp -d)
+log="$state/server.log"
+wrangler() { node --no-warnings node_modules/wrangler/wrangler-dist/cli.js "$@"; }
+
+wrangler d1 migrations apply DB --local -c bench/wrangler.toml --persist-to "$state" >/dev/null
+taskset -c "$SERVER_CORE" node --no-warnings node_modules/wrangler/wrangler-dist/cli.js dev \
+  -c bench/wrangler.toml --ip 127.0.0.1 --port "$PORT" --persist-to "$state" \
+  --log-level warn --show-interactive-dev-session=false >"$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; pkill -P $server 2>/dev/null; rm -rf "$state"' EXIT
+
+base="http://127.0.0.1:$PORT"
+for _ in $(seq 1 120); do curl -sf "$base/bench/hello" >/dev/null 2>&1 && break; sleep 0.5; done
+curl -sf "$base/bench/hello" >/dev/null || { cat "$log"; echo "server did not start" >&2; exit 1; }
+# workerd runs one thread: pin every process of the server tree to the server core.
+for pid in $(pgrep -f workerd) $server; do taskset -acp "$SERVER_CORE" "$pid" >/dev/null 2>&1 || true; done
+
+# wrangler dev puts a proxy runtime in front of the worker's own runtime. Load the worker's runtime
+# directly (its entry socket is on an ephemeral port), as production has no such proxy; every route,
+# floors included, is measured the same way. Falls back to the proxied port if it cannot be found.
+inner=$(ps -eo pid,args | awk '/workerd serve/ && /entry=127.0.0.1:0/ {print $1; exit}')
+for candidate in $(ss -ltnp 2>/dev/null | awk -v pid="pid=$inner," '$0 ~ pid {split($4, a, ":"); print a[2]}'); do
+  if [ "$(curl -s -m 2 "http://127.0.0.1:$candidate/bench/hello")" = "hello" ]; then base="http://127.0.0.1:$candidate"; break; fi
+done
+echo "loading $base (wrangler dev's proxy is on $PORT)"
+
+drop=$(curl -sf -X POST "$base/bench/setup" | node -e 'process.stdin.on("data", d => process.stdout.write(JSON.parse(d).drop_id))')
+echo "drop: $drop   connections: $CONNECTIONS   duration: $DURATION   rounds: $ROUNDS   server core $SERVER_CORE, wrk core $LOAD_CORE"
+
+results="$state/results.jsonl"
+run() { # name script url
+  taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "$2" "$3" >/dev/null 2>&1 # warm-up
+  for round in $(seq 1 "$ROUNDS"); do
+    line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "$3" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
+    echo "{\"name\":\"$1\",\"round\":$round,${line#\{}" >>"$results"
+  done
+}
+run hello bench/hello.lua "$base/bench/hello"
+run echo bench/echo.lua "$base/bench/echo"
+run reserve bench/reserve.lua "$base/v1/drops/$drop/holds"
+
+check=$(curl -sf "$base/bench/check/$drop")
+node bench/summarize.mjs "$results" "$check"
