@@ -19,7 +19,7 @@ import {
   setStock,
   type Touched,
 } from "./ledger";
-import { InventoryStore } from "./store";
+import { InventoryStore, type ReserveKey, reserveKeyId } from "./store";
 
 /** Reserves waiting for the next group commit beyond this answer `overloaded` (503) at once. */
 export const MAX_QUEUED_RESERVES = 2000;
@@ -71,6 +71,8 @@ const fresh = (): Touched => ({ holds: [], buyers: [] });
 export class DropInventory extends DurableObject<Env> {
   private store!: InventoryStore;
   private ledger: Ledger | null = null;
+  /** Reserve keys seen, as stored with their holds; read on every reserve, so kept in memory. */
+  private keys = new Map<string, ReserveKey>();
   private queue: Queued[] = [];
   private draining = false;
   /** Reserve keys applied in the batch now committing: a repeat before it is durable answers 409. */
@@ -83,7 +85,7 @@ export class DropInventory extends DurableObject<Env> {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.store = new InventoryStore(ctx.storage.sql);
-      this.ledger = this.store.load();
+      this.reload();
       this.alarmAt = await ctx.storage.getAlarm();
       await this.scheduleExpiry();
     });
@@ -93,7 +95,7 @@ export class DropInventory extends DurableObject<Env> {
   async configure(terms: DropTerms): Promise<StockSnapshot> {
     if (this.ledger === null) {
       this.store.saveTerms(terms);
-      this.ledger = this.store.load();
+      this.reload();
     }
     return this.snapshotOf(this.requireLedger());
   }
@@ -192,7 +194,7 @@ export class DropInventory extends DurableObject<Env> {
         } catch (error) {
           // Nothing in this batch is known durable: fail every caller (the worker answers 5xx) and
           // start again from what storage holds.
-          this.ledger = this.store.load();
+          this.reload();
           for (const q of batch) q.reject(error);
         } finally {
           this.committing.clear();
@@ -205,19 +207,21 @@ export class DropInventory extends DurableObject<Env> {
 
   private applyReserve(l: Ledger, call: ReserveCall, touched: Touched): ReserveResult {
     const request = `${call.quantity}:${call.allowPartial}`;
-    const seen = this.store.reserveKey(call.buyer, call.idempotencyKey);
+    const keyId = reserveKeyId(call.buyer, call.idempotencyKey);
+    const seen = this.keys.get(keyId);
     if (seen) {
       if (seen.request !== request) return { ok: false, reason: "idempotency_key_reused" };
-      if (this.committing.has(`${call.buyer}\n${call.idempotencyKey}`))
-        return { ok: false, reason: "idempotency_in_flight" };
+      if (this.committing.has(keyId)) return { ok: false, reason: "idempotency_in_flight" };
       const hold = l.live.get(seen.holdId) ?? this.store.hold(seen.holdId);
       if (hold) return { ok: true, hold, replayed: true };
     }
-    const now = Date.now();
-    const outcome = reserve(l, { holdId: newId("hold"), ...call, now }, touched);
+    const outcome = reserve(l, { holdId: newId("hold"), ...call, now: Date.now() }, touched);
     if (!outcome.ok) return { ok: false, reason: outcome.reason };
-    this.store.saveReserveKey(call.buyer, call.idempotencyKey, request, outcome.hold.id, now);
-    this.committing.add(`${call.buyer}\n${call.idempotencyKey}`);
+    // The new hold is inserted with its key here, so the write-back of `touched` skips it.
+    touched.holds.pop();
+    this.store.insertHold(outcome.hold, call.idempotencyKey, request);
+    this.keys.set(keyId, { request, holdId: outcome.hold.id });
+    this.committing.add(keyId);
     return { ok: true, hold: outcome.hold, replayed: false };
   }
 
@@ -253,9 +257,15 @@ export class DropInventory extends DurableObject<Env> {
         return result;
       });
     } catch (error) {
-      this.ledger = this.store.load();
+      this.reload();
       throw error;
     }
+  }
+
+  /** Memory follows storage: after a start, or a failed write that storage rolled back. */
+  private reload(): void {
+    this.ledger = this.store.load();
+    this.keys = this.store.reserveKeys();
   }
 
   /** Keeps the alarm at the earliest live hold's expiry. */

@@ -1,7 +1,7 @@
 /**
- * The drop object's SQLite storage. Only terms, holds and reserve keys are stored; held, sold and
- * per-buyer totals are derived from the holds when the object loads, so no counter can drift from
- * the holds it counts.
+ * The drop object's SQLite storage. Only terms and holds are stored (each hold with the reserve key
+ * that created it); held, sold, per-buyer totals and the key index are derived from the holds when the
+ * object loads, so nothing can drift from the holds it counts.
  */
 import type { DropTerms, Hold, HoldState, Ledger, Touched } from "./ledger";
 import { newLedger, putLive } from "./ledger";
@@ -24,19 +24,21 @@ CREATE TABLE IF NOT EXISTS holds (
   expires_at INTEGER NOT NULL,
   state TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'expired')),
   order_ref TEXT,
-  extended INTEGER NOT NULL
+  extended INTEGER NOT NULL,
+  -- The Idempotency-Key and request that created the hold: one hold per key per buyer.
+  reserve_key TEXT NOT NULL,
+  request TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS holds_state ON holds (state);
-CREATE TABLE IF NOT EXISTS reserve_keys (
-  buyer TEXT NOT NULL,
-  key TEXT NOT NULL,
-  request TEXT NOT NULL,
-  hold_id TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (buyer, key)
-);`;
+CREATE UNIQUE INDEX IF NOT EXISTS holds_reserve_key ON holds (buyer, reserve_key);`;
 
 type Row = Record<string, SqlStorageValue>;
+
+export interface ReserveKey {
+  request: string;
+  holdId: string;
+}
+export const reserveKeyId = (buyer: string, key: string): string => `${buyer}\n${key}`;
 
 const toHold = (r: Row): Hold => ({
   id: String(r.id),
@@ -101,40 +103,50 @@ export class InventoryStore {
     );
   }
 
-  /** Writes back the holds an operation touched (buyer totals follow from them). */
+  /** A new hold, with the reserve key and request that created it. */
+  insertHold(h: Hold, reserveKey: string, request: string): void {
+    this.sql.exec(
+      `INSERT INTO holds (id, buyer, quantity, created_at, expires_at, state, order_ref, extended, reserve_key, request)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      h.id,
+      h.buyer,
+      h.quantity,
+      h.createdAt,
+      h.expiresAt,
+      h.state,
+      h.orderRef,
+      h.extended ? 1 : 0,
+      reserveKey,
+      request,
+    );
+  }
+
+  /** Writes back how existing holds changed (buyer totals follow from them). */
   saveTouched(touched: Touched): void {
     for (const h of touched.holds) {
       this.sql.exec(
-        `INSERT OR REPLACE INTO holds (id, buyer, quantity, created_at, expires_at, state, order_ref, extended)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        h.id,
-        h.buyer,
-        h.quantity,
-        h.createdAt,
+        "UPDATE holds SET expires_at = ?, state = ?, order_ref = ?, extended = ? WHERE id = ?",
         h.expiresAt,
         h.state,
         h.orderRef,
         h.extended ? 1 : 0,
+        h.id,
       );
     }
   }
 
-  reserveKey(buyer: string, key: string): { request: string; holdId: string } | undefined {
-    const [row] = this.sql
-      .exec("SELECT request, hold_id FROM reserve_keys WHERE buyer = ? AND key = ?", buyer, key)
-      .toArray();
-    return row ? { request: String(row.request), holdId: String(row.hold_id) } : undefined;
-  }
-
-  /** Reserve keys live as long as the drop's object: at least 24 hours, as the API promises. */
-  saveReserveKey(buyer: string, key: string, request: string, holdId: string, now: number): void {
-    this.sql.exec(
-      "INSERT INTO reserve_keys (buyer, key, request, hold_id, created_at) VALUES (?, ?, ?, ?, ?)",
-      buyer,
-      key,
-      request,
-      holdId,
-      now,
-    );
+  /**
+   * Every reserve key with its request and hold. Keys live as long as the drop's object: at least
+   * 24 hours, as the API promises.
+   */
+  reserveKeys(): Map<string, ReserveKey> {
+    const keys = new Map<string, ReserveKey>();
+    for (const row of this.sql.exec("SELECT buyer, reserve_key, request, id FROM holds")) {
+      keys.set(reserveKeyId(String(row.buyer), String(row.reserve_key)), {
+        request: String(row.request),
+        holdId: String(row.id),
+      });
+    }
+    return keys;
   }
 }
