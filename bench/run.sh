@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench: serve bench/worker.ts locally on core 0, load it with wrk on core 1, and compare
 # POST holds against two floors measured in the same run: a Hono hello route and a Durable Object
-# RPC echo. Each route runs ROUNDS times; medians are reported. Ends by checking the drop for oversell.
+# RPC echo. ROUNDS rounds interleave the routes; medians are reported, with the median of the per-round
+# reserve/echo ratios. Ends by checking the drop for oversell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS=${CONNECTIONS:-32}
-DURATION=${DURATION:-8s}
-ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-6s}
+ROUNDS=${ROUNDS:-5}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
 LOAD_CORE=${LOAD_CORE:-1}
@@ -48,16 +49,23 @@ drop=$(curl -sf -X POST "$base/bench/setup" | node -e 'process.stdin.on("data", 
 echo "drop: $drop   connections: $CONNECTIONS   duration: $DURATION   rounds: $ROUNDS   server core $SERVER_CORE, wrk core $LOAD_CORE"
 
 results="$state/results.jsonl"
-run() { # name script url
-  taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "$2" "$3" >/dev/null 2>&1 # warm-up
-  for round in $(seq 1 "$ROUNDS"); do
-    line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "$3" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
-    echo "{\"name\":\"$1\",\"round\":$round,${line#\{}" >>"$results"
-  done
+load() { # name script url round
+  line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "$3" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
+  echo "{\"name\":\"$1\",\"round\":$4,${line#\{}" >>"$results"
 }
-run hello bench/hello.lua "$base/bench/hello"
-run echo bench/echo.lua "$base/bench/echo"
-run reserve bench/reserve.lua "$base/v1/drops/$drop/holds"
+hello_url="$base/bench/hello"
+echo_url="$base/bench/echo"
+reserve_url="$base/v1/drops/$drop/holds"
+for warm in "bench/hello.lua $hello_url" "bench/echo.lua $echo_url" "bench/reserve.lua $reserve_url"; do
+  set -- $warm
+  taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "$1" "$2" >/dev/null 2>&1
+done
+# Rounds interleave the three routes, so the machine's drift falls on all of them alike.
+for round in $(seq 1 "$ROUNDS"); do
+  load hello bench/hello.lua "$hello_url" "$round"
+  load echo bench/echo.lua "$echo_url" "$round"
+  load reserve bench/reserve.lua "$reserve_url" "$round"
+done
 
 check=$(curl -sf "$base/bench/check/$drop")
 node bench/summarize.mjs "$results" "$check"

@@ -31,9 +31,15 @@ for (const [name, s] of Object.entries(summary)) {
     `${name.padEnd(9)} ${s.rps.toFixed(0).padStart(14)} ${s.p50.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${String(s.requests).padStart(10)} ${String(s.non2xx).padStart(9)} ${String(s.errors).padStart(15)}`,
   );
 }
-const ratioEcho = summary.reserve.rps / summary.echo.rps;
-const ratioHello = summary.reserve.rps / summary.hello.rps;
-console.log(`\nreserve / echo  = ${ratioEcho.toFixed(2)}x   (target >= 0.80x)`);
+const rounds = [...new Set(rows.map((r) => r.round))];
+const perRound = (name) => new Map(rows.filter((r) => r.name === name).map((r) => [r.round, r.rps]));
+const [hello, echo, reserve] = ["hello", "echo", "reserve"].map(perRound);
+const roundRatios = rounds.map((n) => reserve.get(n) / echo.get(n));
+const ratioEcho = median(roundRatios);
+const ratioHello = median(rounds.map((n) => reserve.get(n) / hello.get(n)));
+console.log(
+  `\nreserve / echo  = ${ratioEcho.toFixed(2)}x median of rounds [${roundRatios.map((r) => r.toFixed(2)).join(", ")}]   (target >= 0.80x)`,
+);
 console.log(`reserve / hello = ${ratioHello.toFixed(2)}x`);
 
 const { snapshot, violations } = JSON.parse(checkJson);

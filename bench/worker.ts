@@ -80,6 +80,8 @@ bench.get("/bench/check/:dropId", async (c) => {
   return c.json({ snapshot: await stub.snapshot(), violations: await stub.selfCheck() });
 });
 
-bench.all("*", (c) => app.fetch(c.req.raw, c.env, c.executionCtx));
-
-export default bench;
+/** Bench routes go to the bench app; everything else straight to the real app, as in production. */
+export default {
+  fetch: (request, env, ctx) =>
+    request.url.includes("/bench/") ? bench.fetch(request, env, ctx) : app.fetch(request, env, ctx),
+} satisfies ExportedHandler<BenchEnv>;

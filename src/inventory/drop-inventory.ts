@@ -19,10 +19,12 @@ import {
   setStock,
   type Touched,
 } from "./ledger";
-import { InventoryStore, type ReserveKey, reserveKeyId } from "./store";
+import { InventoryStore, type NewHold, type ReserveKey, reserveKeyId } from "./store";
 
 /** Reserves waiting for the next group commit beyond this answer `overloaded` (503) at once. */
 export const MAX_QUEUED_RESERVES = 2000;
+/** A reserve that waited longer than this is answered `overloaded` rather than applied late. */
+export const MAX_QUEUE_WAIT_MS = 2000;
 
 export interface StockSnapshot {
   stock: number;
@@ -54,6 +56,7 @@ export type AdjustResult =
 
 interface Queued {
   call: ReserveCall;
+  queuedAt: number;
   resolve: (result: ReserveResult) => void;
   reject: (error: unknown) => void;
 }
@@ -78,8 +81,9 @@ export class DropInventory extends DurableObject<Env> {
   /** Reserve keys applied in the batch now committing: a repeat before it is durable answers 409. */
   private committing = new Set<string>();
   private alarmAt: number | null = null;
-  /** Reserves queued beyond this answer `overloaded`; a field so a test can make saturation cheap. */
+  /** The queue's bounds (length, age); fields so a test can make saturation cheap. */
   queueLimit = MAX_QUEUED_RESERVES;
+  queueWaitLimitMs = MAX_QUEUE_WAIT_MS;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -118,7 +122,7 @@ export class DropInventory extends DurableObject<Env> {
     if (this.ledger === null) return Promise.resolve({ ok: false, reason: "unconfigured" });
     if (this.queue.length >= this.queueLimit) return Promise.resolve({ ok: false, reason: "overloaded" });
     return new Promise((resolve, reject) => {
-      this.queue.push({ call, resolve, reject });
+      this.queue.push({ call, queuedAt: Date.now(), resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -185,9 +189,18 @@ export class DropInventory extends DurableObject<Env> {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0);
         try {
-          const results = this.atomically((l, touched) =>
-            batch.map((q) => this.applyReserve(l, q.call, touched)),
-          );
+          const results = this.atomically((l, touched) => {
+            const created: NewHold[] = [];
+            const now = Date.now();
+            const answers = batch.map(
+              (q): ReserveResult =>
+                now - q.queuedAt > this.queueWaitLimitMs
+                  ? { ok: false, reason: "overloaded" }
+                  : this.applyReserve(l, q.call, touched, created),
+            );
+            this.store.insertHolds(created);
+            return answers;
+          });
           await this.scheduleExpiry();
           await this.ctx.storage.sync();
           for (const [i, q] of batch.entries()) q.resolve(results[i] ?? { ok: false, reason: "overloaded" });
@@ -205,7 +218,7 @@ export class DropInventory extends DurableObject<Env> {
     }
   }
 
-  private applyReserve(l: Ledger, call: ReserveCall, touched: Touched): ReserveResult {
+  private applyReserve(l: Ledger, call: ReserveCall, touched: Touched, created: NewHold[]): ReserveResult {
     const request = `${call.quantity}:${call.allowPartial}`;
     const keyId = reserveKeyId(call.buyer, call.idempotencyKey);
     const seen = this.keys.get(keyId);
@@ -217,9 +230,9 @@ export class DropInventory extends DurableObject<Env> {
     }
     const outcome = reserve(l, { holdId: newId("hold"), ...call, now: Date.now() }, touched);
     if (!outcome.ok) return { ok: false, reason: outcome.reason };
-    // The new hold is inserted with its key here, so the write-back of `touched` skips it.
+    // The new hold is inserted with its key (with the batch's others), so the write-back of `touched` skips it.
     touched.holds.pop();
-    this.store.insertHold(outcome.hold, call.idempotencyKey, request);
+    created.push({ hold: outcome.hold, reserveKey: call.idempotencyKey, request });
     this.keys.set(keyId, { request, holdId: outcome.hold.id });
     this.committing.add(keyId);
     return { ok: true, hold: outcome.hold, replayed: false };

@@ -41,6 +41,15 @@ const isOverload = (error: unknown): boolean =>
   error instanceof Error &&
   ((error as { overloaded?: boolean }).overloaded === true || /overloaded/i.test(error.message));
 
+/** Maps the runtime's overload errors to 503; no timer (the reserve path, bounded by the object itself). */
+async function guarded<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    throw isOverload(error) ? overloaded() : error;
+  }
+}
+
 async function withDeadline<T>(call: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -57,13 +66,30 @@ async function withDeadline<T>(call: Promise<T>): Promise<T> {
 
 type Stub = DurableObjectStub<DropInventory>;
 
+// A drop's object id is a hash of its name; compute it once per isolate, not once per request.
+const ids = new WeakMap<DurableObjectNamespace<DropInventory>, Map<string, DurableObjectId>>();
+const MAX_CACHED_IDS = 10_000;
+function idFor(namespace: DurableObjectNamespace<DropInventory>, dropId: string): DurableObjectId {
+  let byName = ids.get(namespace);
+  if (byName === undefined || byName.size >= MAX_CACHED_IDS) {
+    byName = new Map();
+    ids.set(namespace, byName);
+  }
+  let id = byName.get(dropId);
+  if (id === undefined) {
+    id = namespace.idFromName(dropId);
+    byName.set(dropId, id);
+  }
+  return id;
+}
+
 /**
  * The worker's side of the drop objects. Each call has a deadline, saturation becomes 503, and an
  * object that was never configured (its drop's creation crashed between D1 and the object) is
  * configured from D1 and the call retried, so the two stores heal rather than drift.
  */
 export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) {
-  const stubFor = (dropId: string): Stub => namespace.get(namespace.idFromName(dropId));
+  const stubFor = (dropId: string): Stub => namespace.get(idFor(namespace, dropId));
 
   async function configureFromD1(stub: Stub, dropId: string): Promise<void> {
     const [row] = await db.select().from(drops).where(eq(drops.id, dropId)).limit(1);
@@ -71,10 +97,18 @@ export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory
     await withDeadline(stub.configure(termsOf(row)));
   }
 
-  /** Runs `op`; if the object answers `unconfigured`, configures it from D1 and runs `op` once more. */
-  async function onDrop<T>(dropId: string, op: (stub: Stub) => Promise<T | NotConfigured>): Promise<T> {
+  /**
+   * Runs `op` with a deadline; if the object answers `unconfigured`, configures it from D1 and runs
+   * `op` once more. The reserve path passes `hot`: no timer per call, because the object bounds every
+   * reserve's wait itself (queue length and queue age, see DropInventory), which costs nothing extra.
+   */
+  async function onDrop<T>(
+    dropId: string,
+    op: (stub: Stub) => Promise<T | NotConfigured>,
+    hot = false,
+  ): Promise<T> {
     const stub = stubFor(dropId);
-    const first = await withDeadline(op(stub));
+    const first = await (hot ? guarded(op(stub)) : withDeadline(op(stub)));
     if (!isUnconfigured(first)) return first;
     await configureFromD1(stub, dropId);
     const second = await withDeadline(op(stub));
@@ -91,7 +125,11 @@ export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory
     snapshot: (dropId: string) =>
       onDrop<StockSnapshot>(dropId, async (stub) => (await stub.snapshot()) ?? unconfigured),
     reserve: (dropId: string, call: ReserveCall) =>
-      onDrop<Configured<ReserveResult>>(dropId, async (stub) => (await stub.reserve(call)) as ReserveResult),
+      onDrop<Configured<ReserveResult>>(
+        dropId,
+        async (stub) => (await stub.reserve(call)) as ReserveResult,
+        true,
+      ),
     hold: async (dropId: string, holdId: string, buyer: string): Promise<Hold | null> =>
       withDeadline(stubFor(dropId).hold(holdId, buyer)),
     release: (dropId: string, holdId: string, buyer: string) =>

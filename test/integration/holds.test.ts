@@ -413,6 +413,23 @@ describe("the drop object itself", () => {
     expect(snapshot.held).toBe(results.filter((r) => r.status === 201).length);
   });
 
+  it("answers 503 to reserves that waited in its queue past the bound, holding nothing for them", async () => {
+    const { runInDurableObject } = await import("cloudflare:test");
+    const dropId = await liveDrop(await createTenant(), { stock: 10 });
+    await runInDurableObject(inventoryOf(dropId), (instance: { queueWaitLimitMs: number }) => {
+      instance.queueWaitLimitMs = -1; // every queued reserve now counts as having waited too long
+    });
+    const results = await Promise.all(Array.from({ length: 5 }, () => reserveVia(dropId)));
+    for (const r of results) {
+      expect(r).toMatchObject({
+        status: 503,
+        body: { type: "https://creator-commerce.dev/problems/overloaded" },
+      });
+      expect(r.headers.get("retry-after")).toBe("1");
+    }
+    expect(await expectInvariants(dropId)).toMatchObject({ held: 0, available: 10 });
+  });
+
   it("lets admins add stock and reduce it only down to what is held or sold", async () => {
     const tenant = await createTenant();
     const dropId = await liveDrop(tenant, { stock: 5 });
