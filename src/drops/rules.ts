@@ -1,17 +1,14 @@
 import type { DropRow } from "../db/schema";
 import type { FieldError } from "../errors";
+import { type DropPhase, phaseAt } from "../inventory/ledger";
 import { toIso, toIsoOrNull } from "../lib/time";
 import type { Drop } from "./schemas";
 
-export type DropPhase = Drop["phase"];
+export type { DropPhase };
 
-/** Where a drop stands at `now`: closed by the creator, not started, past its end, or live. */
-export function dropPhase(drop: Pick<DropRow, "state" | "startsAt" | "endsAt">, now: number): DropPhase {
-  if (drop.state === "closed") return "closed";
-  if (now < drop.startsAt) return "upcoming";
-  if (drop.endsAt !== null && now >= drop.endsAt) return "ended";
-  return "live";
-}
+/** Where a drop stands at `now`, by the same rule its inventory object applies. */
+export const dropPhase = (drop: Pick<DropRow, "state" | "startsAt" | "endsAt">, now: number): DropPhase =>
+  phaseAt({ closed: drop.state === "closed", startsAt: drop.startsAt, endsAt: drop.endsAt }, now);
 
 export function dropWindowErrors(drop: Pick<DropRow, "startsAt" | "endsAt">): FieldError[] {
   return drop.endsAt !== null && drop.endsAt <= drop.startsAt

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { dropStates } from "../db/schema";
+import { dropPhases } from "../inventory/ledger";
 
 const Instant = z.iso
   .datetime({ offset: true })
@@ -7,8 +8,6 @@ const Instant = z.iso
 const Stock = z.number().int().min(0).max(1_000_000);
 const PerBuyerLimit = z.number().int().min(1).max(1000).nullable();
 const HoldTtl = z.number().int().min(30).max(3600);
-
-export const dropPhases = ["upcoming", "live", "ended", "closed"] as const;
 
 export const DropSchema = z
   .object({

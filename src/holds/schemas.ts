@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { dropPhases } from "../inventory/ledger";
 
 export const HoldSchema = z
   .object({
@@ -31,7 +32,7 @@ export const StockSchema = z
     available: z.number().int(),
     held: z.number().int(),
     sold: z.number().int(),
-    phase: z.enum(["upcoming", "live", "ended", "closed"]),
+    phase: z.enum(dropPhases),
     as_of: z
       .string()
       .openapi({ format: "date-time", description: "When the drop's object produced these figures." }),

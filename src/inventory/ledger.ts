@@ -247,9 +247,10 @@ export function nextExpiry(l: Ledger): number | null {
   return earliest;
 }
 
-export type DropPhase = "upcoming" | "live" | "ended" | "closed";
+export const dropPhases = ["upcoming", "live", "ended", "closed"] as const;
+export type DropPhase = (typeof dropPhases)[number];
 
-export function phaseAt(terms: DropTerms, now: number): DropPhase {
+export function phaseAt(terms: Pick<DropTerms, "closed" | "startsAt" | "endsAt">, now: number): DropPhase {
   if (terms.closed) return "closed";
   if (now < terms.startsAt) return "upcoming";
   if (terms.endsAt !== null && now >= terms.endsAt) return "ended";

@@ -1,18 +1,14 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { api } from "./api";
-import { createOffer } from "./fixtures";
+import { createDrop } from "./fixtures";
 import type { Tenant } from "./tenants";
 
 export const inventoryOf = (dropId: string) => env.DROP_INVENTORY.get(env.DROP_INVENTORY.idFromName(dropId));
 
-/** A drop created through the admin API (so D1 and its object both know it). */
-export async function liveDrop(tenant: Tenant, terms: Record<string, unknown>): Promise<string> {
-  const offer = await createOffer(tenant);
-  const res = await api("POST", "/v1/drops", { key: tenant.key, body: { offer_id: offer.id, ...terms } });
-  if (res.status !== 201) throw new Error(`drop fixture refused: ${JSON.stringify(res.body)}`);
-  return res.body.id;
-}
+/** A drop created through the admin API (so D1 and its object both know it); answers its id. */
+export const liveDrop = async (tenant: Tenant, terms: Record<string, unknown>): Promise<string> =>
+  (await createDrop(tenant, terms)).id;
 
 let counter = 0;
 export const uniqueKey = (label = "k") => `${label}-${Date.now()}-${counter++}`;
