@@ -1,6 +1,6 @@
 import type { BuyerContext } from "../context";
 import { AppError, type ErrorCode, notFound } from "../errors";
-import type { StockSnapshot } from "../inventory/drop-inventory";
+import type { StockSnapshot } from "../inventory/contract";
 import type { Hold, HoldRefusal, ReserveRefusal } from "../inventory/ledger";
 import { toIso } from "../lib/time";
 import type { HoldView, StockView } from "./schemas";

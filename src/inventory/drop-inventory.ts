@@ -1,19 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
+import type { AdjustResult, HoldResult, ReserveCall, ReserveResult, StockSnapshot } from "./contract";
 import {
   available,
   commit,
-  type DropPhase,
   type DropTerms,
   expireDue,
   extend,
   type Hold,
-  type HoldRefusal,
   type Ledger,
   ledgerViolations,
   nextExpiry,
   phaseAt,
-  type ReserveRefusal,
   release,
   reserve,
   setStock,
@@ -25,34 +23,6 @@ import { InventoryStore, type NewHold, type ReserveKey, reserveKeyId } from "./s
 export const MAX_QUEUED_RESERVES = 2000;
 /** A reserve that waited longer than this is answered `overloaded` rather than applied late. */
 export const MAX_QUEUE_WAIT_MS = 2000;
-
-export interface StockSnapshot {
-  stock: number;
-  available: number;
-  held: number;
-  sold: number;
-  phase: DropPhase;
-  asOf: number;
-}
-
-export interface ReserveCall {
-  buyer: string;
-  quantity: number;
-  allowPartial: boolean;
-  idempotencyKey: string;
-}
-
-type Refused<R extends string> = { ok: false; reason: R };
-export type NotConfigured = Refused<"unconfigured">;
-export type ReserveResult =
-  | { ok: true; hold: Hold; replayed: boolean }
-  | Refused<ReserveRefusal | "overloaded" | "idempotency_key_reused" | "idempotency_in_flight">
-  | NotConfigured;
-export type HoldResult = { ok: true; hold: Hold } | Refused<HoldRefusal> | NotConfigured;
-export type AdjustResult =
-  | { ok: true; snapshot: StockSnapshot }
-  | { ok: false; reason: "below_committed"; minimum: number }
-  | NotConfigured;
 
 interface Queued {
   call: ReserveCall;

@@ -4,13 +4,13 @@ import { type DropRow, drops } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import type {
   AdjustResult,
-  DropInventory,
   HoldResult,
   NotConfigured,
   ReserveCall,
   ReserveResult,
   StockSnapshot,
-} from "./drop-inventory";
+} from "./contract";
+import type { DropInventory } from "./drop-inventory";
 import type { DropTerms, Hold } from "./ledger";
 
 /** How long the worker waits for a drop's object before answering 503 rather than hanging. */

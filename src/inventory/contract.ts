@@ -1,0 +1,30 @@
+/** What the drop object's RPC methods take and answer: plain, serializable shapes. */
+import type { DropPhase, Hold, HoldRefusal, ReserveRefusal } from "./ledger";
+
+export interface StockSnapshot {
+  stock: number;
+  available: number;
+  held: number;
+  sold: number;
+  phase: DropPhase;
+  asOf: number;
+}
+
+export interface ReserveCall {
+  buyer: string;
+  quantity: number;
+  allowPartial: boolean;
+  idempotencyKey: string;
+}
+
+type Refused<R extends string> = { ok: false; reason: R };
+export type NotConfigured = Refused<"unconfigured">;
+export type ReserveResult =
+  | { ok: true; hold: Hold; replayed: boolean }
+  | Refused<ReserveRefusal | "overloaded" | "idempotency_key_reused" | "idempotency_in_flight">
+  | NotConfigured;
+export type HoldResult = { ok: true; hold: Hold } | Refused<HoldRefusal> | NotConfigured;
+export type AdjustResult =
+  | { ok: true; snapshot: StockSnapshot }
+  | { ok: false; reason: "below_committed"; minimum: number }
+  | NotConfigured;
