@@ -97,7 +97,9 @@ export class DropInventory extends DurableObject<Env> {
     });
   }
 
+  /** The buyer's own hold as it stands now (a hold past its expiry reads as expired, alarm or not). */
   hold(holdId: string, buyer: string): Hold | null {
+    if (this.ledger) this.atomically((l, touched) => expireDue(l, Date.now(), touched));
     const hold = this.ledger?.live.get(holdId) ?? this.store.hold(holdId);
     return hold && hold.buyer === buyer ? hold : null;
   }

@@ -351,6 +351,12 @@ describe("the drop object itself", () => {
     expect(await stub.snapshot()).toMatchObject({ available: 7 });
     await new Promise((resolve) => setTimeout(resolve, 250));
     await runDurableObjectAlarm(stub); // the runtime may already have fired it; either way it has run now
+    expect(await stub.selfCheck()).toEqual([]);
+    expect(
+      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("SELECT state FROM holds").one()),
+    ).toEqual({
+      state: "expired",
+    });
     expect(await stub.hold(reserved.hold.id, "b")).toMatchObject({ state: "expired" });
     expect(await stub.snapshot()).toMatchObject({ available: 10, held: 0 });
     // Delivered again, and again: nothing changes.
