@@ -49,9 +49,13 @@ drop=$(curl -sf -X POST "$base/bench/setup" | node -e 'process.stdin.on("data", 
 echo "drop: $drop   connections: $CONNECTIONS   duration: $DURATION   rounds: $ROUNDS   server core $SERVER_CORE, wrk core $LOAD_CORE"
 
 results="$state/results.jsonl"
+# CPU time the worker's runtime spent, in clock ticks: per request it is steadier than req/s on a noisy host.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$inner/stat"; }
 load() { # name script url round
+  before=$(cpu_ticks)
   line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "$3" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
-  echo "{\"name\":\"$1\",\"round\":$4,${line#\{}" >>"$results"
+  ticks=$(( $(cpu_ticks) - before ))
+  echo "{\"name\":\"$1\",\"round\":$4,\"cpu_ticks\":$ticks,\"ticks_per_s\":$(getconf CLK_TCK),${line#\{}" >>"$results"
 }
 hello_url="$base/bench/hello"
 echo_url="$base/bench/echo"

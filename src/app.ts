@@ -1,12 +1,13 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { readConfig } from "./config";
 import { database } from "./db/client";
 import { AppError } from "./errors";
+import { allowedMethodsFor } from "./http/allowed-methods";
 import type { AppEnv } from "./http/context";
 import { fromHttpException, problemResponse } from "./http/problem";
 import { validationHook } from "./http/validation";
@@ -22,22 +23,6 @@ export function buildApp(options: { clock?: Clock } = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId({ headerName: "Request-Id", generator: () => `req_${randomToken(24)}` }));
-  app.use(
-    methodNotAllowed({
-      app,
-      onMethodNotAllowed: (c, methods) =>
-        problemResponse(
-          c,
-          new AppError(
-            "method_not_allowed",
-            `${c.req.method} is not allowed here. Allowed: ${methods.join(", ")}.`,
-            {
-              headers: { allow: methods.join(", ") },
-            },
-          ),
-        ),
-    }),
-  );
   app.use(async (c, next) => {
     readConfig(c.env);
     const db = database(c.env.DB);
@@ -76,9 +61,23 @@ export function buildApp(options: { clock?: Clock } = {}) {
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
   documentMetaRoutes(app);
 
-  app.notFound((c) =>
-    problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`)),
-  );
+  const allowedMethods = allowedMethodsFor(app as unknown as Hono<never>);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      return problemResponse(
+        c,
+        new AppError(
+          "method_not_allowed",
+          `${c.req.method} is not allowed here. Allowed: ${allowed.join(", ")}.`,
+          {
+            headers: { allow: allowed.join(", ") },
+          },
+        ),
+      );
+    }
+    return problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
+  });
   app.onError((error, c) => {
     if (error instanceof AppError) return problemResponse(c, error);
     if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));

@@ -29,7 +29,6 @@ CREATE TABLE IF NOT EXISTS holds (
   reserve_key TEXT NOT NULL,
   request TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS holds_state ON holds (state);
 CREATE UNIQUE INDEX IF NOT EXISTS holds_reserve_key ON holds (buyer, reserve_key);`;
 
 type Row = Record<string, SqlStorageValue>;
