@@ -88,8 +88,14 @@ function idFor(namespace: DurableObjectNamespace<DropInventory>, dropId: string)
  * object that was never configured (its drop's creation crashed between D1 and the object) is
  * configured from D1 and the call retried, so the two stores heal rather than drift.
  */
+/** Drop ids are `drp_` and a short token; anything else is answered 404 without waking an object. */
+const DROP_ID = /^drp_[0-9a-z_]{1,60}$/;
+
 export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) {
-  const stubFor = (dropId: string): Stub => namespace.get(idFor(namespace, dropId));
+  const stubFor = (dropId: string): Stub => {
+    if (!DROP_ID.test(dropId)) throw notFound("drop", dropId);
+    return namespace.get(idFor(namespace, dropId));
+  };
 
   async function configureFromD1(stub: Stub, dropId: string): Promise<void> {
     const [row] = await db.select().from(drops).where(eq(drops.id, dropId)).limit(1);

@@ -307,8 +307,15 @@ describe("GET /v1/drops/{id}/stock", () => {
     expect(later.body).toMatchObject({ available: 6, held: 4 });
   });
 
-  it("answers 404 for an unknown drop", async () => {
+  it("answers 404 for an unknown drop, and for an id that is not a drop id without waking an object", async () => {
+    const { listDurableObjectIds } = await import("cloudflare:test");
+    const { env } = await import("cloudflare:workers");
     expect((await api("GET", "/v1/drops/drp_unknown/stock")).status).toBe(404);
+    const before = (await listDurableObjectIds(env.DROP_INVENTORY)).length;
+    for (const junk of ["off_notadrop", "DRP_UPPER", "drp_", "x".repeat(80)]) {
+      expect((await api("GET", `/v1/drops/${junk}/stock`)).status).toBe(404);
+    }
+    expect((await listDurableObjectIds(env.DROP_INVENTORY)).length).toBe(before);
   });
 
   it("configures a drop's object from D1 when it missed its creation", async () => {
