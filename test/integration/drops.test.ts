@@ -1,15 +1,11 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { TenantContext } from "../../src/context";
 import { drops } from "../../src/db/schema";
 import { updateDrop } from "../../src/drops/verbs";
-import { commitWith } from "../../src/http/context";
-import { inventoryGateway } from "../../src/inventory/gateway";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
 import { createDrop, createOffer, membershipTier, oneTimeOffer } from "../support/fixtures";
-import { createTenant, db, tableCounts } from "../support/tenants";
+import { createTenant, db, racingContext, tableCounts } from "../support/tenants";
 
 const hour = 60 * 60 * 1000;
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
@@ -171,18 +167,10 @@ describe("PATCH /v1/drops/{id}", () => {
   it("lands nothing when the drop is closed between the check and the write, and answers 409", async () => {
     const tenant = await createTenant();
     const drop = await createDrop(tenant);
-    const ctx: TenantContext = {
-      db,
-      inventory: inventoryGateway(env.DROP_INVENTORY, db),
-      creatorId: tenant.creatorId,
-      actor: "test",
-      now: Date.now(),
-      // Another request closes the drop after our read and before our batch.
-      commit: async (writes, result) => {
-        await db.update(drops).set({ state: "closed", closedAt: Date.now() }).where(eq(drops.id, drop.id));
-        await commitWith(db, undefined)(writes, result);
-      },
-    };
+    // Another request closes the drop after our read and before our batch.
+    const ctx = racingContext(tenant, () =>
+      db.update(drops).set({ state: "closed", closedAt: Date.now() }).where(eq(drops.id, drop.id)),
+    );
     const before = await tableCounts();
     await expect(updateDrop({ ctx, input: { id: drop.id, changes: { stock: 5 } } })).rejects.toMatchObject({
       code: "conflict",

@@ -1,16 +1,12 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { TenantContext } from "../../src/context";
 import { offers } from "../../src/db/schema";
-import { commitWith } from "../../src/http/context";
-import { inventoryGateway } from "../../src/inventory/gateway";
 import { CreateOfferBody } from "../../src/offers/schemas";
 import { createOffer as createOfferVerb } from "../../src/offers/verbs";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
 import { createOffer, membershipTier, oneTimeOffer } from "../support/fixtures";
-import { createTenant, db, tableCounts } from "../support/tenants";
+import { createTenant, db, racingContext, tableCounts } from "../support/tenants";
 
 describe("POST /v1/offers", () => {
   it("creates a one-time offer priced per currency, defaulting to the creator's currency", async () => {
@@ -126,18 +122,8 @@ describe("POST /v1/offers", () => {
       createdAt: now,
       updatedAt: now,
     };
-    const ctx: TenantContext = {
-      db,
-      inventory: inventoryGateway(env.DROP_INVENTORY, db),
-      creatorId: tenant.creatorId,
-      actor: "test",
-      now,
-      // The rival lands after our checks passed and before our batch: the race the unique index exists for.
-      commit: async (writes, result) => {
-        await db.insert(offers).values(rival);
-        await commitWith(db, undefined)(writes, result);
-      },
-    };
+    // The rival lands after our checks passed and before our batch: the race the unique index exists for.
+    const ctx = racingContext(tenant, () => db.insert(offers).values(rival));
     const input = CreateOfferBody.parse(membershipTier({ tier_rank: 3 }));
     await expect(createOfferVerb({ ctx, input })).rejects.toMatchObject({ code: "conflict" });
     const tiers = await db.select().from(offers).where(eq(offers.creatorId, tenant.creatorId));

@@ -1,11 +1,32 @@
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
+import type { TenantContext } from "../../src/context";
 import { database } from "../../src/db/client";
 import { apiKeys, creators } from "../../src/db/schema";
+import { commitWith } from "../../src/http/context";
+import { inventoryGateway } from "../../src/inventory/gateway";
 import { displayPrefix, generateApiKey, hashApiKey } from "../../src/lib/api-keys";
 import { newId } from "../../src/lib/ids";
 
 export const db = database(env.DB);
+
+/**
+ * A domain context whose commit first lands `rival`: another request's write arriving after our
+ * checks passed and before our batch. For proving a verb's race handling.
+ */
+export function racingContext(tenant: Tenant, rival: () => Promise<unknown>): TenantContext {
+  return {
+    db,
+    inventory: inventoryGateway(env.DROP_INVENTORY, db),
+    creatorId: tenant.creatorId,
+    actor: "test",
+    now: Date.now(),
+    commit: async (writes, result) => {
+      await rival();
+      await commitWith(db, undefined)(writes, result);
+    },
+  };
+}
 
 export interface Tenant {
   creatorId: string;
