@@ -12,7 +12,6 @@ import type { AppEnv } from "./http/context";
 import { fromHttpException, problemResponse } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { inventoryGateway } from "./inventory/gateway";
-import { randomToken } from "./lib/crypto";
 import { type Clock, systemClock } from "./lib/time";
 import { routes } from "./routes";
 
@@ -22,7 +21,12 @@ export function buildApp(options: { clock?: Clock } = {}) {
   const clock = options.clock ?? systemClock;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(requestId({ headerName: "Request-Id", generator: () => `req_${randomToken(24)}` }));
+  app.use(
+    requestId({
+      headerName: "Request-Id",
+      generator: () => `req_${crypto.randomUUID().replaceAll("-", "")}`,
+    }),
+  );
   app.use(async (c, next) => {
     readConfig(c.env);
     const db = database(c.env.DB);
