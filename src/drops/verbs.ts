@@ -78,7 +78,7 @@ export async function updateDrop({
   };
   const windowErrors = dropWindowErrors(row);
   if (windowErrors.length > 0) throw invalid(windowErrors);
-  await applyToInventory(ctx, existing.id, row, closing);
+  await applyToInventory(ctx, existing.id, row, changes);
   const drop = renderDrop(row, ctx.now);
   try {
     await ctx.commit(
@@ -142,12 +142,14 @@ async function applyToInventory(
   ctx: TenantContext,
   dropId: string,
   row: DropRow,
-  closing: boolean,
+  changes: UpdateDropInput,
 ): Promise<void> {
-  if (closing) {
+  if (changes.state === "closed") {
     await ctx.inventory.close(dropId);
     return;
   }
+  const { title: _title, ...inventoryChanges } = changes;
+  if (Object.values(inventoryChanges).every((v) => v === undefined)) return; // a rename: nothing for the object
   const { closed: _closed, ...terms } = termsOf(row);
   const adjusted = await ctx.inventory.adjust(dropId, terms);
   if (!adjusted.ok) {

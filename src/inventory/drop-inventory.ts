@@ -31,7 +31,7 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-const fresh = (): Touched => ({ holds: [], buyers: [] });
+const fresh = (): Touched => ({ holds: [] });
 
 /**
  * One object per drop: the single source of truth for its stock. Every operation runs the pure ledger
@@ -82,10 +82,8 @@ export class DropInventory extends DurableObject<Env> {
   /** Counters as of now; holds past their expiry are expired first, as the alarm would. */
   snapshot(): StockSnapshot | null {
     if (this.ledger === null) return null;
-    return this.atomically((l, touched) => {
-      expireDue(l, Date.now(), touched);
-      return this.snapshotOf(l);
-    });
+    this.expireNow();
+    return this.snapshotOf(this.ledger);
   }
 
   reserve(call: ReserveCall): Promise<ReserveResult> {
@@ -99,7 +97,7 @@ export class DropInventory extends DurableObject<Env> {
 
   /** The buyer's own hold as it stands now (a hold past its expiry reads as expired, alarm or not). */
   hold(holdId: string, buyer: string): Hold | null {
-    if (this.ledger) this.atomically((l, touched) => expireDue(l, Date.now(), touched));
+    this.expireNow();
     const hold = this.ledger?.live.get(holdId) ?? this.store.hold(holdId);
     return hold && hold.buyer === buyer ? hold : null;
   }
@@ -151,7 +149,7 @@ export class DropInventory extends DurableObject<Env> {
   /** Expires due holds. Safe to run twice or late: expiry is idempotent and also happens lazily. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    if (this.ledger) this.atomically((l, touched) => expireDue(l, Date.now(), touched));
+    this.expireNow();
     await this.scheduleExpiry();
   }
 
@@ -202,8 +200,7 @@ export class DropInventory extends DurableObject<Env> {
     }
     const outcome = reserve(l, { holdId: newId("hold"), ...call, now: Date.now() }, touched);
     if (!outcome.ok) return { ok: false, reason: outcome.reason };
-    // The new hold is inserted with its key (with the batch's others), so the write-back of `touched` skips it.
-    touched.holds.pop();
+    // Inserted with its key, in one statement with the batch's other new holds.
     created.push({ hold: outcome.hold, reserveKey: call.idempotencyKey, request });
     this.keys.set(keyId, { request, holdId: outcome.hold.id });
     this.committing.add(keyId);
@@ -245,6 +242,14 @@ export class DropInventory extends DurableObject<Env> {
       this.reload();
       throw error;
     }
+  }
+
+  /** Expires due holds, writing only when some are due: reads call this, and most find nothing. */
+  private expireNow(): void {
+    const l = this.ledger;
+    const due = l ? nextExpiry(l) : null;
+    if (due !== null && due <= Date.now())
+      this.atomically((ledger, touched) => expireDue(ledger, Date.now(), touched));
   }
 
   /** Memory follows storage: after a start, or a failed write that storage rolled back. */

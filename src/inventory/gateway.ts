@@ -50,15 +50,14 @@ async function guarded<T>(call: Promise<T>): Promise<T> {
   }
 }
 
+/** `guarded`, and a missed deadline is 503 too. */
 async function withDeadline<T>(call: Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(overloaded()), INVENTORY_DEADLINE_MS);
   });
   try {
-    return await Promise.race([call, deadline]);
-  } catch (error) {
-    throw isOverload(error) ? overloaded() : error;
+    return await guarded(Promise.race([call, deadline]));
   } finally {
     clearTimeout(timer);
   }
@@ -83,15 +82,26 @@ function idFor(namespace: DurableObjectNamespace<DropInventory>, dropId: string)
   return id;
 }
 
+/** Drop ids are `drp_` and a short token; anything else is answered 404 without waking an object. */
+const DROP_ID = /^drp_[0-9a-z_]{1,60}$/;
+
+// Bindings are stable per isolate, so one gateway serves every request.
+const gateways = new WeakMap<DurableObjectNamespace<DropInventory>, { db: Db; gateway: InventoryGateway }>();
+
+export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db): InventoryGateway {
+  const cached = gateways.get(namespace);
+  if (cached?.db === db) return cached.gateway;
+  const gateway = buildGateway(namespace, db);
+  gateways.set(namespace, { db, gateway });
+  return gateway;
+}
+
 /**
  * The worker's side of the drop objects. Each call has a deadline, saturation becomes 503, and an
  * object that was never configured (its drop's creation crashed between D1 and the object) is
  * configured from D1 and the call retried, so the two stores heal rather than drift.
  */
-/** Drop ids are `drp_` and a short token; anything else is answered 404 without waking an object. */
-const DROP_ID = /^drp_[0-9a-z_]{1,60}$/;
-
-export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) {
+function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) {
   const stubFor = (dropId: string): Stub => {
     if (!DROP_ID.test(dropId)) throw notFound("drop", dropId);
     return namespace.get(idFor(namespace, dropId));
@@ -150,7 +160,7 @@ export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory
   };
 }
 
-export type InventoryGateway = ReturnType<typeof inventoryGateway>;
+export type InventoryGateway = ReturnType<typeof buildGateway>;
 
 function isUnconfigured(value: unknown): value is NotConfigured {
   return (

@@ -63,10 +63,12 @@ export type StockRefusal = "below_committed";
 
 export type Outcome<R extends string> = { ok: true; hold: Hold } | { ok: false; reason: R; hold?: Hold };
 
-/** What an operation changed, for the object to write back. */
+/**
+ * Existing holds an operation changed (ended, committed, extended), for the object to write back.
+ * New holds are not here: the reserve that creates one returns it, and the object inserts it.
+ */
 export interface Touched {
   holds: Hold[];
-  buyers: string[];
 }
 
 export const available = (l: Ledger): number => l.terms.stock - l.held - l.sold;
@@ -80,9 +82,8 @@ export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
 const find = (l: Ledger, id: string, touched: Touched): Hold | undefined =>
   l.live.get(id) ?? touched.holds.findLast((h) => h.id === id) ?? l.archive.get(id);
 
-function addToBuyer(l: Ledger, buyer: string, delta: number, touched: Touched): void {
+function addToBuyer(l: Ledger, buyer: string, delta: number): void {
   l.buyers.set(buyer, (l.buyers.get(buyer) ?? 0) + delta);
-  touched.buyers.push(buyer);
 }
 
 /** A live hold ends (released or expired): its units go back to available, and off the buyer's total. */
@@ -90,7 +91,7 @@ function endHold(l: Ledger, hold: Hold, state: "released" | "expired", touched: 
   const ended = { ...hold, state };
   l.live.delete(hold.id);
   l.held -= hold.quantity;
-  addToBuyer(l, hold.buyer, -hold.quantity, touched);
+  addToBuyer(l, hold.buyer, -hold.quantity);
   touched.holds.push(ended);
   return ended;
 }
@@ -158,8 +159,7 @@ export function reserve(
   };
   putLive(l, hold);
   l.held += quantity;
-  addToBuyer(l, req.buyer, quantity, touched);
-  touched.holds.push(hold);
+  addToBuyer(l, req.buyer, quantity);
   return { ok: true, hold, available: available(l) };
 }
 

@@ -39,7 +39,7 @@ interface Real {
   archive: Map<string, Hold>;
 }
 
-const fresh = (): Touched => ({ holds: [], buyers: [] });
+const fresh = (): Touched => ({ holds: [] });
 /** The object's write-back, in miniature: ended holds move to the archive. */
 function settle(real: Real, touched: Touched) {
   for (const hold of touched.holds) if (hold.state !== "held") real.archive.set(hold.id, hold);
