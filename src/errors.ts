@@ -24,6 +24,13 @@ export type ErrorCode =
   | "hold_expired"
   | "hold_released"
   | "hold_committed"
+  | "coupon_unknown"
+  | "coupon_not_applicable"
+  | "coupon_expired"
+  | "coupon_exhausted"
+  | "upsell_not_eligible"
+  | "quote_invalid"
+  | "quote_expired"
   | "internal"
   | "overloaded";
 

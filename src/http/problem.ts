@@ -27,6 +27,13 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   hold_expired: { status: 409, title: "The hold has expired" },
   hold_released: { status: 409, title: "The hold was released" },
   hold_committed: { status: 409, title: "The hold is already committed to an order" },
+  coupon_unknown: { status: 422, title: "No such coupon" },
+  coupon_not_applicable: { status: 422, title: "The coupon does not apply to this offer or currency" },
+  coupon_expired: { status: 422, title: "The coupon has expired" },
+  coupon_exhausted: { status: 422, title: "The coupon has no redemptions left" },
+  upsell_not_eligible: { status: 409, title: "No paid order this upsell can follow" },
+  quote_invalid: { status: 422, title: "The quote token is not valid" },
+  quote_expired: { status: 410, title: "The quote has expired" },
   internal: { status: 500, title: "Internal error" },
   overloaded: { status: 503, title: "Temporarily overloaded" },
 };

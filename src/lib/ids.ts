@@ -11,6 +11,9 @@ export const idPrefixes = {
   entitlement: "ent",
   hold: "hld",
   audit: "aud",
+  experiment: "exp",
+  coupon: "cpn",
+  quote: "qte",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
