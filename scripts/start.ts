@@ -4,6 +4,9 @@
  *
  * The key is DEMO_API_KEY when set; otherwise one is generated on first run and kept in
  * .wrangler/demo-api-key (git-ignored, local only) so later runs print the same key.
+ *
+ * Local secrets (a quote signing key) are generated once into .wrangler/dev-secrets.env and passed
+ * with --env-file, so quotes survive restarts and no secret is ever committed.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +18,7 @@ import { displayPrefix, generateApiKey, hashApiKey } from "../src/lib/api-keys";
 
 const wranglerCli = "node_modules/wrangler/wrangler-dist/cli.js";
 const keyFile = ".wrangler/demo-api-key";
+const secretsFile = ".wrangler/dev-secrets.env";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
 function wrangler(args: string[]): void {
@@ -30,6 +34,16 @@ function demoKey(): string {
   mkdirSync(".wrangler", { recursive: true });
   writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
   return key;
+}
+
+function devSecrets(): string {
+  if (!existsSync(secretsFile)) {
+    const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+    const keys = JSON.stringify({ active: "local-1", keys: { "local-1": secret } });
+    mkdirSync(".wrangler", { recursive: true });
+    writeFileSync(secretsFile, `QUOTE_SIGNING_KEYS='${keys}'\n`, { mode: 0o600 });
+  }
+  return secretsFile;
 }
 
 async function seed(key: string): Promise<void> {
@@ -60,7 +74,7 @@ process.stdout.write(`
 if (!process.argv.includes("--seed-only")) {
   const dev = spawn(
     process.execPath,
-    ["--no-warnings", wranglerCli, "dev", "--ip", "127.0.0.1", "--port", "8787"],
+    ["--no-warnings", wranglerCli, "dev", "--ip", "127.0.0.1", "--port", "8787", "--env-file", devSecrets()],
     {
       stdio: "inherit",
       env,

@@ -28,7 +28,7 @@ export function buildApp(options: { clock?: Clock } = {}) {
     }),
   );
   app.use(async (c, next) => {
-    readConfig(c.env);
+    c.set("config", readConfig(c.env));
     const db = database(c.env.DB);
     c.set("db", db);
     c.set("inventory", inventoryGateway(c.env.DROP_INVENTORY, db));

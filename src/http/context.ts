@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
 import { type Db, runBatch } from "../db/client";
 import type { InventoryGateway } from "../inventory/gateway";
@@ -18,7 +19,10 @@ export interface AppEnv {
     db: Db;
     inventory: InventoryGateway;
     clock: Clock;
+    config: Config;
     tenant: Tenant;
+    /** Set by optionalApiKey: the creator whose key was sent, or null for an anonymous buyer. */
+    caller: Tenant | null;
     idempotency: IdempotencyClaim | undefined;
   };
 }

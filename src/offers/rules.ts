@@ -1,5 +1,6 @@
 import type { OfferRow } from "../db/schema";
 import type { FieldError } from "../errors";
+import { stepProblem } from "../lib/currency";
 import type { ComponentInput, PriceInput } from "./schemas";
 
 /** An offer as it will stand after a create or an update: everything the shape rules look at. */
@@ -23,6 +24,8 @@ export function offerShapeErrors(shape: OfferShape): FieldError[] {
     if (seen.has(price.currency))
       errors.push(err(`/prices/${i}/currency`, "Each currency may have one price"));
     seen.add(price.currency);
+    const step = stepProblem(price.currency, price.amount);
+    if (step) errors.push(err(`/prices/${i}/amount`, step));
   });
   if (!seen.has(shape.defaultCurrency)) {
     errors.push(err("/default_currency", "The default currency must be one of the offer's prices"));

@@ -1,6 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
 import type { Db, Write } from "../db/client";
-import { bundleComponents, type OfferRow, offerPrices, offers } from "../db/schema";
+import { bundleComponents, type OfferRow, offerCountryPrices, offerPrices, offers } from "../db/schema";
 import { toIso } from "../lib/time";
 import type { ComponentInput, Offer, PriceInput } from "./schemas";
 
@@ -58,11 +58,28 @@ export async function findOffer(db: Db, creatorId: string, id: string): Promise<
   return row;
 }
 
-/** Statements that replace an offer's price table. */
+/**
+ * Statements that set an offer's prices per currency. Floors set through the price table survive (capped
+ * at the new amount); currencies no longer priced lose their price and their country prices.
+ */
 export function replacePrices(db: Db, offerId: string, prices: PriceInput[]): Write[] {
+  const currencies = prices.map((p) => p.currency);
   return [
-    db.delete(offerPrices).where(eq(offerPrices.offerId, offerId)),
-    db.insert(offerPrices).values(prices.map((p) => ({ offerId, currency: p.currency, amount: p.amount }))),
+    db
+      .delete(offerPrices)
+      .where(and(eq(offerPrices.offerId, offerId), notInArray(offerPrices.currency, currencies))),
+    db
+      .delete(offerCountryPrices)
+      .where(
+        and(eq(offerCountryPrices.offerId, offerId), notInArray(offerCountryPrices.currency, currencies)),
+      ),
+    db
+      .insert(offerPrices)
+      .values(prices.map((p) => ({ offerId, currency: p.currency, amount: p.amount })))
+      .onConflictDoUpdate({
+        target: [offerPrices.offerId, offerPrices.currency],
+        set: { amount: sql`excluded.amount`, floor: sql`min(${offerPrices.floor}, excluded.amount)` },
+      }),
   ];
 }
 

@@ -6,6 +6,7 @@ import { keyset } from "../db/keyset";
 import { creators, type OfferRow, offers } from "../db/schema";
 import { AppError, type FieldError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
+import { forgetPricing } from "../pricing/catalog";
 import { bundleableKinds, type OfferShape, offerShapeErrors } from "./rules";
 import type { CreateOfferInput, Offer, UpdateOfferInput } from "./schemas";
 import { findOffer, renderOffer, renderOffers, replaceComponents, replacePrices } from "./store";
@@ -95,6 +96,7 @@ export async function updateOffer({
     ],
     offer,
   );
+  forgetPricing(existing.id);
   return offer;
 }
 

@@ -1,8 +1,18 @@
+import * as createCoupon from "./coupons/create";
+import * as getCoupon from "./coupons/get";
+import * as listCoupons from "./coupons/list";
+import * as updateCoupon from "./coupons/update";
 import * as createDrop from "./drops/create";
 import * as getDrop from "./drops/get";
 import * as listDrops from "./drops/list";
 import * as dropStock from "./drops/stock";
 import * as updateDrop from "./drops/update";
+import * as createExperiment from "./experiments/create";
+import * as getExperiment from "./experiments/get";
+import * as listExperiments from "./experiments/list";
+import * as experimentResults from "./experiments/results";
+import * as startExperiment from "./experiments/start";
+import * as stopExperiment from "./experiments/stop";
 import * as createHold from "./holds/create";
 import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
@@ -11,7 +21,12 @@ import * as listMembers from "./members/list";
 import * as createOffer from "./offers/create";
 import * as getOffer from "./offers/get";
 import * as listOffers from "./offers/list";
+import * as offerPrice from "./offers/price";
+import * as getPriceTable from "./offers/price-table-get";
+import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
+import * as createQuote from "./quotes/create";
+import * as verifyQuote from "./quotes/verify";
 
 /** Every API route, in the order the reference lists them. */
 export const routes = [
@@ -19,6 +34,11 @@ export const routes = [
   createOffer,
   getOffer,
   updateOffer,
+  getPriceTable,
+  putPriceTable,
+  offerPrice,
+  createQuote,
+  verifyQuote,
   listDrops,
   createDrop,
   getDrop,
@@ -29,4 +49,14 @@ export const routes = [
   releaseHold,
   listMembers,
   getMember,
+  listExperiments,
+  createExperiment,
+  getExperiment,
+  startExperiment,
+  stopExperiment,
+  experimentResults,
+  listCoupons,
+  createCoupon,
+  getCoupon,
+  updateCoupon,
 ];

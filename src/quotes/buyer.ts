@@ -1,0 +1,60 @@
+/**
+ * Who is being priced: the stable key experiments and coupon limits count against, and the member's
+ * tier when we know it. This is the seam the entitlements issue plugs into: a verified member token
+ * will yield `member:<id>` and the tier, exactly as a creator's API key naming `member_id` does today.
+ */
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { members, offers } from "../db/schema";
+import { AppError, invalid } from "../errors";
+import { buyerKey } from "../holds/buyer";
+
+export interface PricingBuyer {
+  key: string;
+  member: { id: string; tierOfferId: string | null; tierRank: number | null } | null;
+}
+
+export interface BuyerClaim {
+  /** The creator whose API key was sent, or null for a buyer calling directly. */
+  caller: { creatorId: string } | null;
+  memberId: string | undefined;
+  buyerId: string | undefined;
+}
+
+export async function pricingBuyer(db: Db, creatorId: string, claim: BuyerClaim): Promise<PricingBuyer> {
+  if (claim.memberId !== undefined) {
+    if (claim.caller === null) {
+      throw new AppError(
+        "unauthenticated",
+        "member_id needs the creator's API key; a buyer proves membership with a member token.",
+        { errors: [{ in: "body", path: "/member_id", message: "Needs the creator's API key" }] },
+      );
+    }
+    return { key: `member:${claim.memberId}`, member: await activeMember(db, creatorId, claim.memberId) };
+  }
+  if (claim.buyerId === undefined) {
+    throw invalid(
+      [{ in: "header", path: "/buyer-id", message: "Required unless a member is named" }],
+      "Send Buyer-Id: experiments and coupon limits need a stable buyer.",
+    );
+  }
+  return { key: buyerKey({ "buyer-id": claim.buyerId }), member: null };
+}
+
+/** The member and their tier rank; an inactive member prices as a plain buyer with the same key. */
+async function activeMember(db: Db, creatorId: string, memberId: string): Promise<PricingBuyer["member"]> {
+  const [row] = await db
+    .select({
+      id: members.id,
+      status: members.status,
+      tierOfferId: members.tierOfferId,
+      tierRank: offers.tierRank,
+    })
+    .from(members)
+    .leftJoin(offers, eq(offers.id, members.tierOfferId))
+    .where(and(eq(members.creatorId, creatorId), eq(members.id, memberId)))
+    .limit(1);
+  if (row === undefined) throw invalid([{ in: "body", path: "/member_id", message: "No such member" }]);
+  if (row.status !== "active") return { id: row.id, tierOfferId: null, tierRank: null };
+  return { id: row.id, tierOfferId: row.tierOfferId, tierRank: row.tierRank };
+}

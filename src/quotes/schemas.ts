@@ -1,0 +1,136 @@
+import { z } from "@hono/zod-openapi";
+import { CurrencySchema } from "../lib/currency";
+
+const lineTypes = [
+  "base",
+  "localization",
+  "bundle_discount",
+  "experiment",
+  "member_discount",
+  "coupon",
+  "floor",
+] as const;
+
+const Line = z
+  .object({
+    type: z.enum(lineTypes),
+    amount: z.number().int().openapi({ description: "Signed, in minor units, for the whole quantity." }),
+    ref: z.string().optional().openapi({
+      description: "What produced it: the country, `experiment:arm`, the tier offer, the coupon.",
+    }),
+  })
+  .openapi("PriceLine");
+
+const Country = z
+  .string()
+  .regex(/^[A-Z]{2}$/, "ISO 3166-1 alpha-2, upper case")
+  .openapi({ example: "BR" });
+
+/** The priced breakdown both the pricing-only route and quotes return. */
+const Breakdown = z.object({
+  offer_id: z.string(),
+  quantity: z.number().int(),
+  currency: z.string(),
+  currency_source: z.enum(["request", "country", "default"]).openapi({
+    description: "Where the currency came from: asked for, the buyer's country, or the offer's default.",
+  }),
+  country: z.string().nullable(),
+  lines: z.array(Line),
+  total: z
+    .number()
+    .int()
+    .openapi({ description: "The sum of the lines; never negative, never below the floor." }),
+  experiment: z
+    .object({ id: z.string(), arm: z.string() })
+    .nullable()
+    .openapi({ description: "The experiment arm that priced this buyer, for revenue per arm." }),
+});
+
+export const PriceSchema = Breakdown.extend({ object: z.literal("price") }).openapi("OfferPrice");
+
+export const QuoteSchema = Breakdown.extend({
+  id: z.string().openapi({ example: "qte_…" }),
+  object: z.literal("quote"),
+  drop_id: z.string().nullable(),
+  coupon: z.string().nullable(),
+  upsell_of: z.string().nullable(),
+  member_id: z.string().nullable(),
+  expires_at: z.string().openapi({ format: "date-time" }),
+  token: z.string().openapi({
+    description:
+      "Compact JWS (HS256, `typ: quote+jwt`, `kid`) binding creator, offer, drop, quantity, currency, amount, " +
+      "arm, coupon, buyer and expiry. Checkout accepts only an unaltered, unexpired token.",
+  }),
+}).openapi("Quote");
+
+export const PriceQuery = z.object({
+  quantity: z.coerce.number().int().min(1).max(100).default(1),
+  currency: CurrencySchema.optional(),
+});
+
+export const CreateQuoteBody = z
+  .strictObject({
+    offer_id: z.string().min(1).max(64),
+    drop_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "The drop the units will come from." }),
+    quantity: z.number().int().min(1).max(100).default(1),
+    currency: CurrencySchema.optional().openapi({
+      description: "Asked-for currency; the offer must be priced in it.",
+    }),
+    coupon: z.string().min(1).max(40).optional(),
+    upsell_of: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "Upsells only: the buyer's just-paid order this offer follows." }),
+    member_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({
+        description:
+          "With the creator's API key only: quote for this member (tier pricing, their experiment arm). " +
+          "Buyers will present a member entitlement token instead once entitlements land.",
+      }),
+  })
+  .openapi("CreateQuote");
+
+export const VerifyQuoteBody = z.strictObject({ token: z.string().min(1).max(4096) }).openapi("VerifyQuote");
+
+export const VerifiedQuoteSchema = z
+  .object({
+    object: z.literal("verified_quote"),
+    id: z.string(),
+    offer_id: z.string(),
+    drop_id: z.string().nullable(),
+    quantity: z.number().int(),
+    currency: z.string(),
+    total: z.number().int(),
+    lines: z.array(Line),
+    experiment: z.object({ id: z.string(), arm: z.string() }).nullable(),
+    coupon: z.string().nullable(),
+    upsell_of: z.string().nullable(),
+    buyer_key: z.string(),
+    issued_at: z.string().openapi({ format: "date-time" }),
+    expires_at: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("VerifiedQuote");
+
+export const CountryHeaders = z.object({
+  "buyer-country": Country.optional().openapi({
+    description:
+      "Development and tests only: the buyer's country. In production it comes from the network " +
+      "(`request.cf.country`) and this header is ignored.",
+  }),
+});
+
+export type PriceView = z.infer<typeof PriceSchema>;
+export type QuoteView = z.infer<typeof QuoteSchema>;
+export type VerifiedQuoteView = z.infer<typeof VerifiedQuoteSchema>;
+export type CreateQuoteInput = z.infer<typeof CreateQuoteBody>;

@@ -1,0 +1,175 @@
+/**
+ * Quote tokens: compact JWS (HS256, `typ: quote+jwt`, `kid` in the header) signed and verified only by
+ * this worker, so a symmetric key is enough and costs a few microseconds; nobody else needs to verify a
+ * quote, unlike entitlement tokens, which use their own asymmetric keys.
+ */
+import { base64url, errors, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import type { QuoteKeyConfig } from "../config";
+import { AppError } from "../errors";
+import type { PriceLine } from "../pricing/engine";
+
+const ISSUER = "creator-commerce:quote";
+const TYP = "quote+jwt";
+const ALG = "HS256";
+
+/** Everything a checkout needs to charge exactly what was quoted, to exactly whom. */
+export interface QuoteClaims {
+  id: string;
+  creatorId: string;
+  buyerKey: string;
+  offerId: string;
+  dropId: string | null;
+  quantity: number;
+  currency: string;
+  amount: number;
+  arm: { experimentId: string; key: string } | null;
+  coupon: string | null;
+  upsellOf: string | null;
+  lines: PriceLine[];
+  issuedAt: number;
+  expiresAt: number;
+}
+
+interface QuoteKeys {
+  activeKid: string;
+  byKid: Map<string, CryptoKey>;
+}
+
+// CryptoKeys are imported once per isolate per configuration, never per request.
+const imported = new WeakMap<QuoteKeyConfig, Promise<QuoteKeys>>();
+
+export function quoteKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
+  let keys = imported.get(config);
+  if (keys === undefined) {
+    keys = importKeys(config);
+    imported.set(config, keys);
+  }
+  return keys;
+}
+
+async function importKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
+  const entries = await Promise.all(
+    Object.entries(config.keys).map(async ([kid, secret]) => {
+      const key = await crypto.subtle.importKey(
+        "raw",
+        base64url.decode(secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign", "verify"],
+      );
+      return [kid, key] as const;
+    }),
+  );
+  return { activeKid: config.active, byKid: new Map(entries) };
+}
+
+// Compact claim names keep the token short enough for a URL or a QR code.
+const Line = z.tuple([z.string(), z.number().int()]).rest(z.string());
+const Payload = z.object({
+  aud: z.string(),
+  sub: z.string(),
+  jti: z.string(),
+  iat: z.number().int(),
+  exp: z.number().int(),
+  off: z.string(),
+  drp: z.string().optional(),
+  qty: z.number().int().min(1),
+  cur: z.string(),
+  amt: z.number().int().min(0),
+  arm: z.string().optional(),
+  cpn: z.string().optional(),
+  ups: z.string().optional(),
+  ln: z.array(Line),
+});
+
+export async function signQuote(keys: QuoteKeys, quote: QuoteClaims): Promise<string> {
+  const key = keys.byKid.get(keys.activeKid);
+  if (key === undefined) throw new Error("The active quote key is missing");
+  return new SignJWT({
+    off: quote.offerId,
+    ...(quote.dropId ? { drp: quote.dropId } : {}),
+    qty: quote.quantity,
+    cur: quote.currency,
+    amt: quote.amount,
+    ...(quote.arm ? { arm: `${quote.arm.experimentId}:${quote.arm.key}` } : {}),
+    ...(quote.coupon ? { cpn: quote.coupon } : {}),
+    ...(quote.upsellOf ? { ups: quote.upsellOf } : {}),
+    ln: quote.lines.map((l) => (l.ref === undefined ? [l.type, l.amount] : [l.type, l.amount, l.ref])),
+  })
+    .setProtectedHeader({ alg: ALG, typ: TYP, kid: keys.activeKid })
+    .setIssuer(ISSUER)
+    .setAudience(quote.creatorId)
+    .setSubject(quote.buyerKey)
+    .setJti(quote.id)
+    .setIssuedAt(Math.floor(quote.issuedAt / 1000))
+    .setExpirationTime(Math.floor(quote.expiresAt / 1000))
+    .sign(key);
+}
+
+const invalid = (detail: string) => new AppError("quote_invalid", detail);
+
+/**
+ * A quote this worker signed with a key it still holds, unaltered and unexpired at `now`. Tampering,
+ * an unknown kid and any other algorithm are quote_invalid; expiry is quote_expired.
+ */
+export async function verifyQuote(keys: QuoteKeys, token: string, now: number): Promise<QuoteClaims> {
+  assertCanonicalSignature(token);
+  let payload: unknown;
+  try {
+    ({ payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
+        if (key === undefined) throw invalid("The quote was signed with a key this worker does not hold.");
+        return key;
+      },
+      { algorithms: [ALG], issuer: ISSUER, typ: TYP, currentDate: new Date(now), clockTolerance: 0 },
+    ));
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof errors.JWTExpired)
+      throw new AppError("quote_expired", "The quote has expired; ask for a new one.");
+    throw invalid("The quote token does not verify: it was altered, truncated or not issued here.");
+  }
+  const claims = Payload.safeParse(payload);
+  if (!claims.success) throw invalid("The quote token is missing claims.");
+  const p = claims.data;
+  const [experimentId, armKey] = p.arm?.split(":") ?? [];
+  return {
+    id: p.jti,
+    creatorId: p.aud,
+    buyerKey: p.sub,
+    offerId: p.off,
+    dropId: p.drp ?? null,
+    quantity: p.qty,
+    currency: p.cur,
+    amount: p.amt,
+    arm: experimentId && armKey ? { experimentId, key: armKey } : null,
+    coupon: p.cpn ?? null,
+    upsellOf: p.ups ?? null,
+    lines: p.ln.map(([type, amount, ref]) => ({
+      type: type as PriceLine["type"],
+      amount,
+      ...(ref ? { ref } : {}),
+    })),
+    issuedAt: p.iat * 1000,
+    expiresAt: p.exp * 1000,
+  };
+}
+
+/**
+ * Base64url leaves spare bits in a signature's last character, so two spellings can decode to the same
+ * bytes. Only the canonical spelling is accepted, so that no changed character of a quote verifies.
+ */
+function assertCanonicalSignature(token: string): void {
+  const signature = token.split(".")[2];
+  if (signature === undefined || token.split(".").length !== 3)
+    throw invalid("A quote token has three parts.");
+  try {
+    if (base64url.encode(base64url.decode(signature)) === signature) return;
+  } catch {
+    // fall through
+  }
+  throw invalid("The quote token does not verify: it was altered, truncated or not issued here.");
+}

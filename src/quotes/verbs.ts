@@ -1,0 +1,243 @@
+/**
+ * Price decisioning for buyers: the pricing-only preview, signed quotes, and quote verification. The
+ * offer's pricing comes from the per-isolate catalog; the engine is pure; only coupons, members, drops
+ * and upsell orders are read from D1, fresh, and only when the request names them.
+ */
+import { and, eq } from "drizzle-orm";
+import type { BuyerContext } from "../context";
+import { couponForQuote } from "../coupons/verbs";
+import type { Db } from "../db/client";
+import { drops, orders } from "../db/schema";
+import { AppError, invalid, notFound } from "../errors";
+import { newId } from "../lib/ids";
+import { toIso } from "../lib/time";
+import { type CatalogEntry, pricingOf } from "../pricing/catalog";
+import { type CouponTerms, type PriceDecision, priceOffer, resolveCurrency } from "../pricing/engine";
+import { currencyOfCountry } from "../pricing/geo";
+import type { PricingBuyer } from "./buyer";
+import type { PriceView, QuoteView, VerifiedQuoteView } from "./schemas";
+import { type QuoteClaims, type quoteKeys, signQuote, verifyQuote } from "./token";
+
+export const QUOTE_TTL_MS = 10 * 60 * 1000;
+/** How long after an order is paid its buyer may still take an upsell on it. */
+export const UPSELL_WINDOW_MS = 15 * 60 * 1000;
+
+type QuoteKeys = Awaited<ReturnType<typeof quoteKeys>>;
+
+export interface PriceRequest {
+  offerId: string;
+  quantity: number;
+  currency: string | null;
+  country: string | null;
+}
+
+/** The offer's priced breakdown for this buyer, as a live overlay or a product page shows it. */
+export async function previewPrice({
+  ctx,
+  input,
+}: {
+  ctx: BuyerContext;
+  input: PriceRequest & { buyer: PricingBuyer };
+}): Promise<PriceView> {
+  const entry = await sellableOffer(ctx.db, input.offerId, ctx.now, null);
+  const { decision, source } = decide(entry, input, input.buyer, null);
+  return { object: "price", ...breakdown(input, decision, source) };
+}
+
+export interface QuoteRequest extends PriceRequest {
+  dropId: string | null;
+  coupon: string | null;
+  upsellOf: string | null;
+}
+
+/** A signed quote: the price this buyer will pay if they check out before it expires. */
+export async function createQuote({
+  ctx,
+  input,
+}: {
+  ctx: BuyerContext & { caller: { creatorId: string } | null; quoteKeys: QuoteKeys };
+  input: QuoteRequest & { buyer: (creatorId: string) => Promise<PricingBuyer> };
+}): Promise<QuoteView> {
+  const entry = await sellableOffer(ctx.db, input.offerId, ctx.now, ctx.caller);
+  const creatorId = entry.creatorId;
+  const buyer = await input.buyer(creatorId);
+  const currency = currencyFor(entry, input);
+  const [coupon, expiresAt] = await Promise.all([
+    input.coupon === null
+      ? null
+      : couponForQuote(ctx.db, {
+          creatorId,
+          code: input.coupon,
+          offerId: entry.priced.id,
+          currency: currency.currency,
+          buyerKey: buyer.key,
+          now: ctx.now,
+        }),
+    quoteExpiry(ctx.db, entry, input, buyer, ctx.now),
+    input.dropId === null
+      ? undefined
+      : assertDropSells(ctx.db, creatorId, input.dropId, entry.priced.id, ctx.now),
+  ]);
+  const { decision, source } = decide(entry, input, buyer, coupon);
+  const claims: QuoteClaims = {
+    id: newId("quote"),
+    creatorId,
+    buyerKey: buyer.key,
+    offerId: entry.priced.id,
+    dropId: input.dropId,
+    quantity: input.quantity,
+    currency: decision.currency,
+    amount: decision.total,
+    arm: decision.arm,
+    coupon: coupon?.code ?? null,
+    upsellOf: input.upsellOf,
+    lines: decision.lines,
+    issuedAt: ctx.now,
+    expiresAt,
+  };
+  return {
+    id: claims.id,
+    object: "quote",
+    ...breakdown(input, decision, source),
+    drop_id: claims.dropId,
+    coupon: claims.coupon,
+    upsell_of: claims.upsellOf,
+    member_id: buyer.member?.id ?? null,
+    expires_at: toIso(expiresAt),
+    token: await signQuote(ctx.quoteKeys, claims),
+  };
+}
+
+/**
+ * Checks a quote token for a creator's server (and, later, checkout): it must verify, be unexpired,
+ * and belong to this creator; another creator's quote reads as not found.
+ */
+export async function checkQuote({
+  ctx,
+  input,
+}: {
+  ctx: { creatorId: string; now: number; quoteKeys: QuoteKeys };
+  input: { token: string };
+}): Promise<VerifiedQuoteView> {
+  const quote = await verifyQuote(ctx.quoteKeys, input.token, ctx.now);
+  if (quote.creatorId !== ctx.creatorId) throw notFound("quote", quote.id);
+  return {
+    object: "verified_quote",
+    id: quote.id,
+    offer_id: quote.offerId,
+    drop_id: quote.dropId,
+    quantity: quote.quantity,
+    currency: quote.currency,
+    total: quote.amount,
+    lines: quote.lines,
+    experiment: quote.arm ? { id: quote.arm.experimentId, arm: quote.arm.key } : null,
+    coupon: quote.coupon,
+    upsell_of: quote.upsellOf,
+    buyer_key: quote.buyerKey,
+    issued_at: toIso(quote.issuedAt),
+    expires_at: toIso(quote.expiresAt),
+  };
+}
+
+/** An active offer; an API-key caller sees only its own (another creator's reads as not found). */
+async function sellableOffer(
+  db: Db,
+  offerId: string,
+  now: number,
+  caller: { creatorId: string } | null,
+): Promise<CatalogEntry> {
+  const entry = /^off_[0-9a-z]{1,60}$/.test(offerId) ? await pricingOf(db, offerId, now) : undefined;
+  if (entry === undefined || (caller !== null && caller.creatorId !== entry.creatorId)) {
+    throw notFound("offer", offerId);
+  }
+  if (entry.status !== "active")
+    throw new AppError("conflict", `Offer ${offerId} is archived and cannot be bought.`);
+  return entry;
+}
+
+function currencyFor(entry: CatalogEntry, input: PriceRequest) {
+  const resolved = resolveCurrency(entry.priced, input.currency, input.country, currencyOfCountry);
+  if ("unpriced" in resolved) {
+    const offered = Object.keys(entry.priced.prices).sort().join(", ");
+    throw invalid([{ in: "body", path: "/currency", message: `Not offered; priced in ${offered}` }]);
+  }
+  return resolved;
+}
+
+function decide(entry: CatalogEntry, input: PriceRequest, buyer: PricingBuyer, coupon: CouponTerms | null) {
+  const { currency, source } = currencyFor(entry, input);
+  const tierRank = buyer.member?.tierRank ?? null;
+  const decision = priceOffer({
+    offer: entry.priced,
+    quantity: input.quantity,
+    currency,
+    country: input.country,
+    member: tierRank === null ? null : { tierRank },
+    buyerKey: buyer.key,
+    coupon,
+  });
+  return { decision, source };
+}
+
+function breakdown(input: PriceRequest, decision: PriceDecision, source: "request" | "country" | "default") {
+  return {
+    offer_id: input.offerId,
+    quantity: decision.quantity,
+    currency: decision.currency,
+    currency_source: source,
+    country: input.country,
+    lines: decision.lines,
+    total: decision.total,
+    experiment: decision.arm ? { id: decision.arm.experimentId, arm: decision.arm.key } : null,
+  };
+}
+
+/**
+ * Ten minutes, or less for an upsell: it lives only as long as the window after the order it follows,
+ * which must be this buyer's, paid, and recent. Any other order reads the same, to not leak orders.
+ */
+async function quoteExpiry(
+  db: Db,
+  entry: CatalogEntry,
+  input: QuoteRequest,
+  buyer: PricingBuyer,
+  now: number,
+): Promise<number> {
+  const standard = now + QUOTE_TTL_MS;
+  const isUpsell = entry.kind === "upsell";
+  if (!isUpsell && input.upsellOf === null) return standard;
+  if (!isUpsell)
+    throw invalid([{ in: "body", path: "/upsell_of", message: "Only upsell offers follow an order" }]);
+  if (input.upsellOf === null) {
+    throw invalid([{ in: "body", path: "/upsell_of", message: "Required: an upsell follows a paid order" }]);
+  }
+  const [order] = await db
+    .select({ status: orders.status, paidAt: orders.paidAt, buyerKey: orders.buyerKey })
+    .from(orders)
+    .where(and(eq(orders.creatorId, entry.creatorId), eq(orders.id, input.upsellOf)))
+    .limit(1);
+  const windowEnd = (order?.paidAt ?? 0) + UPSELL_WINDOW_MS;
+  if (order?.status !== "paid" || order.buyerKey !== buyer.key || windowEnd <= now) {
+    throw new AppError(
+      "upsell_not_eligible",
+      `This upsell is offered only to the buyer of a paid order, within ${UPSELL_WINDOW_MS / 60_000} minutes of payment.`,
+    );
+  }
+  return Math.min(standard, windowEnd);
+}
+
+/** The drop must be this creator's, sell this offer, and not have ended; stock is checked at checkout. */
+async function assertDropSells(db: Db, creatorId: string, dropId: string, offerId: string, now: number) {
+  const [drop] = await db
+    .select({ offerId: drops.offerId, state: drops.state, endsAt: drops.endsAt })
+    .from(drops)
+    .where(and(eq(drops.creatorId, creatorId), eq(drops.id, dropId)))
+    .limit(1);
+  if (drop === undefined) throw invalid([{ in: "body", path: "/drop_id", message: "No such drop" }]);
+  if (drop.offerId !== offerId) {
+    throw invalid([{ in: "body", path: "/drop_id", message: "The drop sells another offer" }]);
+  }
+  if (drop.state === "closed" || (drop.endsAt !== null && drop.endsAt <= now)) {
+    throw new AppError("drop_ended", `Drop ${dropId} has ended.`);
+  }
+}

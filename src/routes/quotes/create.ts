@@ -1,0 +1,61 @@
+import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { BuyerHeaders } from "../../holds/schemas";
+import { optionalApiKey } from "../../http/auth";
+import { type AppEnv, buyerContext } from "../../http/context";
+import { buyerCountry } from "../../http/country";
+import { problemResponses } from "../../http/openapi";
+import { pricingBuyer } from "../../quotes/buyer";
+import { CountryHeaders, CreateQuoteBody, QuoteSchema, type QuoteView } from "../../quotes/schemas";
+import { quoteKeys } from "../../quotes/token";
+import { createQuote } from "../../quotes/verbs";
+import { jsonBody, jsonResponse, type Register } from "../shared";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/quotes",
+  tags: ["Quotes"],
+  summary: "Price an offer for this buyer and sign the result as a quote checkout will honour",
+  description:
+    "Public: a buyer sends `Buyer-Id`; a creator's server may instead send its API key and `member_id`. " +
+    "Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, " +
+    "less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption " +
+    "is counted when payment succeeds. Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell " +
+    "not eligible; 422 currency not offered and coupon-unknown, -not-applicable, -expired, -exhausted.",
+  middleware: [optionalApiKey] as const,
+  request: {
+    headers: BuyerHeaders.partial().extend(CountryHeaders.shape),
+    body: jsonBody(CreateQuoteBody),
+  },
+  responses: {
+    201: jsonResponse("The quote: breakdown, total and signed token", QuoteSchema),
+    ...problemResponses(400, 401, 404, 409, 413, 415, 422, 500),
+  },
+});
+
+const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const caller = c.var.caller;
+  const quote = await createQuote({
+    ctx: { ...buyerContext(c), caller, quoteKeys: await quoteKeys(c.var.config.QUOTE_SIGNING_KEYS) },
+    input: {
+      offerId: body.offer_id,
+      dropId: body.drop_id ?? null,
+      quantity: body.quantity,
+      currency: body.currency ?? null,
+      country: buyerCountry(c),
+      coupon: body.coupon ?? null,
+      upsellOf: body.upsell_of ?? null,
+      buyer: (creatorId) =>
+        pricingBuyer(c.var.db, creatorId, {
+          caller,
+          memberId: body.member_id,
+          buyerId: c.req.valid("header")["buyer-id"],
+        }),
+    },
+  });
+  return c.json(quote, 201);
+};
+
+export const register: Register = (app) => app.openapi(route, handler);
+export type CreateQuoteRequest = z.input<typeof CreateQuoteBody>;
+export type CreateQuoteResponse = QuoteView;
