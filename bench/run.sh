@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# npm run bench: serve bench/worker.ts locally on core 0, load it with wrk on core 1, and compare
-# POST holds against two floors measured in the same run: a Hono hello route and a Durable Object
-# RPC echo. ROUNDS rounds interleave the routes; medians are reported, with the median of the per-round
-# reserve/echo ratios. Ends by checking the drop for oversell.
+# npm run bench: serve bench/worker.ts locally on core 0, load it with wrk on core 1, and compare the
+# app's routes against floors measured in the same run: a Hono hello route and a Durable Object RPC
+# echo. Routes: POST holds (reserve, against echo), the pricing-only GET /v1/offers/{id}/price (price)
+# and POST /v1/quotes (quote), both against hello. ROUNDS rounds interleave the routes; medians are
+# reported, with the median of the per-round ratios. ROUTES picks a subset, e.g. ROUTES="hello price".
+# Ends by checking the drop for oversell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-5}
+ROUTES=${ROUTES:-hello echo reserve price quote}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
 LOAD_CORE=${LOAD_CORE:-1}
@@ -57,18 +60,21 @@ load() { # name script url round
   ticks=$(( $(cpu_ticks) - before ))
   echo "{\"name\":\"$1\",\"round\":$4,\"cpu_ticks\":$ticks,\"ticks_per_s\":$(getconf CLK_TCK),${line#\{}" >>"$results"
 }
-hello_url="$base/bench/hello"
-echo_url="$base/bench/echo"
-reserve_url="$base/v1/drops/$drop/holds"
-for warm in "bench/hello.lua $hello_url" "bench/echo.lua $echo_url" "bench/reserve.lua $reserve_url"; do
-  set -- $warm
-  taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "$1" "$2" >/dev/null 2>&1
+url_of() {
+  case "$1" in
+    hello) echo "$base/bench/hello" ;;
+    echo) echo "$base/bench/echo" ;;
+    reserve) echo "$base/v1/drops/$drop/holds" ;;
+    price) echo "$base/v1/offers/off_bench/price?quantity=2" ;;
+    quote) echo "$base/v1/quotes" ;;
+  esac
+}
+for route in $ROUTES; do
+  taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "bench/$route.lua" "$(url_of "$route")" >/dev/null 2>&1
 done
-# Rounds interleave the three routes, so the machine's drift falls on all of them alike.
+# Rounds interleave the routes, so the machine's drift falls on all of them alike.
 for round in $(seq 1 "$ROUNDS"); do
-  load hello bench/hello.lua "$hello_url" "$round"
-  load echo bench/echo.lua "$echo_url" "$round"
-  load reserve bench/reserve.lua "$reserve_url" "$round"
+  for route in $ROUTES; do load "$route" "bench/$route.lua" "$(url_of "$route")" "$round"; done
 done
 
 check=$(curl -sf "$base/bench/check/$drop")

@@ -6,7 +6,15 @@ import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
 import { buildApp } from "../src/app";
 import { database } from "../src/db/client";
-import { creators, drops, offers } from "../src/db/schema";
+import {
+  creators,
+  drops,
+  experimentArms,
+  experiments,
+  offerCountryPrices,
+  offerPrices,
+  offers,
+} from "../src/db/schema";
 import { inventoryGateway, termsOf } from "../src/inventory/gateway";
 
 export { DropInventory } from "../src/inventory/drop-inventory";
@@ -31,7 +39,11 @@ bench.post("/bench/echo", async (c) => {
   return c.json(await stub.echo(await c.req.json()), 200);
 });
 
-/** One creator, offer and drop with stock that a run cannot exhaust; answers the drop id. */
+/**
+ * One creator, offer and drop with stock that a run cannot exhaust; answers the drop id. The offer is
+ * priced the way a real one is: two currencies, a country price and a running two-arm experiment, so
+ * the pricing routes do all of their work.
+ */
 bench.post("/bench/setup", async (c) => {
   const db = database(c.env.DB);
   const now = Date.now();
@@ -67,6 +79,44 @@ bench.post("/bench/setup", async (c) => {
         createdAt: now,
         updatedAt: now,
       })
+      .onConflictDoNothing(),
+    db
+      .insert(offerPrices)
+      .values([
+        { offerId: "off_bench", currency: "USD", amount: 1000, floor: 500 },
+        { offerId: "off_bench", currency: "EUR", amount: 900, floor: null },
+      ])
+      .onConflictDoNothing(),
+    db
+      .insert(offerCountryPrices)
+      .values({ offerId: "off_bench", country: "BR", currency: "USD", amount: 600 })
+      .onConflictDoNothing(),
+    db
+      .insert(experiments)
+      .values({
+        id: "exp_bench",
+        creatorId: "cre_bench",
+        offerId: "off_bench",
+        name: "Bench price test",
+        status: "running",
+        startedAt: now,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing(),
+    db
+      .insert(experimentArms)
+      .values([
+        { experimentId: "exp_bench", key: "control", weight: 1, adjustmentKind: "none", position: 0 },
+        {
+          experimentId: "exp_bench",
+          key: "low",
+          weight: 1,
+          adjustmentKind: "percent",
+          percentBps: -1000,
+          position: 1,
+        },
+      ])
       .onConflictDoNothing(),
     db.insert(drops).values(row),
   ]);

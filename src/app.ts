@@ -86,7 +86,7 @@ export function buildApp(options: { clock?: Clock } = {}) {
     if (error instanceof AppError) return problemResponse(c, error);
     if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
     console.error(
-      JSON.stringify({ request_id: c.var.requestId, error: String(error), stack: (error as Error).stack }),
+      JSON.stringify({ request_id: c.get("requestId"), error: String(error), stack: (error as Error).stack }),
     );
     return problemResponse(
       c,

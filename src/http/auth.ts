@@ -16,7 +16,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   if (header === undefined)
     throw unauthenticated("Send the creator's API key as `Authorization: Bearer <key>`.");
-  c.set("tenant", await tenantOf(c.var.db, header));
+  c.set("tenant", await tenantOf(c.get("db"), header));
   return next();
 });
 
@@ -26,7 +26,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const optionalApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
-  c.set("caller", header === undefined ? null : await tenantOf(c.var.db, header));
+  c.set("caller", header === undefined ? null : await tenantOf(c.get("db"), header));
   return next();
 });
 

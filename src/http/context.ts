@@ -12,6 +12,10 @@ export interface Tenant {
   actor: string;
 }
 
+/**
+ * Per-request variables. Read them with `c.get(name)`, not `c.var.name`: Hono builds a fresh object of
+ * every variable on each `c.var` read, which showed up in the hot pricing route's profile.
+ */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
@@ -29,18 +33,18 @@ export interface AppEnv {
 
 export function tenantContext(c: Context<AppEnv>): TenantContext {
   return {
-    ...c.var.tenant,
-    db: c.var.db,
-    inventory: c.var.inventory,
-    now: c.var.clock.now(),
-    commit: commitWith(c.var.db, c.var.idempotency),
+    ...c.get("tenant"),
+    db: c.get("db"),
+    inventory: c.get("inventory"),
+    now: c.get("clock").now(),
+    commit: commitWith(c.get("db"), c.get("idempotency")),
   };
 }
 
 export const buyerContext = (c: Context<AppEnv>): BuyerContext => ({
-  db: c.var.db,
-  inventory: c.var.inventory,
-  now: c.var.clock.now(),
+  db: c.get("db"),
+  inventory: c.get("inventory"),
+  now: c.get("clock").now(),
 });
 
 /**

@@ -32,7 +32,7 @@ export const idempotent = (successStatus: number) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const key = idempotencyKeyOf(c, { required: false });
     if (key === undefined) return next();
-    const { db, tenant, clock } = c.var;
+    const [db, tenant, clock] = [c.get("db"), c.get("tenant"), c.get("clock")];
     const now = clock.now();
     const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
     const lockToken = crypto.randomUUID();

@@ -74,7 +74,7 @@ export function problemResponse(c: Context<AppEnv>, error: AppError): Response {
     title,
     status,
     detail: error.detail,
-    request_id: c.var.requestId,
+    request_id: c.get("requestId"),
     ...(error.options.errors ? { errors: error.options.errors } : {}),
   };
   return c.body(JSON.stringify(body), status as ContentfulStatusCode, {

@@ -1,4 +1,5 @@
-import type { Hook } from "@hono/zod-openapi";
+import type { Hook, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { ZodError } from "zod";
 import { type FieldError, invalid } from "../errors";
 import type { AppEnv } from "./context";
@@ -28,3 +29,42 @@ export const validationHook: Hook<any, AppEnv, any, any> = (result) => {
   const where = locations[result.target as keyof typeof locations] ?? "body";
   throw invalid(fieldErrors(result.error, where));
 };
+
+type Shape = z.ZodObject;
+interface Parts<P extends Shape, Q extends Shape, H extends Shape> {
+  param: P;
+  query: Q;
+  header: H;
+}
+
+/**
+ * Validates a request's path, query and headers in one synchronous pass, reading only the names the
+ * schemas declare, with the same 422 as the hook. For the hottest public reads only: Hono's validators
+ * read every header and query value and parse each part asynchronously, which measured at about a
+ * quarter of the pricing route's CPU time. The route still documents the same schemas.
+ */
+export function readParts<P extends Shape, Q extends Shape, H extends Shape>(
+  c: Context<AppEnv>,
+  parts: Parts<P, Q, H>,
+): { param: z.output<P>; query: z.output<Q>; header: z.output<H> } {
+  const errors: FieldError[] = [];
+  const parse = <S extends Shape>(
+    schema: S,
+    where: keyof typeof locations,
+    read: (name: string) => unknown,
+  ) => {
+    const input: Record<string, unknown> = {};
+    for (const name of Object.keys(schema.shape)) {
+      const value = read(name);
+      if (value !== undefined) input[name] = value;
+    }
+    const result = schema.safeParse(input);
+    if (!result.success) errors.push(...fieldErrors(result.error, locations[where]));
+    return result.data as z.output<S>;
+  };
+  const param = parse(parts.param, "param", (name) => c.req.param(name));
+  const query = parse(parts.query, "query", (name) => c.req.query(name));
+  const header = parse(parts.header, "header", (name) => c.req.header(name));
+  if (errors.length > 0) throw invalid(errors);
+  return { param, query, header };
+}

@@ -29,21 +29,24 @@ export interface CatalogEntry {
 }
 
 const cache = new Map<string, { loadedAt: number; entry: CatalogEntry }>();
-// Concurrent misses for one offer share one load, so a cold isolate under a live drop reads D1 once.
-const loading = new Map<string, Promise<CatalogEntry | undefined>>();
+// Offers one request is re-reading right now. workerd forbids awaiting another request's I/O, so a load
+// cannot be shared; instead, while one request refreshes an expired entry, the others keep pricing from
+// it, and only a cold isolate makes each concurrent request read for itself.
+const refreshing = new Set<string>();
 
 /** The offer's pricing, or undefined when no such offer exists. */
 export async function pricingOf(db: Db, offerId: string, now: number): Promise<CatalogEntry | undefined> {
   const hit = cache.get(offerId);
-  if (hit && now - hit.loadedAt < CATALOG_TTL_MS) return hit.entry;
-  let pending = loading.get(offerId);
-  if (pending === undefined) {
-    pending = loadPricing(db, offerId).finally(() => loading.delete(offerId));
-    loading.set(offerId, pending);
+  if (hit && (now - hit.loadedAt < CATALOG_TTL_MS || refreshing.has(offerId))) return hit.entry;
+  refreshing.add(offerId);
+  try {
+    const entry = await loadPricing(db, offerId);
+    if (entry) remember(offerId, now, entry);
+    else cache.delete(offerId);
+    return entry;
+  } finally {
+    refreshing.delete(offerId);
   }
-  const entry = await pending;
-  if (entry) remember(offerId, now, entry);
-  return entry;
 }
 
 /** Drops an offer's cached pricing in this isolate; admin writes that change pricing call it. */

@@ -36,15 +36,15 @@ interface QuoteKeys {
   byKid: Map<string, CryptoKey>;
 }
 
-// CryptoKeys are imported once per isolate per configuration, never per request.
-const imported = new WeakMap<QuoteKeyConfig, Promise<QuoteKeys>>();
+// CryptoKeys are imported once per isolate per configuration, not per request. The keys are kept, not
+// the import's promise: workerd does not let one request await another request's pending work.
+const imported = new WeakMap<QuoteKeyConfig, QuoteKeys>();
 
-export function quoteKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
-  let keys = imported.get(config);
-  if (keys === undefined) {
-    keys = importKeys(config);
-    imported.set(config, keys);
-  }
+export async function quoteKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
+  const cached = imported.get(config);
+  if (cached) return cached;
+  const keys = await importKeys(config);
+  imported.set(config, keys);
   return keys;
 }
 

@@ -109,6 +109,19 @@ describe("POST /v1/coupons", () => {
     await createCoupon(await createTenant("Other"), percentCoupon({ code: "LAUNCH" }));
   });
 
+  it("gives a contested code to exactly one of many concurrent creates; the rest get 409", async () => {
+    const tenant = await createTenant();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        api("POST", "/v1/coupons", {
+          key: tenant.key,
+          body: { code: i % 2 ? "race" : "RACE", percent_off: 5 },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, ...Array(9).fill(409)]);
+  });
+
   it("replays the first response for a repeated Idempotency-Key, creating one coupon", async () => {
     const tenant = await createTenant();
     const request = { key: tenant.key, body: percentCoupon(), headers: { "idempotency-key": "cpn-1" } };

@@ -1,12 +1,20 @@
-import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { buyerKey } from "../../holds/buyer";
 import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, buyerContext } from "../../http/context";
 import { buyerCountry } from "../../http/country";
 import { problemResponses } from "../../http/openapi";
+import { readParts } from "../../http/validation";
 import { CountryHeaders, PriceQuery, PriceSchema, type PriceView } from "../../quotes/schemas";
 import { previewPrice } from "../../quotes/verbs";
 import { IdParam, jsonResponse, type Register } from "../shared";
+
+const parts = {
+  param: IdParam("Offer id"),
+  query: PriceQuery,
+  header: BuyerHeaders.extend(CountryHeaders.shape),
+};
 
 export const route = createRoute({
   method: "get",
@@ -16,32 +24,33 @@ export const route = createRoute({
   description:
     "Public, for product pages and live overlays. The same engine and experiment arm as a quote, without " +
     "coupons or member pricing, and without a token: quote before checkout.",
-  request: {
-    params: IdParam("Offer id"),
-    query: PriceQuery,
-    headers: BuyerHeaders.extend(CountryHeaders.shape),
-  },
+  request: { params: parts.param, query: parts.query, headers: parts.header },
   responses: {
     200: jsonResponse("The priced breakdown", PriceSchema),
     ...problemResponses(404, 409, 422, 500),
   },
 });
 
-const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  const query = c.req.valid("query");
+// Registered as a plain route with one synchronous validation pass (see readParts): the live-overlay
+// hot path. The document lists it from `route`, exactly as the other routes.
+const handler = async (c: Context<AppEnv>) => {
+  const { param, query, header } = readParts(c, parts);
   const price = await previewPrice({
     ctx: buyerContext(c),
     input: {
-      offerId: c.req.valid("param").id,
+      offerId: param.id,
       quantity: query.quantity,
       currency: query.currency ?? null,
       country: buyerCountry(c),
-      buyer: { key: buyerKey(c.req.valid("header")), member: null },
+      buyer: { key: buyerKey(header), member: null },
     },
   });
-  return c.json(price, 200);
+  return c.json(price satisfies PriceView, 200);
 };
 
-export const register: Register = (app) => app.openapi(route, handler);
+export const register: Register = (app) => {
+  app.openAPIRegistry.registerPath(route);
+  app.get("/v1/offers/:id/price", handler);
+};
 export type OfferPriceQuery = z.input<typeof PriceQuery>;
 export type OfferPriceResponse = PriceView;

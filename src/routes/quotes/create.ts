@@ -34,9 +34,9 @@ export const route = createRoute({
 
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const caller = c.var.caller;
+  const caller = c.get("caller");
   const quote = await createQuote({
-    ctx: { ...buyerContext(c), caller, quoteKeys: await quoteKeys(c.var.config.QUOTE_SIGNING_KEYS) },
+    ctx: { ...buyerContext(c), caller, quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS) },
     input: {
       offerId: body.offer_id,
       dropId: body.drop_id ?? null,
@@ -46,7 +46,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       coupon: body.coupon ?? null,
       upsellOf: body.upsell_of ?? null,
       buyer: (creatorId) =>
-        pricingBuyer(c.var.db, creatorId, {
+        pricingBuyer(c.get("db"), creatorId, {
           caller,
           memberId: body.member_id,
           buyerId: c.req.valid("header")["buyer-id"],

@@ -28,9 +28,9 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
   c.json(
     await checkQuote({
       ctx: {
-        creatorId: c.var.tenant.creatorId,
-        now: c.var.clock.now(),
-        quoteKeys: await quoteKeys(c.var.config.QUOTE_SIGNING_KEYS),
+        creatorId: c.get("tenant").creatorId,
+        now: c.get("clock").now(),
+        quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS),
       },
       input: c.req.valid("json"),
     }),
