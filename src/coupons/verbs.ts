@@ -152,7 +152,7 @@ export async function listCoupons({
 export async function couponForQuote(
   db: Db,
   q: { creatorId: string; code: string; offerId: string; currency: string; buyerKey: string; now: number },
-): Promise<CouponTerms> {
+): Promise<QuotedCoupon> {
   const byCode = and(eq(coupons.creatorId, q.creatorId), eq(coupons.code, normalizeCode(q.code)));
   const [found, counted] = await db.batch([
     db.select().from(coupons).where(byCode).limit(1),
@@ -176,7 +176,13 @@ export async function couponForQuote(
   if (refusal !== null || coupon === undefined) {
     throw new AppError(refusal?.code ?? "coupon_unknown", refusal?.detail ?? "No such coupon.");
   }
-  return couponTerms(coupon);
+  return { terms: couponTerms(coupon), expiresAt: coupon.expiresAt };
+}
+
+/** A coupon a quote may carry, and when it stops being usable: the quote must not outlive it. */
+export interface QuotedCoupon {
+  terms: CouponTerms;
+  expiresAt: number | null;
 }
 
 export interface RedeemInput {

@@ -12,7 +12,13 @@ import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
 import { type CatalogEntry, pricingOf } from "../pricing/catalog";
-import { type CouponTerms, type PriceDecision, priceOffer, resolveCurrency } from "../pricing/engine";
+import {
+  type CouponTerms,
+  type CurrencySource,
+  type PriceDecision,
+  priceOffer,
+  resolveCurrency,
+} from "../pricing/engine";
 import { currencyOfCountry } from "../pricing/geo";
 import type { PricingBuyer } from "./buyer";
 import type { PriceView, QuoteView, VerifiedQuoteView } from "./schemas";
@@ -40,8 +46,9 @@ export async function previewPrice({
   input: PriceRequest & { buyer: PricingBuyer };
 }): Promise<PriceView> {
   const entry = await sellableOffer(ctx.db, input.offerId, ctx.now, null);
-  const { decision, source } = decide(entry, input, input.buyer, null);
-  return { object: "price", ...breakdown(input, decision, source) };
+  const currency = currencyFor(entry, input);
+  const decision = decide(entry, input, currency.currency, input.buyer, null);
+  return { object: "price", ...breakdown(input, decision, currency.source) };
 }
 
 export interface QuoteRequest extends PriceRequest {
@@ -62,7 +69,7 @@ export async function createQuote({
   const creatorId = entry.creatorId;
   const buyer = await input.buyer(creatorId);
   const currency = currencyFor(entry, input);
-  const [coupon, expiresAt] = await Promise.all([
+  const [coupon, orderWindowEnd] = await Promise.all([
     input.coupon === null
       ? null
       : couponForQuote(ctx.db, {
@@ -78,7 +85,8 @@ export async function createQuote({
       ? undefined
       : assertDropSells(ctx.db, creatorId, input.dropId, entry.priced.id, ctx.now),
   ]);
-  const { decision, source } = decide(entry, input, buyer, coupon);
+  const decision = decide(entry, input, currency.currency, buyer, coupon?.terms ?? null);
+  const expiresAt = Math.min(orderWindowEnd, coupon?.expiresAt ?? Number.POSITIVE_INFINITY);
   const claims: QuoteClaims = {
     id: newId("quote"),
     creatorId,
@@ -89,7 +97,7 @@ export async function createQuote({
     currency: decision.currency,
     amount: decision.total,
     arm: decision.arm,
-    coupon: coupon?.code ?? null,
+    coupon: coupon?.terms.code ?? null,
     upsellOf: input.upsellOf,
     lines: decision.lines,
     issuedAt: ctx.now,
@@ -98,7 +106,7 @@ export async function createQuote({
   return {
     id: claims.id,
     object: "quote",
-    ...breakdown(input, decision, source),
+    ...breakdown(input, decision, currency.source),
     drop_id: claims.dropId,
     coupon: claims.coupon,
     upsell_of: claims.upsellOf,
@@ -164,10 +172,15 @@ function currencyFor(entry: CatalogEntry, input: PriceRequest) {
   return resolved;
 }
 
-function decide(entry: CatalogEntry, input: PriceRequest, buyer: PricingBuyer, coupon: CouponTerms | null) {
-  const { currency, source } = currencyFor(entry, input);
+function decide(
+  entry: CatalogEntry,
+  input: PriceRequest,
+  currency: string,
+  buyer: PricingBuyer,
+  coupon: CouponTerms | null,
+): PriceDecision {
   const tierRank = buyer.member?.tierRank ?? null;
-  const decision = priceOffer({
+  return priceOffer({
     offer: entry.priced,
     quantity: input.quantity,
     currency,
@@ -176,10 +189,9 @@ function decide(entry: CatalogEntry, input: PriceRequest, buyer: PricingBuyer, c
     buyerKey: buyer.key,
     coupon,
   });
-  return { decision, source };
 }
 
-function breakdown(input: PriceRequest, decision: PriceDecision, source: "request" | "country" | "default") {
+function breakdown(input: PriceRequest, decision: PriceDecision, source: CurrencySource) {
   return {
     offer_id: input.offerId,
     quantity: decision.quantity,

@@ -329,8 +329,16 @@ describe("couponForQuote", () => {
     const tenant = await createTenant();
     await createCoupon(tenant, { code: "PCT", percent_off: 12.5 });
     await createCoupon(tenant, { code: "AMT", amount_off: { currency: "USD", amount: 250 } });
-    expect(await ask(tenant, "pct")).toEqual({ code: "PCT", kind: "percent", bps: 1250 });
-    expect(await ask(tenant, "Amt")).toEqual({ code: "AMT", kind: "amount", amount: 250, currency: "USD" });
+    expect(await ask(tenant, "pct")).toEqual({
+      terms: { code: "PCT", kind: "percent", bps: 1250 },
+      expiresAt: null,
+    });
+    expect((await ask(tenant, "Amt")).terms).toEqual({
+      code: "AMT",
+      kind: "amount",
+      amount: 250,
+      currency: "USD",
+    });
   });
 
   it("refuses an unknown, archived or another creator's code with coupon_unknown", async () => {
@@ -348,10 +356,10 @@ describe("couponForQuote", () => {
     const offer = await createOffer(tenant);
     await createCoupon(tenant, percentCoupon({ code: "SCOPED", offer_ids: [offer.id] }));
     await createCoupon(tenant, { code: "EUROS", amount_off: { currency: "EUR", amount: 100 } });
-    expect(await ask(tenant, "SCOPED", { offerId: offer.id })).toMatchObject({ kind: "percent" });
+    expect(await ask(tenant, "SCOPED", { offerId: offer.id })).toMatchObject({ terms: { kind: "percent" } });
     await expect(ask(tenant, "SCOPED")).rejects.toMatchObject({ code: "coupon_not_applicable" });
     await expect(ask(tenant, "EUROS")).rejects.toMatchObject({ code: "coupon_not_applicable" });
-    expect(await ask(tenant, "EUROS", { currency: "EUR" })).toMatchObject({ kind: "amount" });
+    expect(await ask(tenant, "EUROS", { currency: "EUR" })).toMatchObject({ terms: { kind: "amount" } });
   });
 
   it("refuses a coupon at and after its expiry with coupon_expired", async () => {
@@ -361,7 +369,7 @@ describe("couponForQuote", () => {
       tenant,
       percentCoupon({ code: "SOON", expires_at: new Date(expiresAt).toISOString() }),
     );
-    expect(await ask(tenant, "SOON", { now: expiresAt - 1 })).toMatchObject({ kind: "percent" });
+    expect(await ask(tenant, "SOON", { now: expiresAt - 1 })).toMatchObject({ terms: { kind: "percent" } });
     await expect(ask(tenant, "SOON", { now: expiresAt })).rejects.toMatchObject({ code: "coupon_expired" });
   });
 
@@ -369,13 +377,13 @@ describe("couponForQuote", () => {
     const tenant = await createTenant();
     const total = await createCoupon(tenant, percentCoupon({ code: "ONCE", max_redemptions: 1 }));
     const perBuyer = await createCoupon(tenant, percentCoupon({ code: "TWICE", max_per_buyer: 2 }));
-    expect(await ask(tenant, "ONCE")).toMatchObject({ kind: "percent" });
+    expect(await ask(tenant, "ONCE")).toMatchObject({ terms: { kind: "percent" } });
     await redeem(tenant, total.id, "ord_1", "anon:someone-else");
     await expect(ask(tenant, "ONCE")).rejects.toMatchObject({ code: "coupon_exhausted" });
     await redeem(tenant, perBuyer.id, "ord_2");
     await redeem(tenant, perBuyer.id, "ord_3");
     await expect(ask(tenant, "TWICE")).rejects.toMatchObject({ code: "coupon_exhausted" });
-    expect(await ask(tenant, "TWICE", { buyerKey: "anon:b2" })).toMatchObject({ kind: "percent" });
+    expect(await ask(tenant, "TWICE", { buyerKey: "anon:b2" })).toMatchObject({ terms: { kind: "percent" } });
   });
 });
 

@@ -285,6 +285,20 @@ describe("experiments, coupons, upsells, bundles and drops in quotes", () => {
     expect((await quote({ offer_id: offer.id, coupon: "NOPE-NOPE" })).body.type).toMatch(/coupon-unknown$/);
   });
 
+  it("never lets a quote outlive its coupon", async () => {
+    const tenant = await createTenant();
+    const offer = await pricedOffer(tenant, usdEurBrl);
+    const expiresAt = new Date(Date.now() + 3 * 60_000).toISOString();
+    const coupon = await api("POST", "/v1/coupons", {
+      key: tenant.key,
+      body: { code: "SOON-GONE", amount_off: { currency: "USD", amount: 100 }, expires_at: expiresAt },
+    });
+    expect(coupon.status).toBe(201);
+    const res = await quote({ offer_id: offer.id, coupon: "soon-gone" });
+    expect(res.body).toMatchObject({ total: 900, coupon: "SOON-GONE" });
+    expect(Date.parse(res.body.expires_at)).toBeLessThanOrEqual(Date.parse(expiresAt));
+  });
+
   it("quotes an upsell only to the buyer of a recently paid order, and only within its window", async () => {
     const tenant = await createTenant();
     const main = await pricedOffer(tenant, usdEurBrl);
@@ -369,6 +383,27 @@ describe("experiments, coupons, upsells, bundles and drops in quotes", () => {
     expect((await quote({ offer_id: otherOffer.id, drop_id: drop.id })).status).toBe(422);
     await db.update(drops).set({ state: "closed" }).where(eq(drops.id, drop.id));
     expect((await quote({ offer_id: drop.offer_id, drop_id: drop.id })).body.type).toMatch(/drop-ended$/);
+  });
+});
+
+describe("bad price requests", () => {
+  it.each<[string, string, Record<string, string>, string[]]>([
+    ["no Buyer-Id", "", {}, ["/buyer-id"]],
+    ["quantity 0 and an unknown currency", "?quantity=0&currency=XYZ", buyer(), ["/quantity", "/currency"]],
+    ["a malformed Buyer-Country", "", { ...buyer(), "buyer-country": "brazil" }, ["/buyer-country"]],
+  ])("refuses %s with one 422 listing every field", async (_name, query, headers, paths) => {
+    const tenant = await createTenant();
+    const offer = await pricedOffer(tenant, usdEurBrl);
+    const res = await api("GET", `/v1/offers/${offer.id}/price${query}`, { headers });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(paths);
+  });
+
+  it("answers 404 for an unknown offer and 405 for a write", async () => {
+    expect((await api("GET", "/v1/offers/off_nosuchoffer/price", { headers: buyer() })).status).toBe(404);
+    const post = await api("POST", "/v1/offers/off_nosuchoffer/price", { headers: buyer(), body: {} });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
   });
 });
 
