@@ -111,6 +111,3 @@ export function expiryErrors(expiresAt: string | null | undefined, now: number):
   if (expiresAt === undefined || expiresAt === null) return [];
   return Date.parse(expiresAt) > now ? [] : [err("/expires_at", "Must be in the future")];
 }
-
-/** Percent as written (12.5) to basis points as stored (1250). */
-export const percentToBps = (percent: number): number => Math.round(percent * 100);

@@ -1,20 +1,17 @@
 import { z } from "@hono/zod-openapi";
 import { couponStatuses } from "../db/schema";
 import { CurrencySchema, MinorUnitsSchema } from "../lib/currency";
+import { percentSchema } from "../lib/percent";
 
 const Instant = z.iso
   .datetime({ offset: true })
   .openapi({ example: "2026-12-31T23:59:59Z", description: "ISO 8601; stored and returned in UTC." });
 const Cap = z.number().int().min(1).max(1_000_000_000);
 
-// Percent is what creators type (12.5); it is stored as basis points, so more than 2 decimals cannot be kept.
-const hasTwoDecimalsAtMost = (p: number) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6;
-const PercentOff = z
-  .number()
-  .gt(0)
-  .max(100)
-  .refine(hasTwoDecimalsAtMost, "At most 2 decimal places")
-  .openapi({ example: 12.5, description: "Percent off, more than 0 and at most 100, up to 2 decimals." });
+const PercentOff = percentSchema(0.01, 100).openapi({
+  example: 12.5,
+  description: "Percent off, more than 0 and at most 100, up to 2 decimals.",
+});
 
 const AmountOff = z
   .strictObject({ currency: CurrencySchema, amount: MinorUnitsSchema.min(1) })

@@ -1,6 +1,7 @@
 import { and, count, eq, sql } from "drizzle-orm";
 import { type Db, expectOneChange, type Write } from "../db/client";
 import { type CouponRow, couponRedemptions, coupons } from "../db/schema";
+import { fromBps } from "../lib/percent";
 import { toIso, toIsoOrNull } from "../lib/time";
 import { normalizeCode, parseOfferIds } from "./rules";
 import type { Coupon } from "./schemas";
@@ -11,7 +12,7 @@ export function renderCoupon(row: CouponRow): Coupon {
     id: row.id,
     object: "coupon",
     code: row.code,
-    percent_off: row.percentOffBps === null ? null : row.percentOffBps / 100,
+    percent_off: row.percentOffBps === null ? null : fromBps(row.percentOffBps),
     amount_off:
       row.amountOff === null || row.currency === null
         ? null

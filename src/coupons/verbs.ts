@@ -2,10 +2,11 @@ import { and, count, eq, inArray } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import type { Db } from "../db/client";
-import { keyset } from "../db/keyset";
+import { listOwned } from "../db/keyset";
 import { type CouponRow, couponRedemptions, coupons, offers } from "../db/schema";
 import { AppError, type FieldError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
+import { toBps } from "../lib/percent";
 import type { CouponTerms } from "../pricing/engine";
 import {
   couponRefusal,
@@ -14,7 +15,6 @@ import {
   exhaustion,
   expiryErrors,
   normalizeCode,
-  percentToBps,
 } from "./rules";
 import type { Coupon, CreateCouponInput, UpdateCouponInput } from "./schemas";
 import { findCoupon, findCouponByCode, redemptionState, redemptionWrites, renderCoupon } from "./store";
@@ -33,7 +33,7 @@ export async function createCoupon({ ctx, input }: Call<CreateCouponInput>): Pro
     id: newId("coupon"),
     creatorId: ctx.creatorId,
     code,
-    percentOffBps: input.percent_off === undefined ? null : percentToBps(input.percent_off),
+    percentOffBps: input.percent_off === undefined ? null : toBps(input.percent_off),
     amountOff: input.amount_off?.amount ?? null,
     currency: input.amount_off?.currency ?? null,
     offerIds: input.offer_ids === undefined ? null : JSON.stringify(input.offer_ids),
@@ -127,20 +127,14 @@ export async function listCoupons({
   ctx,
   input,
 }: Call<{ limit: number; cursor?: string | undefined; status?: CouponRow["status"] | undefined }>) {
-  const page = keyset(coupons.createdAt, coupons.id, input);
-  const rows = await ctx.db
-    .select()
-    .from(coupons)
-    .where(
-      and(
-        eq(coupons.creatorId, ctx.creatorId),
-        input.status ? eq(coupons.status, input.status) : undefined,
-        page.where,
-      ),
-    )
-    .orderBy(...page.orderBy)
-    .limit(page.fetch);
-  return page.page(rows, (r) => ({ t: r.createdAt, id: r.id }), renderCoupon);
+  const listed = await listOwned(ctx.db, coupons, {
+    time: coupons.createdAt,
+    creatorId: ctx.creatorId,
+    filter: input.status ? eq(coupons.status, input.status) : undefined,
+    query: input,
+    position: (r) => ({ t: r.createdAt, id: r.id }),
+  });
+  return { ...listed, data: listed.data.map(renderCoupon) };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { and, type Column, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { invalid } from "../errors";
+import type { Db } from "./client";
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -47,4 +49,31 @@ export function keyset(time: Column, id: Column, query: { limit: number; cursor?
       };
     },
   };
+}
+
+type Owned = SQLiteTable & { creatorId: SQLiteColumn; id: SQLiteColumn };
+
+/**
+ * One page of a creator's rows from `table`, newest first by (`time`, id), narrowed by `filter`. Every
+ * admin list is this query; the caller renders the rows.
+ */
+export async function listOwned<T extends Owned>(
+  db: Db,
+  table: T,
+  options: {
+    time: SQLiteColumn;
+    creatorId: string;
+    filter: SQL | undefined;
+    query: { limit: number; cursor?: string | undefined };
+    position: (row: T["$inferSelect"]) => Cursor;
+  },
+) {
+  const page = keyset(options.time, table.id, options.query);
+  const rows = (await db
+    .select()
+    .from(table as SQLiteTable)
+    .where(and(eq(table.creatorId, options.creatorId), options.filter, page.where))
+    .orderBy(...page.orderBy)
+    .limit(page.fetch)) as T["$inferSelect"][];
+  return page.page(rows, options.position, (row) => row);
 }

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { expectOneChange } from "../db/client";
-import { keyset } from "../db/keyset";
+import { listOwned } from "../db/keyset";
 import { type DropRow, drops } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
 import { termsOf } from "../inventory/gateway";
@@ -113,24 +113,14 @@ export async function listDrops({
   ctx,
   input,
 }: Call<{ limit: number; cursor?: string | undefined; offer_id?: string | undefined }>) {
-  const page = keyset(drops.createdAt, drops.id, input);
-  const rows = await ctx.db
-    .select()
-    .from(drops)
-    .where(
-      and(
-        eq(drops.creatorId, ctx.creatorId),
-        input.offer_id ? eq(drops.offerId, input.offer_id) : undefined,
-        page.where,
-      ),
-    )
-    .orderBy(...page.orderBy)
-    .limit(page.fetch);
-  return page.page(
-    rows,
-    (r) => ({ t: r.createdAt, id: r.id }),
-    (r) => renderDrop(r, ctx.now),
-  );
+  const listed = await listOwned(ctx.db, drops, {
+    time: drops.createdAt,
+    creatorId: ctx.creatorId,
+    filter: input.offer_id ? eq(drops.offerId, input.offer_id) : undefined,
+    query: input,
+    position: (r) => ({ t: r.createdAt, id: r.id }),
+  });
+  return { ...listed, data: listed.data.map((r) => renderDrop(r, ctx.now)) };
 }
 
 /**

@@ -1,13 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { experimentStatuses } from "../db/schema";
 import { CurrencySchema, stepProblem } from "../lib/currency";
+import { fromBps, percentSchema } from "../lib/percent";
 
 /** Percent arms are stored as signed basis points; these bound what a creator may ask for. */
 export const MIN_PERCENT_BPS = -9000;
 export const MAX_PERCENT_BPS = 20_000;
-
-/** Two decimals of a percent is one basis point; finer than that cannot be stored. */
-const hasTwoDecimalsAtMost = (n: number) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6;
 
 const ArmAmount = z
   .strictObject({
@@ -29,12 +27,10 @@ const AdjustmentInput = z
     z.strictObject({ type: z.literal("none") }),
     z.strictObject({
       type: z.literal("percent"),
-      percent: z
-        .number()
-        .min(MIN_PERCENT_BPS / 100)
-        .max(MAX_PERCENT_BPS / 100)
-        .refine(hasTwoDecimalsAtMost, "At most two decimals")
-        .openapi({ example: -10, description: "Signed percent of the list price: -10 is 10 % off." }),
+      percent: percentSchema(fromBps(MIN_PERCENT_BPS), fromBps(MAX_PERCENT_BPS)).openapi({
+        example: -10,
+        description: "Signed percent of the list price: -10 is 10 % off.",
+      }),
     }),
     z.strictObject({
       type: z.literal("amount"),

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type ExperimentArmRow, type ExperimentRow, experimentArms, experiments, orders } from "../db/schema";
+import { fromBps, toBps } from "../lib/percent";
 import { toIso, toIsoOrNull } from "../lib/time";
 import { toArm } from "../pricing/catalog";
 import type { AdjustmentView, ArmInput, Experiment, ExperimentResults } from "./schemas";
@@ -20,8 +21,7 @@ export function armRows(experimentId: string, arms: ArmInput[]): ExperimentArmRo
       key: arm.key,
       weight: arm.weight,
       adjustmentKind: a.type,
-      // `+ 0` turns a -0 into 0; the percent was checked to have at most two decimals, so this is exact.
-      percentBps: a.type === "percent" ? Math.round(a.percent * 100) + 0 : null,
+      percentBps: a.type === "percent" ? toBps(a.percent) : null,
       amounts:
         a.type === "amount"
           ? JSON.stringify(Object.fromEntries(a.amounts.map((m) => [m.currency, m.amount])))
@@ -41,7 +41,7 @@ function adjustmentView(row: ExperimentArmRow): AdjustmentView {
     case "none":
       return { type: "none" };
     case "percent":
-      return { type: "percent", percent: adjustment.bps / 100 };
+      return { type: "percent", percent: fromBps(adjustment.bps) };
     case "amount":
       return {
         type: "amount",

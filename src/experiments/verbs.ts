@@ -2,7 +2,7 @@ import { and, eq, notExists, sql } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { expectOneChange } from "../db/client";
-import { keyset } from "../db/keyset";
+import { listOwned } from "../db/keyset";
 import { type ExperimentRow, experimentArms, experiments } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
@@ -57,24 +57,13 @@ export async function listExperiments({
   ctx,
   input,
 }: Call<{ limit: number; cursor?: string | undefined; offer_id?: string | undefined }>) {
-  const page = keyset(experiments.createdAt, experiments.id, input);
-  const rows = await ctx.db
-    .select()
-    .from(experiments)
-    .where(
-      and(
-        eq(experiments.creatorId, ctx.creatorId),
-        input.offer_id ? eq(experiments.offerId, input.offer_id) : undefined,
-        page.where,
-      ),
-    )
-    .orderBy(...page.orderBy)
-    .limit(page.fetch);
-  const listed = page.page(
-    rows,
-    (r) => ({ t: r.createdAt, id: r.id }),
-    (r) => r,
-  );
+  const listed = await listOwned(ctx.db, experiments, {
+    time: experiments.createdAt,
+    creatorId: ctx.creatorId,
+    filter: input.offer_id ? eq(experiments.offerId, input.offer_id) : undefined,
+    query: input,
+    position: (r) => ({ t: r.createdAt, id: r.id }),
+  });
   return { ...listed, data: await renderExperiments(ctx.db, listed.data) };
 }
 

@@ -9,7 +9,8 @@ export const percentSchema = (min: number, max: number) =>
     .number()
     .min(min)
     .max(max)
-    .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, "At most two decimals");
+    .refine((p) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-6, "At most two decimals");
 
-export const toBps = (percent: number): number => Math.round(percent * 100);
+// `+ 0` turns -0 (from a percent of -0) into 0; inputs were checked to two decimals, so this is exact.
+export const toBps = (percent: number): number => Math.round(percent * 100) + 0;
 export const fromBps = (bps: number): number => bps / 100;

@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Call } from "../context";
-import { keyset } from "../db/keyset";
+import { listOwned } from "../db/keyset";
 import { type MemberRow, members } from "../db/schema";
 import { notFound } from "../errors";
 import { toIso } from "../lib/time";
@@ -37,18 +37,12 @@ export async function listMembers({
   ctx,
   input,
 }: Call<{ limit: number; cursor?: string | undefined; cohort?: MemberRow["cohort"] | undefined }>) {
-  const page = keyset(members.joinedAt, members.id, input);
-  const rows = await ctx.db
-    .select()
-    .from(members)
-    .where(
-      and(
-        eq(members.creatorId, ctx.creatorId),
-        input.cohort ? eq(members.cohort, input.cohort) : undefined,
-        page.where,
-      ),
-    )
-    .orderBy(...page.orderBy)
-    .limit(page.fetch);
-  return page.page(rows, (r) => ({ t: r.joinedAt, id: r.id }), renderMember);
+  const listed = await listOwned(ctx.db, members, {
+    time: members.joinedAt,
+    creatorId: ctx.creatorId,
+    filter: input.cohort ? eq(members.cohort, input.cohort) : undefined,
+    query: input,
+    position: (r) => ({ t: r.joinedAt, id: r.id }),
+  });
+  return { ...listed, data: listed.data.map(renderMember) };
 }

@@ -2,7 +2,7 @@ import { and, eq, inArray, ne } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import type { Write } from "../db/client";
-import { keyset } from "../db/keyset";
+import { listOwned } from "../db/keyset";
 import { creators, type OfferRow, offers } from "../db/schema";
 import { AppError, type FieldError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
@@ -111,24 +111,13 @@ export async function listOffers({
   ctx,
   input,
 }: Call<{ limit: number; cursor?: string | undefined; kind?: OfferRow["kind"] | undefined }>) {
-  const page = keyset(offers.createdAt, offers.id, input);
-  const rows = await ctx.db
-    .select()
-    .from(offers)
-    .where(
-      and(
-        eq(offers.creatorId, ctx.creatorId),
-        input.kind ? eq(offers.kind, input.kind) : undefined,
-        page.where,
-      ),
-    )
-    .orderBy(...page.orderBy)
-    .limit(page.fetch);
-  const listed = page.page(
-    rows,
-    (r) => ({ t: r.createdAt, id: r.id }),
-    (r) => r,
-  );
+  const listed = await listOwned(ctx.db, offers, {
+    time: offers.createdAt,
+    creatorId: ctx.creatorId,
+    filter: input.kind ? eq(offers.kind, input.kind) : undefined,
+    query: input,
+    position: (r) => ({ t: r.createdAt, id: r.id }),
+  });
   return { ...listed, data: await renderOffers(ctx.db, listed.data) };
 }
 
