@@ -69,6 +69,10 @@ process.stdout.write(`
     ${key}
 
   Try: curl -H "Authorization: Bearer ${key}" http://127.0.0.1:8787/v1/drops
+  A quote, as a buyer in Brazil with the demo coupon:
+    curl -X POST http://127.0.0.1:8787/v1/quotes -H "content-type: application/json" \\
+      -H "buyer-id: demo-buyer-0001" -H "buyer-country: BR" \\
+      -d '{"offer_id":"${demo.dropOfferId}","drop_id":"${demo.dropId}","coupon":"LAUNCH10"}'
   API reference: http://127.0.0.1:8787/docs
 \n`);
 if (!process.argv.includes("--seed-only")) {

@@ -1,16 +1,29 @@
 /**
- * The demo tenant that `npm start` seeds: a creator, its API key, a membership ladder and a live drop.
+ * The demo tenant that `npm start` seeds: a creator, its API key, a membership ladder, a live drop, and
+ * pricing to try quotes with: the poster in USD and EUR (with a floor), a Brazil price, Merch members
+ * 10 % off, and the coupon LAUNCH10.
  * Ids are fixed so that seeding twice changes nothing but the key's hash (DEMO_API_KEY may change).
  * Shared by scripts/start.ts (against local D1) and the tests (against D1 in workerd).
  */
 import { type Db, runBatch, type Write } from "./client";
-import { apiKeys, auditEvents, creators, drops, offerPrices, offers } from "./schema";
+import {
+  apiKeys,
+  auditEvents,
+  coupons,
+  creators,
+  drops,
+  offerCountryPrices,
+  offerMemberDiscounts,
+  offerPrices,
+  offers,
+} from "./schema";
 
 export const demo = {
   creatorId: "cre_demo",
   apiKeyId: "key_demo",
   dropId: "drp_demo_live",
   dropOfferId: "off_demo_poster",
+  couponId: "cpn_demo_launch10",
   tiers: [
     { id: "off_demo_fan", title: "Fan", amount: 300, rank: 1 },
     { id: "off_demo_merch", title: "Merch", amount: 900, rank: 2 },
@@ -75,7 +88,30 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
       .onConflictDoNothing(),
     db
       .insert(offerPrices)
-      .values({ offerId: demo.dropOfferId, currency: "USD", amount: 2000 })
+      .values([
+        { offerId: demo.dropOfferId, currency: "USD", amount: 2000, floor: 1500 },
+        { offerId: demo.dropOfferId, currency: "EUR", amount: 1900, floor: 1400 },
+      ])
+      .onConflictDoNothing(),
+    db
+      .insert(offerCountryPrices)
+      .values({ offerId: demo.dropOfferId, country: "BR", currency: "USD", amount: 1600 })
+      .onConflictDoNothing(),
+    db
+      .insert(offerMemberDiscounts)
+      .values({ offerId: demo.dropOfferId, tierOfferId: "off_demo_merch", percentOffBps: 1000 })
+      .onConflictDoNothing(),
+    db
+      .insert(coupons)
+      .values({
+        id: demo.couponId,
+        creatorId: demo.creatorId,
+        code: "LAUNCH10",
+        percentOffBps: 1000,
+        maxRedemptions: 100,
+        maxPerBuyer: 1,
+        ...at,
+      })
       .onConflictDoNothing(),
     db
       .insert(drops)
@@ -97,6 +133,7 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
         ...demo.tiers.map((tier) => seeded("offer", tier.id)),
         seeded("offer", demo.dropOfferId),
         seeded("drop", demo.dropId),
+        seeded("coupon", demo.couponId),
       ])
       .onConflictDoNothing(),
   ];

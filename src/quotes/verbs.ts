@@ -154,7 +154,7 @@ async function sellableOffer(
   now: number,
   caller: { creatorId: string } | null,
 ): Promise<CatalogEntry> {
-  const entry = /^off_[0-9a-z]{1,60}$/.test(offerId) ? await pricingOf(db, offerId, now) : undefined;
+  const entry = /^off_[0-9a-z_]{1,60}$/.test(offerId) ? await pricingOf(db, offerId, now) : undefined;
   if (entry === undefined || (caller !== null && caller.creatorId !== entry.creatorId)) {
     throw notFound("offer", offerId);
   }

@@ -34,6 +34,32 @@ describe("the demo seed", () => {
     ]);
   });
 
+  it("prices the poster for quotes: country price, member discount and the LAUNCH10 coupon", async () => {
+    const key = generateApiKey();
+    await seedWith(key);
+    const table = await api("GET", `/v1/offers/${demo.dropOfferId}/price-table`, { key });
+    expect(table.body).toMatchObject({
+      prices: [
+        { currency: "EUR", amount: 1900, floor: 1400 },
+        { currency: "USD", amount: 2000, floor: 1500 },
+      ],
+      country_prices: [{ country: "BR", currency: "USD", amount: 1600 }],
+      member_discounts: [{ tier_offer_id: "off_demo_merch", percent_off: 10 }],
+    });
+    const quote = await api("POST", "/v1/quotes", {
+      body: { offer_id: demo.dropOfferId, drop_id: demo.dropId, coupon: "launch10" },
+      headers: { "buyer-id": "seed-demo-buyer", "buyer-country": "BR" },
+    });
+    expect(quote.status).toBe(201);
+    expect(quote.body).toMatchObject({ currency: "USD", total: 1500, coupon: "LAUNCH10" });
+    expect(quote.body.lines.map((l: { type: string }) => l.type)).toEqual([
+      "base",
+      "localization",
+      "coupon",
+      "floor",
+    ]);
+  });
+
   it("changes nothing when run twice", async () => {
     const key = generateApiKey();
     await seedWith(key);
