@@ -5,7 +5,7 @@ import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, buyerContext } from "../../http/context";
 import { buyerCountry } from "../../http/country";
 import { problemResponses } from "../../http/openapi";
-import { readParts } from "../../http/validation";
+import { partsReader } from "../../http/validation";
 import { CountryHeaders, PriceQuery, PriceSchema, type PriceView } from "../../quotes/schemas";
 import { previewPrice } from "../../quotes/verbs";
 import { IdParam, jsonResponse, type Register } from "../shared";
@@ -15,6 +15,7 @@ const parts = {
   query: PriceQuery,
   header: BuyerHeaders.extend(CountryHeaders.shape),
 };
+const readParts = partsReader(parts);
 
 export const route = createRoute({
   method: "get",
@@ -31,10 +32,10 @@ export const route = createRoute({
   },
 });
 
-// Registered as a plain route with one synchronous validation pass (see readParts): the live-overlay
+// Registered as a plain route with one synchronous validation pass (see partsReader): the live-overlay
 // hot path. The document lists it from `route`, exactly as the other routes.
 const handler = async (c: Context<AppEnv>) => {
-  const { param, query, header } = readParts(c, parts);
+  const { param, query, header } = readParts(c);
   const price = await previewPrice({
     ctx: buyerContext(c),
     input: {
