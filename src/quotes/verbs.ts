@@ -86,7 +86,9 @@ export async function createQuote({
       : assertDropSells(ctx.db, creatorId, input.dropId, entry.priced.id, ctx.now),
   ]);
   const decision = decide(entry, input, currency.currency, buyer, coupon?.terms ?? null);
-  const expiresAt = Math.min(orderWindowEnd, coupon?.expiresAt ?? Number.POSITIVE_INFINITY);
+  // Whole seconds, as the token's `exp` carries them, so the response and the token agree exactly.
+  const expiresAt =
+    Math.floor(Math.min(orderWindowEnd, coupon?.expiresAt ?? Number.POSITIVE_INFINITY) / 1000) * 1000;
   const claims: QuoteClaims = {
     id: newId("quote"),
     creatorId,
