@@ -33,3 +33,20 @@ export async function runBatch(db: Db, writes: Write[]): Promise<void> {
  */
 export const expectOneChange = (db: Db): Write =>
   db.run(sql`SELECT CASE WHEN changes() = 1 THEN 1 ELSE json('expected exactly one changed row') END`);
+
+/** D1 binds at most this many parameters per statement; a larger statement fails as a whole. */
+export const MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * A multi-row insert as as many statements as D1's parameter limit needs: each row binds one parameter
+ * per field it carries. Put the result in the same batch, so the rows still land all or none.
+ */
+export function insertInChunks<Row extends object>(rows: Row[], insert: (chunk: Row[]) => Write): Write[] {
+  const width = Math.max(1, ...rows.map((row) => Object.keys(row).length));
+  const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / width));
+  const writes: Write[] = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    writes.push(insert(rows.slice(start, start + perStatement)));
+  }
+  return writes;
+}

@@ -7,7 +7,7 @@ import { z } from "@hono/zod-openapi";
 import { and, eq, inArray } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call } from "../context";
-import type { Db } from "../db/client";
+import { type Db, insertInChunks } from "../db/client";
 import { offerCountryPrices, offerMemberDiscounts, offerPrices, offers } from "../db/schema";
 import { type FieldError, invalid, notFound } from "../errors";
 import { CurrencySchema, MinorUnitsSchema, stepProblem } from "../lib/currency";
@@ -106,34 +106,29 @@ export async function putPriceTable({
         .set({ updatedAt: ctx.now })
         .where(and(eq(offers.creatorId, ctx.creatorId), eq(offers.id, offer.id))),
       db.delete(offerPrices).where(eq(offerPrices.offerId, offer.id)),
-      db.insert(offerPrices).values(
+      ...insertInChunks(
         table.prices.map((p) => ({
           offerId: offer.id,
           currency: p.currency,
           amount: p.amount,
           floor: p.floor ?? null,
         })),
+        (rows) => db.insert(offerPrices).values(rows),
       ),
       db.delete(offerCountryPrices).where(eq(offerCountryPrices.offerId, offer.id)),
-      ...(table.country_prices.length === 0
-        ? []
-        : [
-            db
-              .insert(offerCountryPrices)
-              .values(table.country_prices.map((p) => ({ offerId: offer.id, ...p }))),
-          ]),
+      ...insertInChunks(
+        table.country_prices.map((p) => ({ offerId: offer.id, ...p })),
+        (rows) => db.insert(offerCountryPrices).values(rows),
+      ),
       db.delete(offerMemberDiscounts).where(eq(offerMemberDiscounts.offerId, offer.id)),
-      ...(table.member_discounts.length === 0
-        ? []
-        : [
-            db.insert(offerMemberDiscounts).values(
-              table.member_discounts.map((d) => ({
-                offerId: offer.id,
-                tierOfferId: d.tier_offer_id,
-                percentOffBps: toBps(d.percent_off),
-              })),
-            ),
-          ]),
+      ...insertInChunks(
+        table.member_discounts.map((d) => ({
+          offerId: offer.id,
+          tierOfferId: d.tier_offer_id,
+          percentOffBps: toBps(d.percent_off),
+        })),
+        (rows) => db.insert(offerMemberDiscounts).values(rows),
+      ),
       auditWrite(ctx, "offer.price_table_replaced", { type: "offer", id: offer.id }, table),
     ],
     view,

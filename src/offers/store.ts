@@ -1,5 +1,5 @@
 import { and, eq, inArray, notInArray, sql } from "drizzle-orm";
-import type { Db, Write } from "../db/client";
+import { type Db, insertInChunks, type Write } from "../db/client";
 import { bundleComponents, type OfferRow, offerCountryPrices, offerPrices, offers } from "../db/schema";
 import { toIso } from "../lib/time";
 import type { ComponentInput, Offer, PriceInput } from "./schemas";
@@ -73,24 +73,27 @@ export function replacePrices(db: Db, offerId: string, prices: PriceInput[]): Wr
       .where(
         and(eq(offerCountryPrices.offerId, offerId), notInArray(offerCountryPrices.currency, currencies)),
       ),
-    db
-      .insert(offerPrices)
-      .values(prices.map((p) => ({ offerId, currency: p.currency, amount: p.amount })))
-      .onConflictDoUpdate({
-        target: [offerPrices.offerId, offerPrices.currency],
-        set: { amount: sql`excluded.amount`, floor: sql`min(${offerPrices.floor}, excluded.amount)` },
-      }),
+    ...insertInChunks(
+      prices.map((p) => ({ offerId, currency: p.currency, amount: p.amount })),
+      (rows) =>
+        db
+          .insert(offerPrices)
+          .values(rows)
+          .onConflictDoUpdate({
+            target: [offerPrices.offerId, offerPrices.currency],
+            set: { amount: sql`excluded.amount`, floor: sql`min(${offerPrices.floor}, excluded.amount)` },
+          }),
+    ),
   ];
 }
 
 /** Statements that replace a bundle's components (none for other kinds). */
 export function replaceComponents(db: Db, bundleId: string, components: ComponentInput[]): Write[] {
-  const clear = db.delete(bundleComponents).where(eq(bundleComponents.bundleId, bundleId));
-  if (components.length === 0) return [clear];
   return [
-    clear,
-    db
-      .insert(bundleComponents)
-      .values(components.map((c) => ({ bundleId, componentId: c.offer_id, quantity: c.quantity }))),
+    db.delete(bundleComponents).where(eq(bundleComponents.bundleId, bundleId)),
+    ...insertInChunks(
+      components.map((c) => ({ bundleId, componentId: c.offer_id, quantity: c.quantity })),
+      (rows) => db.insert(bundleComponents).values(rows),
+    ),
   ];
 }

@@ -16,14 +16,16 @@
 import { assignArm } from "./assign";
 import { percentOf } from "./rounding";
 
-export type LineType =
-  | "base"
-  | "localization"
-  | "bundle_discount"
-  | "experiment"
-  | "member_discount"
-  | "coupon"
-  | "floor";
+export const lineTypes = [
+  "base",
+  "localization",
+  "bundle_discount",
+  "experiment",
+  "member_discount",
+  "coupon",
+  "floor",
+] as const;
+export type LineType = (typeof lineTypes)[number];
 
 export interface PriceLine {
   type: LineType;

@@ -1,15 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CurrencySchema } from "../lib/currency";
-
-const lineTypes = [
-  "base",
-  "localization",
-  "bundle_discount",
-  "experiment",
-  "member_discount",
-  "coupon",
-  "floor",
-] as const;
+import { lineTypes } from "../pricing/engine";
 
 const Line = z
   .object({

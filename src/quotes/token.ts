@@ -7,7 +7,7 @@ import { base64url, errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { QuoteKeyConfig } from "../config";
 import { AppError } from "../errors";
-import type { PriceLine } from "../pricing/engine";
+import { lineTypes, type PriceLine } from "../pricing/engine";
 
 const ISSUER = "creator-commerce:quote";
 const TYP = "quote+jwt";
@@ -65,7 +65,7 @@ async function importKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
 }
 
 // Compact claim names keep the token short enough for a URL or a QR code.
-const Line = z.tuple([z.string(), z.number().int()]).rest(z.string());
+const Line = z.tuple([z.enum(lineTypes), z.number().int()]).rest(z.string());
 const Payload = z.object({
   aud: z.string(),
   sub: z.string(),
@@ -148,11 +148,7 @@ export async function verifyQuote(keys: QuoteKeys, token: string, now: number): 
     arm: experimentId && armKey ? { experimentId, key: armKey } : null,
     coupon: p.cpn ?? null,
     upsellOf: p.ups ?? null,
-    lines: p.ln.map(([type, amount, ref]) => ({
-      type: type as PriceLine["type"],
-      amount,
-      ...(ref ? { ref } : {}),
-    })),
+    lines: p.ln.map(([type, amount, ref]) => ({ type, amount, ...(ref ? { ref } : {}) })),
     issuedAt: p.iat * 1000,
     expiresAt: p.exp * 1000,
   };
@@ -163,9 +159,9 @@ export async function verifyQuote(keys: QuoteKeys, token: string, now: number): 
  * bytes. Only the canonical spelling is accepted, so that no changed character of a quote verifies.
  */
 function assertCanonicalSignature(token: string): void {
-  const signature = token.split(".")[2];
-  if (signature === undefined || token.split(".").length !== 3)
-    throw invalid("A quote token has three parts.");
+  const parts = token.split(".");
+  const signature = parts[2];
+  if (signature === undefined || parts.length !== 3) throw invalid("A quote token has three parts.");
   try {
     if (base64url.encode(base64url.decode(signature)) === signature) return;
   } catch {

@@ -39,6 +39,27 @@ describe("POST /v1/offers", () => {
     expect(fetched.body).toEqual(res.body);
   });
 
+  it("creates and re-prices an offer with the most currencies allowed (over D1's parameter limit)", async () => {
+    const tenant = await createTenant();
+    const prices = (amount: number) =>
+      ["USD", ...Intl.supportedValuesOf("currency").filter((c) => c !== "USD")]
+        .slice(0, 50)
+        .map((currency) => ({ currency, amount }));
+    const created = await api("POST", "/v1/offers", {
+      key: tenant.key,
+      body: oneTimeOffer({ prices: prices(1000) }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.prices).toHaveLength(50);
+    const patched = await api("PATCH", `/v1/offers/${created.body.id}`, {
+      key: tenant.key,
+      body: { prices: prices(2000) },
+    });
+    expect(patched.status).toBe(200);
+    const fetched = await api("GET", `/v1/offers/${created.body.id}`, { key: tenant.key });
+    expect(fetched.body.prices.map((p: { amount: number }) => p.amount)).toEqual(Array(50).fill(2000));
+  });
+
   it("creates a membership tier with its billing interval and rank", async () => {
     const tenant = await createTenant();
     const res = await api("POST", "/v1/offers", {

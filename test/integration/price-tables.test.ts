@@ -1,3 +1,4 @@
+import countryToCurrency from "country-to-currency";
 import { describe, expect, it } from "vitest";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
@@ -40,6 +41,22 @@ describe("PUT /v1/offers/{id}/price-table", () => {
       { currency: "EUR", amount: 950 },
       { currency: "USD", amount: 1000 },
     ]);
+  });
+
+  it("stores the largest table the schema allows, beyond D1's 100 parameters per statement", async () => {
+    const tenant = await createTenant();
+    const offer = await createOffer(tenant);
+    const currencies = ["USD", ...Intl.supportedValuesOf("currency").filter((c) => c !== "USD")].slice(0, 50);
+    const countries = Object.keys(countryToCurrency).slice(0, 250);
+    const body = {
+      prices: currencies.map((currency) => ({ currency, amount: 10_000, floor: 5_000 })),
+      country_prices: countries.map((country) => ({ country, currency: "USD", amount: 8_000 })),
+    };
+    const put = await api("PUT", `/v1/offers/${offer.id}/price-table`, { key: tenant.key, body });
+    expect(put.status).toBe(200);
+    const got = await api("GET", `/v1/offers/${offer.id}/price-table`, { key: tenant.key });
+    expect(got.body.prices).toHaveLength(50);
+    expect(got.body.country_prices).toHaveLength(250);
   });
 
   it("keeps floors (capped) when an offer's prices are patched, and drops country prices of removed currencies", async () => {

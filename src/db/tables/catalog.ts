@@ -1,0 +1,155 @@
+/** Creators, their keys, what they sell (offers, prices, bundles, drops) and their members. */
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { createdAt, creatorRef, updatedAt } from "./columns";
+
+export const offerKinds = ["one_time", "membership", "upsell", "bundle"] as const;
+export const billingIntervals = ["month", "year"] as const;
+export const offerStatuses = ["active", "archived"] as const;
+export const dropStates = ["open", "closed"] as const;
+export const memberCohorts = ["seasonal", "utility", "founding"] as const;
+export const memberStatuses = ["active", "lapsed", "cancelled"] as const;
+
+export const creators = sqliteTable("creators", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  defaultCurrency: text("default_currency").notNull(),
+  createdAt: createdAt(),
+});
+
+/** API keys are shown once at creation; only their SHA-256 is kept. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    name: text("name").notNull(),
+    /** First characters of the key, safe to display so a creator can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    hash: text("hash").notNull(),
+    createdAt: createdAt(),
+    revokedAt: integer("revoked_at", { mode: "number" }),
+  },
+  (t) => [uniqueIndex("api_keys_hash_unique").on(t.hash), index("api_keys_creator_idx").on(t.creatorId)],
+);
+
+export const offers = sqliteTable(
+  "offers",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    kind: text("kind", { enum: offerKinds }).notNull(),
+    title: text("title").notNull(),
+    description: text("description"),
+    defaultCurrency: text("default_currency").notNull(),
+    /** Memberships only: how often the tier bills. */
+    billingInterval: text("billing_interval", { enum: billingIntervals }),
+    /** Memberships only: the tier's place on the creator's ladder; a higher rank is a higher tier. */
+    tierRank: integer("tier_rank"),
+    status: text("status", { enum: offerStatuses }).notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("offers_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
+    uniqueIndex("offers_creator_tier_rank_unique").on(t.creatorId, t.tierRank),
+    check(
+      "offers_membership_fields",
+      sql`(${t.kind} = 'membership') = (${t.billingInterval} IS NOT NULL AND ${t.tierRank} IS NOT NULL)`,
+    ),
+  ],
+);
+
+/** One price per currency per offer, set by the creator; no exchange rates are ever applied. */
+export const offerPrices = sqliteTable(
+  "offer_prices",
+  {
+    offerId: text("offer_id")
+      .notNull()
+      .references(() => offers.id, { onDelete: "cascade" }),
+    currency: text("currency").notNull(),
+    amount: integer("amount").notNull(),
+    /**
+     * The least a quote may total per unit in this currency, whatever discounts apply; null means 0.
+     * (0 <= floor <= amount is checked on write: a CHECK here would make drizzle-kit rebuild the table.)
+     */
+    floor: integer("floor"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.offerId, t.currency] }),
+    check("offer_prices_amount", sql`${t.amount} >= 0`),
+  ],
+);
+
+/** What a bundle contains; checkout holds each component's drop. */
+export const bundleComponents = sqliteTable(
+  "bundle_components",
+  {
+    bundleId: text("bundle_id")
+      .notNull()
+      .references(() => offers.id, { onDelete: "cascade" }),
+    componentId: text("component_id")
+      .notNull()
+      .references(() => offers.id),
+    quantity: integer("quantity").notNull().default(1),
+  },
+  (t) => [
+    primaryKey({ columns: [t.bundleId, t.componentId] }),
+    index("bundle_components_component_idx").on(t.componentId),
+    check("bundle_components_quantity", sql`${t.quantity} >= 1`),
+  ],
+);
+
+/**
+ * A scheduled, capped run of an offer. `stock` is the cap the creator set; the drop's Durable Object
+ * owns the live counters (held, sold, available) once inventory lands.
+ */
+export const drops = sqliteTable(
+  "drops",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    offerId: text("offer_id")
+      .notNull()
+      .references(() => offers.id),
+    title: text("title").notNull(),
+    stock: integer("stock").notNull(),
+    startsAt: integer("starts_at", { mode: "number" }).notNull(),
+    endsAt: integer("ends_at", { mode: "number" }),
+    perBuyerLimit: integer("per_buyer_limit"),
+    holdTtlSeconds: integer("hold_ttl_seconds").notNull().default(300),
+    state: text("state", { enum: dropStates }).notNull().default("open"),
+    closedAt: integer("closed_at", { mode: "number" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("drops_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
+    index("drops_offer_idx").on(t.offerId),
+    check("drops_stock", sql`${t.stock} >= 0`),
+    check("drops_window", sql`${t.endsAt} IS NULL OR ${t.endsAt} > ${t.startsAt}`),
+    check("drops_per_buyer_limit", sql`${t.perBuyerLimit} IS NULL OR ${t.perBuyerLimit} >= 1`),
+    check("drops_hold_ttl", sql`${t.holdTtlSeconds} BETWEEN 30 AND 3600`),
+  ],
+);
+
+export const members = sqliteTable(
+  "members",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    /** Trimmed and lower-cased before it is stored, so one person is one member per creator. */
+    email: text("email").notNull(),
+    tierOfferId: text("tier_offer_id").references(() => offers.id),
+    cohort: text("cohort", { enum: memberCohorts }).notNull(),
+    /** Where the member came from: link, overlay, api, or `pos:<event name>`. */
+    acquisitionSource: text("acquisition_source").notNull(),
+    status: text("status", { enum: memberStatuses }).notNull().default("active"),
+    joinedAt: integer("joined_at", { mode: "number" }).notNull(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("members_creator_email_unique").on(t.creatorId, t.email),
+    index("members_creator_joined_idx").on(t.creatorId, t.joinedAt, t.id),
+  ],
+);
