@@ -12,6 +12,7 @@ export * from "./tables/records";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";
+import type { entitlements, refreshCredentials } from "./tables/records";
 
 export type OfferRow = typeof offers.$inferSelect;
 export type DropRow = typeof drops.$inferSelect;
@@ -19,3 +20,5 @@ export type MemberRow = typeof members.$inferSelect;
 export type ExperimentRow = typeof experiments.$inferSelect;
 export type ExperimentArmRow = typeof experimentArms.$inferSelect;
 export type CouponRow = typeof coupons.$inferSelect;
+export type EntitlementRow = typeof entitlements.$inferSelect;
+export type RefreshCredentialRow = typeof refreshCredentials.$inferSelect;

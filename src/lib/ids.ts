@@ -14,6 +14,8 @@ export const idPrefixes = {
   experiment: "exp",
   coupon: "cpn",
   quote: "qte",
+  refreshCredential: "rfc",
+  token: "tok",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -145,6 +145,11 @@ export const members = sqliteTable(
     /** Where the member came from: link, overlay, api, or `pos:<event name>`. */
     acquisitionSource: text("acquisition_source").notNull(),
     status: text("status", { enum: memberStatuses }).notNull().default("active"),
+    /**
+     * Bumped by every revocation. Entitlement tokens carry the version they were minted at, so
+     * introspection refuses older tokens at once and offline verifiers stop within a token's lifetime.
+     */
+    tokenVersion: integer("token_version").notNull().default(0),
     joinedAt: integer("joined_at", { mode: "number" }).notNull(),
     updatedAt: updatedAt(),
   },

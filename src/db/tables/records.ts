@@ -7,6 +7,7 @@ import { createdAt, creatorRef, updatedAt } from "./columns";
 export const orderStatuses = ["pending", "paid", "failed", "cancelled", "refunded"] as const;
 export const orderSources = ["link", "overlay", "pos", "api"] as const;
 export const entitlementSources = ["order", "subscription", "pos", "admin"] as const;
+export const revocationReasons = ["refund", "chargeback", "cancellation", "admin"] as const;
 
 export const orders = sqliteTable(
   "orders",
@@ -70,12 +71,45 @@ export const entitlements = sqliteTable(
     /** Null for lifetime access; the period end for memberships. */
     expiresAt: integer("expires_at", { mode: "number" }),
     revokedAt: integer("revoked_at", { mode: "number" }),
-    revokeReason: text("revoke_reason"),
+    revokeReason: text("revoke_reason", { enum: revocationReasons }),
   },
   (t) => [
     // Granting is idempotent per source: one entitlement per (source, benefit).
     uniqueIndex("entitlements_source_unique").on(t.creatorId, t.sourceType, t.sourceId, t.benefitKey),
     index("entitlements_member_idx").on(t.memberId),
+  ],
+);
+
+/**
+ * Refresh credentials: opaque, long-lived, shown once and stored only as a SHA-256. Each use rotates it:
+ * the row is marked rotated and a successor joins the same family. Presenting a rotated credential
+ * again (outside an idempotent retry) means it leaked, so the whole family is revoked.
+ */
+export const refreshCredentials = sqliteTable(
+  "refresh_credentials",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    memberId: text("member_id")
+      .notNull()
+      .references(() => members.id),
+    /** The first credential's id: every rotation stays in its family. */
+    familyId: text("family_id").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    /** The audience tokens minted from this family carry. */
+    audience: text("audience").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+    rotatedAt: integer("rotated_at", { mode: "number" }),
+    successorId: text("successor_id"),
+    /** SHA-256 of the Idempotency-Key the rotation ran under, so a retry of it gets the same successor. */
+    rotationKeyHash: text("rotation_key_hash"),
+    revokedAt: integer("revoked_at", { mode: "number" }),
+    revokeReason: text("revoke_reason"),
+  },
+  (t) => [
+    uniqueIndex("refresh_credentials_secret_unique").on(t.secretHash),
+    index("refresh_credentials_family_idx").on(t.familyId),
   ],
 );
 
