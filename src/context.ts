@@ -17,8 +17,8 @@ export interface TenantContext {
 }
 
 /** The arguments every domain verb takes. */
-export interface Call<Input> {
-  ctx: TenantContext;
+export interface Call<Input, Ctx = TenantContext> {
+  ctx: Ctx;
   input: Input;
 }
 

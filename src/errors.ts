@@ -31,6 +31,10 @@ export type ErrorCode =
   | "upsell_not_eligible"
   | "quote_invalid"
   | "quote_expired"
+  | "token_invalid"
+  | "token_expired"
+  | "token_revoked"
+  | "refresh_token_invalid"
   | "internal"
   | "overloaded";
 

@@ -20,6 +20,37 @@ export default defineConfig(async () => ({
               q2: "NV4T_S25gEkOk9ejARMRqH5uax-QdLfOTlu-I2Zn0BQ",
             },
           }),
+          // Entitlement keys: "e3" signs; "e2" still verifies until 2030 (rotation tests move the clock
+          // past that); "e1" was retired at the start of 2026, so nothing it signed verifies.
+          ENTITLEMENT_SIGNING_KEYS: JSON.stringify({
+            active: "e3",
+            keys: [
+              {
+                kty: "OKP",
+                crv: "Ed25519",
+                kid: "e3",
+                x: "T1NS_4M6C8A23xcwfkFf38LlZttFjmhdkEkeZMxMJaI",
+                d: "O-fXyHtf79aogvQBON3_fRWLYfdB54hJyPRDExbnWVE",
+              },
+              {
+                kty: "OKP",
+                crv: "Ed25519",
+                kid: "e2",
+                x: "TceQA9VfRqzQrBnUiodV6TPb3G4vQ4FmEgGeOTvoKm4",
+                d: "lmxl1wYbmbeVkYgiqG5ye-P9Pby3N5AxI3DoGsx9SHs",
+                retire_at: "2030-01-01T00:00:00Z",
+              },
+              {
+                kty: "OKP",
+                crv: "Ed25519",
+                kid: "e1",
+                x: "nEFeN9xBV4sk7M17UtnbUDVIyKi5lzTrySnSiIZgSPk",
+                d: "jiradwnwQjuXs6P_F4TKnA-QMDaFSkb_ja7X1_6Gy9o",
+                retire_at: "2026-01-01T00:00:00Z",
+              },
+            ],
+          }),
+          ENTITLEMENT_ISSUER: "https://commerce.test",
           // The same SQL files wrangler applies, applied by test/support/apply-migrations.ts.
           TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
         },

@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
 import { type Db, runBatch } from "../db/client";
+import { entitlementKeys } from "../entitlements/keys";
+import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
 import type { Clock } from "../lib/time";
 import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from "./idempotency";
@@ -40,6 +42,26 @@ export function tenantContext(c: Context<AppEnv>): TenantContext {
     commit: commitWith(c.get("db"), c.get("idempotency")),
   };
 }
+
+/** Parsed entitlement keys (imported once per isolate) and the configured issuer and token lifetime. */
+export async function tokenIssuer(c: Context<AppEnv>): Promise<TokenIssuer> {
+  const config = c.get("config");
+  return {
+    keys: await entitlementKeys(config.ENTITLEMENT_SIGNING_KEYS),
+    settings: { issuer: config.ENTITLEMENT_ISSUER, ttlSeconds: config.ENTITLEMENT_TOKEN_TTL_SECONDS },
+  };
+}
+
+export const tokenContext = async (c: Context<AppEnv>): Promise<TokenContext> => ({
+  db: c.get("db"),
+  now: c.get("clock").now(),
+  issuer: await tokenIssuer(c),
+});
+
+export const entitlementContext = async (c: Context<AppEnv>): Promise<EntitlementContext> => ({
+  ...tenantContext(c),
+  issuer: await tokenIssuer(c),
+});
 
 export const buyerContext = (c: Context<AppEnv>): BuyerContext => ({
   db: c.get("db"),

@@ -21,6 +21,14 @@ export interface IdempotencyClaim {
   completed: boolean;
 }
 
+export interface ReplayOptions {
+  /**
+   * Rebuilds a replayed response from the stored one, for parts that must be fresh each time (a
+   * short-lived token) or must never be stored (a secret). The stored part is replayed as is.
+   */
+  replay?: (c: Context<AppEnv>, stored: unknown) => Promise<unknown>;
+}
+
 /**
  * Makes a write route safe to retry. With an `Idempotency-Key` header:
  * - a new key runs the request and stores its response with the writes (see TenantContext.commit);
@@ -28,7 +36,7 @@ export interface IdempotencyClaim {
  * - the same key and a different request is 422; the same key still running is 409.
  * Without the header the request runs normally. Failed requests store nothing, so they can be retried.
  */
-export const idempotent = (successStatus: number) =>
+export const idempotent = (successStatus: number, options: ReplayOptions = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const key = idempotencyKeyOf(c, { required: false });
     if (key === undefined) return next();
@@ -38,7 +46,10 @@ export const idempotent = (successStatus: number) =>
     const lockToken = crypto.randomUUID();
     const claimed = await claim(db, { creatorId: tenant.creatorId, key, requestHash, lockToken, now });
     if (claimed.kind === "replay") {
-      return c.body(claimed.body, claimed.status as ContentfulStatusCode, {
+      const body = options.replay
+        ? JSON.stringify(await options.replay(c, JSON.parse(claimed.body)))
+        : claimed.body;
+      return c.body(body, claimed.status as ContentfulStatusCode, {
         "content-type": "application/json",
         "idempotent-replayed": "true",
       });

@@ -34,6 +34,10 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   upsell_not_eligible: { status: 409, title: "No paid order this upsell can follow" },
   quote_invalid: { status: 422, title: "The quote token is not valid" },
   quote_expired: { status: 410, title: "The quote has expired" },
+  token_invalid: { status: 422, title: "The entitlement token is not valid" },
+  token_expired: { status: 410, title: "The entitlement token has expired" },
+  token_revoked: { status: 410, title: "The entitlement token predates a revocation" },
+  refresh_token_invalid: { status: 401, title: "The refresh credential is not valid" },
   internal: { status: 500, title: "Internal error" },
   overloaded: { status: 503, title: "Temporarily overloaded" },
 };

@@ -13,6 +13,14 @@ export const MemberSchema = z
     cohort: z.enum(memberCohorts),
     acquisition_source: z.string().openapi({ example: "pos:spring-market" }),
     status: z.enum(memberStatuses),
+    token_version: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          "Bumped by every revocation. Entitlement tokens minted at an older version are refused by " +
+          "introspection, and by verifiers that are given this number.",
+      }),
     joined_at: z.string().openapi({ format: "date-time" }),
     updated_at: z.string().openapi({ format: "date-time" }),
   })

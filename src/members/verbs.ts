@@ -18,6 +18,7 @@ export function renderMember(row: MemberRow): Member {
     cohort: row.cohort,
     acquisition_source: row.acquisitionSource,
     status: row.status,
+    token_version: row.tokenVersion,
     joined_at: toIso(row.joinedAt),
     updated_at: toIso(row.updatedAt),
   };

@@ -7,6 +7,11 @@ import * as getDrop from "./drops/get";
 import * as listDrops from "./drops/list";
 import * as dropStock from "./drops/stock";
 import * as updateDrop from "./drops/update";
+import * as getEntitlement from "./entitlements/get";
+import * as grantEntitlement from "./entitlements/grant";
+import * as revokeEntitlement from "./entitlements/revoke";
+import * as exchangeToken from "./entitlements/token";
+import * as introspectToken from "./entitlements/verify";
 import * as createExperiment from "./experiments/create";
 import * as getExperiment from "./experiments/get";
 import * as listExperiments from "./experiments/list";
@@ -18,6 +23,7 @@ import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
 import * as getMember from "./members/get";
 import * as listMembers from "./members/list";
+import * as startSession from "./members/sessions";
 import * as createOffer from "./offers/create";
 import * as getOffer from "./offers/get";
 import * as listOffers from "./offers/list";
@@ -27,6 +33,7 @@ import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
+import * as jwks from "./well-known/jwks";
 
 /** Every API route, in the order the reference lists them. */
 export const routes = [
@@ -49,6 +56,13 @@ export const routes = [
   releaseHold,
   listMembers,
   getMember,
+  startSession,
+  grantEntitlement,
+  getEntitlement,
+  revokeEntitlement,
+  exchangeToken,
+  introspectToken,
+  jwks,
   listExperiments,
   createExperiment,
   getExperiment,

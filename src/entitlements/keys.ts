@@ -1,0 +1,51 @@
+/**
+ * Entitlement signing keys, from the ENTITLEMENT_SIGNING_KEYS secret (see config.ts). They are parsed
+ * into CryptoKeys once per isolate and reused: importing a JWK costs more than signing with it.
+ * Private key material stays inside non-extractable CryptoKeys; only public parts are ever rendered.
+ */
+import { importJWK } from "jose";
+import type { EntitlementKeyConfig } from "../config";
+import { ENTITLEMENT_ALG, type PublishedJwk, type VerificationKey, verificationKeyOf } from "./verify";
+
+export interface EntitlementKeys {
+  activeKid: string;
+  signer: CryptoKey;
+  verifiers: Map<string, VerificationKey>;
+  /** Public JWKs with their retirement deadline (`exp`, seconds), in configuration order. */
+  published: PublishedJwk[];
+}
+
+// Resolved keys are cached, never the import's promise: workerd does not let one request await
+// another request's pending work.
+const imported = new WeakMap<EntitlementKeyConfig, EntitlementKeys>();
+
+export async function entitlementKeys(config: EntitlementKeyConfig): Promise<EntitlementKeys> {
+  const cached = imported.get(config);
+  if (cached) return cached;
+  const keys = await importKeys(config);
+  imported.set(config, keys);
+  return keys;
+}
+
+async function importKeys(config: EntitlementKeyConfig): Promise<EntitlementKeys> {
+  const published = config.keys.map(({ d: _private, retire_at, ...jwk }) => ({
+    ...jwk,
+    alg: ENTITLEMENT_ALG,
+    use: "sig",
+    ...(retire_at === undefined ? {} : { exp: Math.floor(Date.parse(retire_at) / 1000) }),
+  }));
+  const verifiers = new Map<string, VerificationKey>();
+  for (const jwk of published) {
+    const key = await verificationKeyOf(jwk);
+    if (key !== null) verifiers.set(jwk.kid, key);
+  }
+  const active = config.keys.find((k) => k.kid === config.active);
+  if (active?.d === undefined) throw new Error("The active entitlement key has no private part");
+  const { retire_at: _deadline, ...activeJwk } = active;
+  const signer = (await importJWK({ ...activeJwk, ext: false }, ENTITLEMENT_ALG)) as CryptoKey;
+  return { activeKid: config.active, signer, verifiers, published };
+}
+
+/** The keys a verifier should hold at `now`: every key not yet past its retirement deadline. */
+export const publishedAt = (keys: EntitlementKeys, now: number): PublishedJwk[] =>
+  keys.published.filter((k) => k.exp === undefined || k.exp * 1000 > now);

@@ -1,0 +1,150 @@
+/** Entitlement rows in D1: what a token is minted from, and the writes that grant and revoke. */
+import { and, eq, gt, inArray, isNull, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { type Db, expectOneChange, type Write } from "../db/client";
+import { type EntitlementRow, entitlements, members } from "../db/schema";
+import { toIso, toIsoOrNull } from "../lib/time";
+import type { Entitlement } from "./schemas";
+import type { MemberTokenState } from "./token";
+
+export function renderEntitlement(row: EntitlementRow): Entitlement {
+  return {
+    id: row.id,
+    object: "entitlement",
+    member_id: row.memberId,
+    offer_id: row.offerId,
+    benefit_key: row.benefitKey,
+    source: { type: row.sourceType, id: row.sourceId },
+    granted_at: toIso(row.grantedAt),
+    expires_at: toIsoOrNull(row.expiresAt),
+    revoked_at: toIsoOrNull(row.revokedAt),
+    revoke_reason: row.revokeReason,
+  };
+}
+
+const activeAt = (now: number): SQL =>
+  and(
+    isNull(entitlements.revokedAt),
+    or(isNull(entitlements.expiresAt), gt(entitlements.expiresAt, now)),
+  ) as SQL;
+
+/**
+ * The member's token version and active entitlements, in one D1 round trip. `memberIds` is a subquery
+ * or a list naming at most one member, so callers can find the member inside the same batch.
+ */
+export function tokenStateReads(db: Db, memberIds: SQLWrapper | string[], now: number) {
+  return [
+    db
+      .select({ id: members.id, creatorId: members.creatorId, version: members.tokenVersion })
+      .from(members)
+      .where(inArray(members.id, memberIds))
+      .limit(1),
+    db
+      .select({ key: entitlements.benefitKey, expiresAt: entitlements.expiresAt })
+      .from(entitlements)
+      .where(and(inArray(entitlements.memberId, memberIds), activeAt(now))),
+  ] as const;
+}
+
+export function tokenStateOf(
+  [member]: { id: string; creatorId: string; version: number }[],
+  active: { key: string; expiresAt: number | null }[],
+): MemberTokenState | undefined {
+  if (member === undefined) return undefined;
+  return { memberId: member.id, creatorId: member.creatorId, version: member.version, entitlements: active };
+}
+
+export async function memberTokenState(
+  db: Db,
+  creatorId: string,
+  memberId: string,
+  now: number,
+): Promise<MemberTokenState | undefined> {
+  const [member, active] = await db.batch(tokenStateReads(db, [memberId], now));
+  const state = tokenStateOf(member, active);
+  return state?.creatorId === creatorId ? state : undefined;
+}
+
+export async function findEntitlement(db: Db, creatorId: string, id: string) {
+  const [row] = await db
+    .select()
+    .from(entitlements)
+    .where(and(eq(entitlements.creatorId, creatorId), eq(entitlements.id, id)))
+    .limit(1);
+  return row;
+}
+
+/** The entitlement a source granted for a benefit, whoever wrote it first. */
+export async function findBySource(
+  db: Db,
+  row: Pick<EntitlementRow, "creatorId" | "sourceType" | "sourceId" | "benefitKey">,
+) {
+  const [found] = await db
+    .select()
+    .from(entitlements)
+    .where(
+      and(
+        eq(entitlements.creatorId, row.creatorId),
+        eq(entitlements.sourceType, row.sourceType),
+        eq(entitlements.sourceId, row.sourceId),
+        eq(entitlements.benefitKey, row.benefitKey),
+      ),
+    )
+    .limit(1);
+  return found;
+}
+
+/** Granting is idempotent per source: a second grant from the same source and benefit writes nothing. */
+export const grantWrite = (db: Db, row: EntitlementRow): Write =>
+  db.insert(entitlements).values(row).onConflictDoNothing();
+
+const bumpTokenVersion = (db: Db, memberId: string): Write =>
+  db
+    .update(members)
+    .set({ tokenVersion: sql`${members.tokenVersion} + 1` })
+    .where(eq(members.id, memberId));
+
+/**
+ * Revokes one entitlement and bumps its member's token version, in that order, in one batch. The bump
+ * runs only if the revocation changed the row, so a repeated revoke leaves the version alone.
+ */
+export function revokeWrites(
+  db: Db,
+  row: Pick<EntitlementRow, "id" | "memberId">,
+  reason: NonNullable<EntitlementRow["revokeReason"]>,
+  now: number,
+): Write[] {
+  return [
+    db
+      .update(entitlements)
+      .set({ revokedAt: now, revokeReason: reason })
+      .where(and(eq(entitlements.id, row.id), isNull(entitlements.revokedAt))),
+    expectOneChange(db),
+    bumpTokenVersion(db, row.memberId),
+  ];
+}
+
+/**
+ * Revokes everything one source granted (a refunded order, a cancelled subscription) and bumps the
+ * member's token version. For a caller's batch, e.g. checkout marking an order refunded.
+ */
+export function revokeSourceWrites(
+  db: Db,
+  source: { creatorId: string; type: EntitlementRow["sourceType"]; id: string; memberId: string },
+  reason: NonNullable<EntitlementRow["revokeReason"]>,
+  now: number,
+): Write[] {
+  return [
+    db
+      .update(entitlements)
+      .set({ revokedAt: now, revokeReason: reason })
+      .where(
+        and(
+          eq(entitlements.creatorId, source.creatorId),
+          eq(entitlements.sourceType, source.type),
+          eq(entitlements.sourceId, source.id),
+          isNull(entitlements.revokedAt),
+        ),
+      ),
+    bumpTokenVersion(db, source.memberId),
+  ];
+}

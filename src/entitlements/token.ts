@@ -1,0 +1,64 @@
+/**
+ * Minting entitlement tokens: compact JWS, EdDSA over Ed25519, `typ: entitlement+jwt`, the signing key's
+ * `kid` in the header. Pure apart from the signature: the caller brings the member's state and the time.
+ */
+import { SignJWT } from "jose";
+import { newId } from "../lib/ids";
+import type { EntitlementKeys } from "./keys";
+import { ENTITLEMENT_ALG, ENTITLEMENT_TYP } from "./verify";
+
+/** What a token says about a member, read in one go (see store.ts). */
+export interface MemberTokenState {
+  memberId: string;
+  creatorId: string;
+  version: number;
+  /** Active entitlements only: not revoked, not expired. */
+  entitlements: { key: string; expiresAt: number | null }[];
+}
+
+export interface TokenSettings {
+  issuer: string;
+  ttlSeconds: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  tokenId: string;
+  expiresAt: number;
+  entitlements: string[];
+}
+
+/** A token is for the creator (`cre_…`) or one of the creator's surfaces (`cre_…:overlay`). */
+export const audienceOf = (creatorId: string, surface: string | undefined): string =>
+  surface === undefined ? creatorId : `${creatorId}:${surface}`;
+
+/**
+ * The token lives `ttlSeconds`, or less when an entitlement in it ends sooner, so that no token ever
+ * claims access past an entitlement's end. Entitlements appear once each, sorted, as bare keys.
+ */
+export async function mintToken(
+  keys: EntitlementKeys,
+  settings: TokenSettings,
+  state: MemberTokenState,
+  audience: string,
+  now: number,
+): Promise<IssuedToken> {
+  const issuedAt = Math.floor(now / 1000);
+  let expiresAt = issuedAt + settings.ttlSeconds;
+  for (const { expiresAt: end } of state.entitlements) {
+    if (end !== null) expiresAt = Math.min(expiresAt, Math.max(issuedAt + 1, Math.floor(end / 1000)));
+  }
+  const entitlements = [...new Set(state.entitlements.map((e) => e.key))].sort();
+  const tokenId = newId("token");
+  const token = await new SignJWT({ ent: entitlements, ver: state.version })
+    .setProtectedHeader({ alg: ENTITLEMENT_ALG, typ: ENTITLEMENT_TYP, kid: keys.activeKid })
+    .setIssuer(settings.issuer)
+    .setSubject(state.memberId)
+    .setAudience(audience)
+    .setIssuedAt(issuedAt)
+    .setNotBefore(issuedAt)
+    .setExpirationTime(expiresAt)
+    .setJti(tokenId)
+    .sign(keys.signer);
+  return { token, tokenId, expiresAt: expiresAt * 1000, entitlements };
+}

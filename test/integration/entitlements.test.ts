@@ -1,0 +1,232 @@
+import { and, eq } from "drizzle-orm";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { describe, expect, it } from "vitest";
+import { auditEvents } from "../../src/db/schema";
+import { api } from "../support/api";
+import { authorisationSuite } from "../support/auth-suite";
+import { appAt, grant, ISSUER, memberWithGrants, publishedJwks, startSession } from "../support/entitlements";
+import { createOffer, membershipTier } from "../support/fixtures";
+import { insertMember } from "../support/quotes";
+import { createTenant, db, tableCounts } from "../support/tenants";
+
+describe("GET /.well-known/jwks.json", () => {
+  it("publishes the active and retiring public keys, never a private part, with caching headers", async () => {
+    const res = await api("GET", "/.well-known/jwks.json");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=60");
+    expect(res.body.keys.map((k: { kid: string }) => k.kid)).toEqual(["e3", "e2"]);
+    expect(res.body.keys[0]).toEqual({
+      kty: "OKP",
+      crv: "Ed25519",
+      kid: "e3",
+      x: "T1NS_4M6C8A23xcwfkFf38LlZttFjmhdkEkeZMxMJaI",
+      alg: "EdDSA",
+      use: "sig",
+    });
+    expect(res.body.keys[1].exp).toBe(Date.parse("2030-01-01T00:00:00Z") / 1000);
+    expect(JSON.stringify(res.body)).not.toMatch(/"d"/);
+  });
+
+  it("drops a retiring key once its deadline passes", async () => {
+    const after = await appAt(Date.parse("2030-01-01T00:00:01Z"))("GET", "/.well-known/jwks.json");
+    expect(after.body.keys.map((k: { kid: string }) => k.kid)).toEqual(["e3"]);
+  });
+});
+
+describe("POST /v1/entitlements (admin grant)", () => {
+  it("grants an offer and mints a token that any JWT library verifies against the published JWKS", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const offer = await createOffer(tenant);
+    const res = await grant(tenant, { member_id: memberId, offer_id: offer.id });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      object: "entitlement",
+      member_id: memberId,
+      offer_id: offer.id,
+      benefit_key: offer.id,
+      source: { type: "admin", id: res.body.id },
+      expires_at: null,
+      revoked_at: null,
+      token: {
+        object: "entitlement_token",
+        token_type: "Bearer",
+        audience: tenant.creatorId,
+        entitlements: [offer.id],
+      },
+    });
+
+    // jose alone, with nothing from this project: the published set, the pinned algorithm and claims.
+    const jwks = createLocalJWKSet(await (await api("GET", "/.well-known/jwks.json")).body);
+    const { payload, protectedHeader } = await jwtVerify(res.body.token.token, jwks, {
+      algorithms: ["EdDSA"],
+      issuer: ISSUER,
+      audience: tenant.creatorId,
+      typ: "entitlement+jwt",
+    });
+    expect(protectedHeader).toEqual({ alg: "EdDSA", typ: "entitlement+jwt", kid: "e3" });
+    expect(payload).toMatchObject({ sub: memberId, ent: [offer.id], ver: 0 });
+    expect(payload.exp! - payload.iat!).toBe(300);
+    expect(payload.nbf).toBe(payload.iat);
+    expect(payload.jti).toMatch(/^tok_/);
+    expect(Date.parse(res.body.token.expires_at)).toBe(payload.exp! * 1000);
+  });
+
+  it("keeps a token for a member with 10 entitlements under 1 KB", async () => {
+    const tenant = await createTenant();
+    const { memberId, offers } = await memberWithGrants(tenant, 10);
+    const session = await startSession(tenant, memberId, "overlay");
+    expect(session.entitlements).toEqual([...offers].sort());
+    expect(new TextEncoder().encode(session.token).length).toBeLessThan(1024);
+    expect(session.audience).toBe(`${tenant.creatorId}:overlay`);
+  });
+
+  it("grants a membership tier for one billing period", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const tier = await createOffer(tenant, membershipTier());
+    const res = await grant(tenant, { member_id: memberId, offer_id: tier.id });
+    expect(res.status).toBe(201);
+    const granted = new Date(res.body.granted_at);
+    const expected = new Date(granted);
+    expected.setUTCMonth(granted.getUTCMonth() + 1);
+    if (expected.getUTCDate() !== granted.getUTCDate()) expected.setUTCDate(0);
+    expect(res.body.expires_at).toBe(expected.toISOString());
+    // A token never outlives what it lists; a month away, the 5-minute lifetime decides.
+    expect(Date.parse(res.body.token.expires_at) - Date.parse(res.body.granted_at)).toBeLessThanOrEqual(
+      301_000,
+    );
+  });
+
+  it("is idempotent per source: the same reference answers 200 with the first grant and writes nothing", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const body = { member_id: memberId, benefit_key: "backstage", reference: "crm-4411" };
+    const first = await grant(tenant, body);
+    expect(first.status).toBe(201);
+    const before = await tableCounts();
+    const again = await grant(tenant, body);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.token.entitlements).toEqual(["backstage"]);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it("replays an Idempotency-Key with the same entitlement and a freshly minted token", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const headers = { "idempotency-key": `grant-${crypto.randomUUID()}` };
+    const first = await grant(tenant, { member_id: memberId, benefit_key: "vip" }, headers);
+    const replay = await grant(tenant, { member_id: memberId, benefit_key: "vip" }, headers);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body.id).toBe(first.body.id);
+    expect(replay.body.token.token).not.toBe(first.body.token.token);
+    const granted = await db.select().from(auditEvents).where(eq(auditEvents.subjectId, first.body.id));
+    expect(granted.map((e) => e.action)).toEqual(["entitlement.granted"]);
+  });
+
+  it.each([
+    ["an unknown field", { benefit_key: "x", surprise: 1 }, "/surprise"],
+    ["neither an offer nor a benefit", {}, "/offer_id"],
+    ["a past expiry", { benefit_key: "x", expires_at: "2020-01-01T00:00:00Z" }, "/expires_at"],
+    ["an unknown offer", { offer_id: "off_nope" }, "/offer_id"],
+    ["a malformed benefit key", { benefit_key: "has spaces" }, "/benefit_key"],
+  ])("refuses %s with 422 and writes nothing", async (_name, body, path) => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const before = await tableCounts();
+    const res = await grant(tenant, { member_id: memberId, ...body });
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it("treats another creator's member as unknown (422)", async () => {
+    const [owner, stranger] = [await createTenant(), await createTenant()];
+    const memberId = await insertMember(owner, null);
+    const res = await grant(stranger, { member_id: memberId, benefit_key: "vip" });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].path).toBe("/member_id");
+  });
+});
+
+describe("POST /v1/entitlements/{id}/revoke", () => {
+  it("revokes once, bumps the member's token version once, and audits it", async () => {
+    const tenant = await createTenant();
+    const { memberId } = await memberWithGrants(tenant, 1);
+    const [entitlement] = (await db.query.entitlements.findMany({
+      where: (e) => eq(e.memberId, memberId),
+    })) as {
+      id: string;
+    }[];
+    const path = `/v1/entitlements/${entitlement!.id}/revoke`;
+    const res = await api("POST", path, { key: tenant.key, body: { reason: "refund" } });
+    expect(res).toMatchObject({ status: 200, body: { revoke_reason: "refund" } });
+    expect(res.body.revoked_at).not.toBeNull();
+    const again = await api("POST", path, { key: tenant.key, body: { reason: "admin" } });
+    expect(again.body).toEqual(res.body);
+    const member = await api("GET", `/v1/members/${memberId}`, { key: tenant.key });
+    expect(member.body.token_version).toBe(1);
+    const audits = await db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.subjectId, entitlement!.id), eq(auditEvents.action, "entitlement.revoked")));
+    expect(audits).toHaveLength(1);
+  });
+
+  it("refuses an unknown reason with 422", async () => {
+    const tenant = await createTenant();
+    const { memberId } = await memberWithGrants(tenant, 1);
+    const [entitlement] = await db.query.entitlements.findMany({ where: (e) => eq(e.memberId, memberId) });
+    const res = await api("POST", `/v1/entitlements/${entitlement!.id}/revoke`, {
+      key: tenant.key,
+      body: { reason: "bored" },
+    });
+    expect(res.status).toBe(422);
+  });
+});
+
+authorisationSuite("GET /v1/entitlements/{id}", async (owner) => {
+  const memberId = await insertMember(owner, null);
+  const granted = await grant(owner, { member_id: memberId, benefit_key: "vip" });
+  return (key) => api("GET", `/v1/entitlements/${granted.body.id}`, key ? { key } : {});
+});
+
+authorisationSuite("POST /v1/entitlements/{id}/revoke", async (owner) => {
+  const memberId = await insertMember(owner, null);
+  const granted = await grant(owner, { member_id: memberId, benefit_key: "vip" });
+  return (key) =>
+    api("POST", `/v1/entitlements/${granted.body.id}/revoke`, {
+      body: { reason: "admin" },
+      ...(key ? { key } : {}),
+    });
+});
+
+authorisationSuite("POST /v1/members/{id}/sessions", async (owner) => {
+  const memberId = await insertMember(owner, null);
+  return (key) => api("POST", `/v1/members/${memberId}/sessions`, { body: {}, ...(key ? { key } : {}) });
+});
+
+authorisationSuite(
+  "POST /v1/entitlements",
+  async (owner) => {
+    const memberId = await insertMember(owner, null);
+    return (key) =>
+      api("POST", "/v1/entitlements", {
+        body: { member_id: memberId, benefit_key: "vip" },
+        ...(key ? { key } : {}),
+      });
+  },
+  "rejected_reference",
+);
+
+describe("new tokens after a rotation", () => {
+  it("carry the active kid", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const session = await startSession(tenant, memberId);
+    expect(decodeProtectedHeader(session.token).kid).toBe("e3");
+    expect((await publishedJwks()).keys.some((k) => k.kid === "e3")).toBe(true);
+  });
+});
