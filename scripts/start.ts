@@ -5,8 +5,9 @@
  * The key is DEMO_API_KEY when set; otherwise one is generated on first run and kept in
  * .wrangler/demo-api-key (git-ignored, local only) so later runs print the same key.
  *
- * Local secrets (a quote signing key) are generated once into .wrangler/dev-secrets.env and passed
- * with --env-file, so quotes survive restarts and no secret is ever committed.
+ * Local secrets (a quote signing key and an Ed25519 entitlement key) are generated once into
+ * .wrangler/dev-secrets.env and passed with --env-file, so quotes and tokens survive restarts and no
+ * secret is ever committed.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -36,13 +37,28 @@ function demoKey(): string {
   return key;
 }
 
-function devSecrets(): string {
-  if (!existsSync(secretsFile)) {
+/**
+ * Local secrets, generated on first start and kept: a quote HMAC key and an Ed25519 entitlement key
+ * (a private JWK). A file from before entitlement keys existed gains one; nothing else is rewritten.
+ */
+async function devSecrets(): Promise<string> {
+  mkdirSync(".wrangler", { recursive: true });
+  const existing = existsSync(secretsFile) ? readFileSync(secretsFile, "utf8") : "";
+  let lines = existing;
+  if (!existing.includes("QUOTE_SIGNING_KEYS=")) {
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-    const keys = JSON.stringify({ active: "local-1", keys: { "local-1": secret } });
-    mkdirSync(".wrangler", { recursive: true });
-    writeFileSync(secretsFile, `QUOTE_SIGNING_KEYS='${keys}'\n`, { mode: 0o600 });
+    lines += `QUOTE_SIGNING_KEYS='${JSON.stringify({ active: "local-1", keys: { "local-1": secret } })}'\n`;
   }
+  if (!existing.includes("ENTITLEMENT_SIGNING_KEYS=")) {
+    const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+      "sign",
+      "verify",
+    ])) as CryptoKeyPair;
+    const { kty, crv, x, d } = (await crypto.subtle.exportKey("jwk", pair.privateKey)) as JsonWebKey;
+    const keys = { active: "local-ed-1", keys: [{ kty, crv, kid: "local-ed-1", x, d }] };
+    lines += `ENTITLEMENT_SIGNING_KEYS='${JSON.stringify(keys)}'\n`;
+  }
+  if (lines !== existing) writeFileSync(secretsFile, lines, { mode: 0o600 });
   return secretsFile;
 }
 
@@ -73,12 +89,28 @@ process.stdout.write(`
     curl -X POST http://127.0.0.1:8787/v1/quotes -H "content-type: application/json" \\
       -H "buyer-id: demo-buyer-0001" -H "buyer-country: BR" \\
       -d '{"offer_id":"${demo.dropOfferId}","drop_id":"${demo.dropId}","coupon":"LAUNCH10"}'
+  Sign the demo member in (an entitlement token and a refresh credential), then check the token:
+    curl -X POST http://127.0.0.1:8787/v1/members/${demo.memberId}/sessions -H "Authorization: Bearer ${key}" \
+      -H "content-type: application/json" -d '{}'
+    curl -X POST http://127.0.0.1:8787/v1/entitlements/verify -H "content-type: application/json" \
+      -d '{"token":"<token>","audience":"${demo.creatorId}"}'
+  Public keys for offline verification: http://127.0.0.1:8787/.well-known/jwks.json
   API reference: http://127.0.0.1:8787/docs
 \n`);
 if (!process.argv.includes("--seed-only")) {
   const dev = spawn(
     process.execPath,
-    ["--no-warnings", wranglerCli, "dev", "--ip", "127.0.0.1", "--port", "8787", "--env-file", devSecrets()],
+    [
+      "--no-warnings",
+      wranglerCli,
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      "8787",
+      "--env-file",
+      await devSecrets(),
+    ],
     {
       stdio: "inherit",
       env,

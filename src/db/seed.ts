@@ -1,7 +1,7 @@
 /**
  * The demo tenant that `npm start` seeds: a creator, its API key, a membership ladder, a live drop, and
  * pricing to try quotes with: the poster in USD and EUR (with a floor), a Brazil price, Merch members
- * 10 % off, and the coupon LAUNCH10.
+ * 10 % off, and the coupon LAUNCH10; and a Merch member holding entitlements to mint tokens for.
  * Ids are fixed so that seeding twice changes nothing but the key's hash (DEMO_API_KEY may change).
  * Shared by scripts/start.ts (against local D1) and the tests (against D1 in workerd).
  */
@@ -12,6 +12,8 @@ import {
   coupons,
   creators,
   drops,
+  entitlements,
+  members,
   offerCountryPrices,
   offerMemberDiscounts,
   offerPrices,
@@ -24,6 +26,8 @@ export const demo = {
   dropId: "drp_demo_live",
   dropOfferId: "off_demo_poster",
   couponId: "cpn_demo_launch10",
+  /** A Merch-tier member with lifetime access to the tier and a named benefit, to mint tokens for. */
+  memberId: "mem_demo_merch",
   tiers: [
     { id: "off_demo_fan", title: "Fan", amount: 300, rank: 1 },
     { id: "off_demo_merch", title: "Merch", amount: 900, rank: 2 },
@@ -127,6 +131,35 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
       })
       .onConflictDoNothing(),
     db
+      .insert(members)
+      .values({
+        id: demo.memberId,
+        creatorId: demo.creatorId,
+        email: "merch-fan@example.com",
+        tierOfferId: "off_demo_merch",
+        cohort: "founding",
+        acquisitionSource: "api",
+        joinedAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing(),
+    db
+      .insert(entitlements)
+      .values(
+        [
+          { id: "ent_demo_merch", offerId: "off_demo_merch", benefitKey: "off_demo_merch" },
+          { id: "ent_demo_backstage", offerId: null, benefitKey: "backstage" },
+        ].map((e) => ({
+          ...e,
+          creatorId: demo.creatorId,
+          memberId: demo.memberId,
+          sourceType: "admin" as const,
+          sourceId: "seed",
+          grantedAt: now,
+        })),
+      )
+      .onConflictDoNothing(),
+    db
       .insert(auditEvents)
       .values([
         seeded("creator", demo.creatorId),
@@ -134,6 +167,9 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
         seeded("offer", demo.dropOfferId),
         seeded("drop", demo.dropId),
         seeded("coupon", demo.couponId),
+        seeded("member", demo.memberId),
+        seeded("entitlement", "ent_demo_merch"),
+        seeded("entitlement", "ent_demo_backstage"),
       ])
       .onConflictDoNothing(),
   ];

@@ -108,6 +108,11 @@ export async function rotate(
           audience: rc.audience,
           createdAt: sql<number>`${now}`.as("created_at"),
           expiresAt: sql<number>`${now + REFRESH_TTL_MS}`.as("expires_at"),
+          rotatedAt: sql<null>`NULL`.as("rotated_at"),
+          successorId: sql<null>`NULL`.as("successor_id"),
+          rotationKeyHash: sql<null>`NULL`.as("rotation_key_hash"),
+          revokedAt: sql<null>`NULL`.as("revoked_at"),
+          revokeReason: sql<null>`NULL`.as("revoke_reason"),
         })
         .from(rc)
         .where(thisRotation),

@@ -8,6 +8,18 @@ const seedWith = async (key: string) =>
   seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now());
 
 describe("the demo seed", () => {
+  it("seeds a member whose session token lists the Merch tier and backstage, as the README walks through", async () => {
+    const key = generateApiKey();
+    await seedWith(key);
+    const session = await api("POST", `/v1/members/${demo.memberId}/sessions`, { key, body: {} });
+    expect(session.status).toBe(201);
+    expect(session.body.entitlements).toEqual(["backstage", "off_demo_merch"]);
+    const verified = await api("POST", "/v1/entitlements/verify", {
+      body: { token: session.body.token, audience: demo.creatorId },
+    });
+    expect(verified.body).toMatchObject({ active: true, member_id: demo.memberId });
+  });
+
   it("seeds a creator whose key lists the live drop and the membership ladder", async () => {
     const key = generateApiKey();
     await seedWith(key);

@@ -32,9 +32,11 @@ const openapi = (): Promise<Document> => {
 
 /** The documented path template a concrete path matches, e.g. /v1/offers/{id}. */
 function templateFor(doc: Document, pathname: string): string | undefined {
-  return Object.keys(doc.paths).find((template) =>
-    new RegExp(`^${template.replace(/\{[^/]+\}/g, "[^/]+")}$`).test(pathname),
-  );
+  // A literal segment beats a parameter, as in the router: /v1/entitlements/verify is not /{id}.
+  const params = (template: string) => template.split("{").length;
+  return Object.keys(doc.paths)
+    .filter((template) => new RegExp(`^${template.replace(/\{[^/]+\}/g, "[^/]+")}$`).test(pathname))
+    .sort((a, b) => params(a) - params(b))[0];
 }
 
 /**
