@@ -1,10 +1,20 @@
 import { and, eq } from "drizzle-orm";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { runBatch } from "../../src/db/client";
 import { auditEvents } from "../../src/db/schema";
+import { grantWrite, revokeSourceWrites } from "../../src/entitlements/store";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
-import { appAt, grant, ISSUER, memberWithGrants, publishedJwks, startSession } from "../support/entitlements";
+import {
+  appAt,
+  entitlementIdOf,
+  grant,
+  ISSUER,
+  memberWithGrants,
+  publishedJwks,
+  startSession,
+} from "../support/entitlements";
 import { createOffer, membershipTier } from "../support/fixtures";
 import { insertMember } from "../support/quotes";
 import { createTenant, db, tableCounts } from "../support/tenants";
@@ -66,10 +76,11 @@ describe("POST /v1/entitlements (admin grant)", () => {
     });
     expect(protectedHeader).toEqual({ alg: "EdDSA", typ: "entitlement+jwt", kid: "e3" });
     expect(payload).toMatchObject({ sub: memberId, ent: [offer.id], ver: 0 });
-    expect(payload.exp! - payload.iat!).toBe(300);
-    expect(payload.nbf).toBe(payload.iat);
+    const { iat = 0, exp = 0 } = payload;
+    expect(exp - iat).toBe(300);
+    expect(payload.nbf).toBe(iat);
     expect(payload.jti).toMatch(/^tok_/);
-    expect(Date.parse(res.body.token.expires_at)).toBe(payload.exp! * 1000);
+    expect(Date.parse(res.body.token.expires_at)).toBe(exp * 1000);
   });
 
   it("keeps a token for a member with 10 entitlements under 1 KB", async () => {
@@ -155,12 +166,8 @@ describe("POST /v1/entitlements/{id}/revoke", () => {
   it("revokes once, bumps the member's token version once, and audits it", async () => {
     const tenant = await createTenant();
     const { memberId } = await memberWithGrants(tenant, 1);
-    const [entitlement] = (await db.query.entitlements.findMany({
-      where: (e) => eq(e.memberId, memberId),
-    })) as {
-      id: string;
-    }[];
-    const path = `/v1/entitlements/${entitlement!.id}/revoke`;
+    const entitlementId = await entitlementIdOf(memberId);
+    const path = `/v1/entitlements/${entitlementId}/revoke`;
     const res = await api("POST", path, { key: tenant.key, body: { reason: "refund" } });
     expect(res).toMatchObject({ status: 200, body: { revoke_reason: "refund" } });
     expect(res.body.revoked_at).not.toBeNull();
@@ -171,19 +178,47 @@ describe("POST /v1/entitlements/{id}/revoke", () => {
     const audits = await db
       .select()
       .from(auditEvents)
-      .where(and(eq(auditEvents.subjectId, entitlement!.id), eq(auditEvents.action, "entitlement.revoked")));
+      .where(and(eq(auditEvents.subjectId, entitlementId), eq(auditEvents.action, "entitlement.revoked")));
     expect(audits).toHaveLength(1);
   });
 
   it("refuses an unknown reason with 422", async () => {
     const tenant = await createTenant();
     const { memberId } = await memberWithGrants(tenant, 1);
-    const [entitlement] = await db.query.entitlements.findMany({ where: (e) => eq(e.memberId, memberId) });
-    const res = await api("POST", `/v1/entitlements/${entitlement!.id}/revoke`, {
+    const res = await api("POST", `/v1/entitlements/${await entitlementIdOf(memberId)}/revoke`, {
       key: tenant.key,
       body: { reason: "bored" },
     });
     expect(res.status).toBe(422);
+  });
+});
+
+describe("revokeSourceWrites (what a refund or cancellation puts in its batch)", () => {
+  it("revokes everything the source granted and bumps the member's token version", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const orderId = `ord_${crypto.randomUUID()}`;
+    const base = { creatorId: tenant.creatorId, memberId, offerId: null, sourceType: "order" as const };
+    const row = (benefitKey: string, sourceId: string) => ({
+      ...base,
+      id: `ent_${crypto.randomUUID()}`,
+      benefitKey,
+      sourceId,
+      grantedAt: Date.now(),
+      expiresAt: null,
+      revokedAt: null,
+      revokeReason: null,
+    });
+    await db.batch([
+      grantWrite(db, row("poster", orderId)),
+      grantWrite(db, row("bonus-track", orderId)),
+      grantWrite(db, row("other-order", "ord_other")),
+    ]);
+    const source = { creatorId: tenant.creatorId, type: "order" as const, id: orderId, memberId };
+    await runBatch(db, revokeSourceWrites(db, source, "refund", Date.now()));
+    const session = await startSession(tenant, memberId);
+    expect(session.entitlements).toEqual(["other-order"]);
+    expect((await api("GET", `/v1/members/${memberId}`, { key: tenant.key })).body.token_version).toBe(1);
   });
 });
 

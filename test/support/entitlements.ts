@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { importJWK, type JWTPayload, SignJWT } from "jose";
 import { buildApp } from "../../src/app";
 import { readConfig } from "../../src/config";
@@ -6,7 +7,7 @@ import { createEntitlementVerifier, type PublishedJwk } from "../../src/entitlem
 import { api, type Json } from "./api";
 import { createOffer } from "./fixtures";
 import { insertMember } from "./quotes";
-import type { Tenant } from "./tenants";
+import { db, type Tenant } from "./tenants";
 
 export const ISSUER = "https://commerce.test";
 
@@ -123,4 +124,12 @@ export function appAt(now: number) {
     );
     return { status: res.status, body: (await res.json()) as Json };
   };
+}
+
+/** The id of the member's entitlement to `benefitKey` (the only one when not named). */
+export async function entitlementIdOf(memberId: string, benefitKey?: string): Promise<string> {
+  const rows = await db.query.entitlements.findMany({ where: (e) => eq(e.memberId, memberId) });
+  const row = rows.find((r) => benefitKey === undefined || r.benefitKey === benefitKey);
+  if (row === undefined) throw new Error(`member ${memberId} holds no ${benefitKey ?? "entitlement"}`);
+  return row.id;
 }
