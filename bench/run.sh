@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # npm run bench: serve bench/worker.ts locally on core 0, load it with wrk on core 1, and compare the
-# app's routes against floors measured in the same run: a Hono hello route and a Durable Object RPC
-# echo. Routes: POST holds (reserve, against echo), the pricing-only GET /v1/offers/{id}/price (price)
-# and POST /v1/quotes (quote), both against hello. ROUNDS rounds interleave the routes; medians are
-# reported, with the median of the per-round ratios. ROUTES picks a subset, e.g. ROUTES="hello price".
+# app's routes against floors measured in the same run: a Hono hello route, a Durable Object RPC echo
+# and raw Ed25519 signatures. Routes: POST holds (reserve, against echo), the pricing-only
+# GET /v1/offers/{id}/price (price), POST /v1/quotes (quote) and the token issuance route
+# POST /v1/entitlements/token (issue), all three against hello. ROUNDS rounds interleave the routes;
+# medians are reported, with the median of the per-round ratios. Then a latency phase at one
+# connection (LATENCY_ROUTES) compares issuance's p50 with hello's p50 plus three raw signatures.
+# ROUTES and LATENCY_ROUTES pick subsets, e.g. ROUTES="hello price" LATENCY_ROUTES="".
 # Ends by checking the drop for oversell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +14,8 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-5}
-ROUTES=${ROUTES:-hello echo reserve price quote}
+ROUTES=${ROUTES:-hello echo reserve price quote issue}
+LATENCY_ROUTES=${LATENCY_ROUTES-hello sign issue}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
 LOAD_CORE=${LOAD_CORE:-1}
@@ -54,11 +58,17 @@ echo "drop: $drop   connections: $CONNECTIONS   duration: $DURATION   rounds: $R
 results="$state/results.jsonl"
 # CPU time the worker's runtime spent, in clock ticks: per request it is steadier than req/s on a noisy host.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$inner/stat"; }
-load() { # name script url round
+load() { # name route round connections
+  local route=$2 args=()
+  if [ "$route" = issue ]; then
+    # Fresh credentials for this run (outside the timing): each one rotates on use.
+    curl -sf -X POST "$base/bench/sessions?n=256" >"$state/credentials.txt"
+    args=(-- "$state/credentials.txt")
+  fi
   before=$(cpu_ticks)
-  line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$2" "$3" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
+  line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$4" -d"$DURATION" --latency -s "bench/$route.lua" "$(url_of "$route")" "${args[@]}" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
   ticks=$(( $(cpu_ticks) - before ))
-  echo "{\"name\":\"$1\",\"round\":$4,\"cpu_ticks\":$ticks,\"ticks_per_s\":$(getconf CLK_TCK),${line#\{}" >>"$results"
+  echo "{\"name\":\"$1\",\"round\":$3,\"cpu_ticks\":$ticks,\"ticks_per_s\":$(getconf CLK_TCK),${line#\{}" >>"$results"
 }
 url_of() {
   case "$1" in
@@ -67,14 +77,22 @@ url_of() {
     reserve) echo "$base/v1/drops/$drop/holds" ;;
     price) echo "$base/v1/offers/off_bench/price?quantity=2" ;;
     quote) echo "$base/v1/quotes" ;;
+    issue) echo "$base/v1/entitlements/token" ;;
+    sign) echo "$base/bench/sign" ;;
+    x-*) echo "$base/bench/$1" ;;
   esac
 }
-for route in $ROUTES; do
+for route in $ROUTES $LATENCY_ROUTES; do
+  [ "$route" = issue ] && continue # warmed by its own runs; it needs credentials
   taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "bench/$route.lua" "$(url_of "$route")" >/dev/null 2>&1
 done
 # Rounds interleave the routes, so the machine's drift falls on all of them alike.
 for round in $(seq 1 "$ROUNDS"); do
-  for route in $ROUTES; do load "$route" "bench/$route.lua" "$(url_of "$route")" "$round"; done
+  for route in $ROUTES; do load "$route" "$route" "$round" "$CONNECTIONS"; done
+done
+# Latency at one connection: what a single buyer waits, with nothing queued ahead of them.
+for round in $(seq 1 "$ROUNDS"); do
+  for route in $LATENCY_ROUTES; do load "$route@1" "$route" "$round" 1; done
 done
 
 check=$(curl -sf "$base/bench/check/$drop")

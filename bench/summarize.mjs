@@ -28,10 +28,12 @@ for (const name of names) {
   };
 }
 
-console.log("\nroute     req/s (median)   p50 ms   p90 ms   CPU µs/req   requests   non-2xx   socket errors");
+console.log(
+  "\nroute      req/s (median)   p50 ms   p90 ms   CPU µs/req   requests   non-2xx   socket errors",
+);
 for (const [name, s] of Object.entries(summary)) {
   console.log(
-    `${name.padEnd(9)} ${s.rps.toFixed(0).padStart(14)} ${s.p50.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${s.cpuUs.toFixed(0).padStart(12)} ${String(s.requests).padStart(10)} ${String(s.non2xx).padStart(9)} ${String(s.errors).padStart(15)}`,
+    `${name.padEnd(10)} ${s.rps.toFixed(0).padStart(14)} ${s.p50.toFixed(2).padStart(8)} ${s.p90.toFixed(2).padStart(8)} ${s.cpuUs.toFixed(0).padStart(12)} ${String(s.requests).padStart(10)} ${String(s.non2xx).padStart(9)} ${String(s.errors).padStart(15)}`,
   );
 }
 
@@ -42,6 +44,7 @@ const comparisons = [
   ["reserve", "echo", 0.8],
   ["price", "hello", 0.9],
   ["quote", "hello", 0.5],
+  ["issue", "hello", 0.5],
 ];
 console.log("");
 for (const [route, floor, target] of comparisons) {
@@ -52,6 +55,22 @@ for (const [route, floor, target] of comparisons) {
   console.log(
     `${route} / ${floor} = ${median(ratios).toFixed(2)}x median of rounds [${ratios.map((r) => r.toFixed(2)).join(", ")}]` +
       `   (target >= ${target.toFixed(2)}x; by CPU per request ${cpu.toFixed(2)}x)`,
+  );
+}
+
+// One buyer's wait for a token, against hello's plus three raw signatures (the issue's budget). The
+// sign route makes SIGNATURES signatures per request, so one signature is its excess over hello / 50.
+const SIGNATURES = 50;
+const [hello1, sign1, issue1] = [summary["hello@1"], summary["sign@1"], summary["issue@1"]];
+if (hello1 && sign1 && issue1) {
+  const signMs = (sign1.p50 - hello1.p50) / SIGNATURES;
+  const signCpuUs = (sign1.cpuUs - hello1.cpuUs) / SIGNATURES;
+  const budget = hello1.p50 + 3 * signMs;
+  console.log(
+    `\nraw Ed25519 signature: ${(signMs * 1000).toFixed(1)} µs by p50 latency, ${signCpuUs.toFixed(1)} µs by CPU` +
+      `\nissue p50 at 1 connection = ${issue1.p50.toFixed(3)} ms; budget hello p50 + 3 signatures = ` +
+      `${hello1.p50.toFixed(3)} + ${(3 * signMs).toFixed(3)} = ${budget.toFixed(3)} ms: ` +
+      `${issue1.p50 <= budget ? "met" : "NOT met"} (issue - hello = ${(issue1.p50 - hello1.p50).toFixed(3)} ms)`,
   );
 }
 

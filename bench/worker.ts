@@ -1,20 +1,26 @@
 /**
- * The benchmark's worker: the real app, plus two floors measured in the same run: a bare Hono hello
- * route and a bare Durable Object RPC echo. Only `npm run bench` serves this entry; production never does.
+ * The benchmark's worker: the real app, plus floors measured in the same run: a bare Hono hello route,
+ * a bare Durable Object RPC echo, and raw Ed25519 signatures with crypto.subtle (the key type that
+ * entitlement tokens use). Only `npm run bench` serves this entry; production never does.
  */
 import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
 import { buildApp } from "../src/app";
-import { database } from "../src/db/client";
+import { readConfig } from "../src/config";
+import { database, runBatch } from "../src/db/client";
 import {
   creators,
   drops,
+  entitlements,
   experimentArms,
   experiments,
+  members,
   offerCountryPrices,
   offerPrices,
   offers,
 } from "../src/db/schema";
+import { entitlementKeys } from "../src/entitlements/keys";
+import { startFamily } from "../src/entitlements/refresh";
 import { inventoryGateway, termsOf } from "../src/inventory/gateway";
 
 export { DropInventory } from "../src/inventory/drop-inventory";
@@ -33,6 +39,66 @@ const app = buildApp();
 const bench = new Hono<{ Bindings: BenchEnv }>();
 
 bench.get("/bench/hello", (c) => c.text("hello"));
+
+/** Signatures per /bench/sign request: enough that one signature's cost stands out from routing. */
+const SIGNATURES_PER_REQUEST = 50;
+// A token-sized message: what an entitlement token's signing input weighs.
+const message = new TextEncoder().encode("x".repeat(420));
+
+/** The raw signature floor: SIGNATURES_PER_REQUEST Ed25519 signatures with the worker's own parsed key. */
+bench.get("/bench/sign", async (c) => {
+  const { signer } = await entitlementKeys(readConfig(c.env).ENTITLEMENT_SIGNING_KEYS);
+  for (let i = 0; i < SIGNATURES_PER_REQUEST; i++) await crypto.subtle.sign("Ed25519", signer, message);
+  return c.text(String(SIGNATURES_PER_REQUEST));
+});
+
+/** `n` fresh refresh credentials for the bench member, one per line: the issuance route's inputs. */
+bench.post("/bench/sessions", async (c) => {
+  const db = database(c.env.DB);
+  const now = Date.now();
+  const owner = { creatorId: "cre_bench", memberId: "mem_bench", audience: "cre_bench" };
+  const families = await Promise.all(
+    Array.from({ length: Number(c.req.query("n") ?? 64) }, () => startFamily(db, owner, now)),
+  );
+  await runBatch(
+    db,
+    families.map((f) => f.write),
+  );
+  return c.text(families.map((f) => f.credential.credential).join("\n"));
+});
+
+bench.get("/bench/x-d1raw", async (c) => {
+  const r = await c.env.DB.prepare("SELECT token_version FROM members WHERE id = ?")
+    .bind("mem_bench")
+    .first();
+  return c.json(r);
+});
+bench.get("/bench/x-d1batch4", async (c) => {
+  const stmt = c.env.DB.prepare("SELECT token_version FROM members WHERE id = ?").bind("mem_bench");
+  const r = await c.env.DB.batch([stmt, stmt, stmt, stmt]);
+  return c.json(r.length);
+});
+bench.get("/bench/x-mint", async (c) => {
+  const config = readConfig(c.env);
+  const keys = await entitlementKeys(config.ENTITLEMENT_SIGNING_KEYS);
+  const { mintToken } = await import("../src/entitlements/token");
+  const t = await mintToken(
+    keys,
+    { issuer: "x", ttlSeconds: 300 },
+    {
+      memberId: "mem_bench",
+      creatorId: "cre_bench",
+      version: 0,
+      entitlements: [
+        { key: "off_bench", expiresAt: null },
+        { key: "backstage", expiresAt: null },
+      ],
+    },
+    "cre_bench",
+    Date.now(),
+  );
+  return c.json(t);
+});
 
 bench.post("/bench/echo", async (c) => {
   const stub = c.env.ECHO.get(c.env.ECHO.idFromName("echo"));
@@ -119,6 +185,34 @@ bench.post("/bench/setup", async (c) => {
       ])
       .onConflictDoNothing(),
     db.insert(drops).values(row),
+    // A member holding three entitlements, as the token issuance route mints for.
+    db
+      .insert(members)
+      .values({
+        id: "mem_bench",
+        creatorId: "cre_bench",
+        email: "bench@example.test",
+        cohort: "utility",
+        acquisitionSource: "api",
+        joinedAt: now,
+        updatedAt: now,
+      })
+      .onConflictDoNothing(),
+    db
+      .insert(entitlements)
+      .values(
+        ["off_bench", "backstage", "early-access"].map((benefitKey) => ({
+          id: `ent_bench_${benefitKey}`,
+          creatorId: "cre_bench",
+          memberId: "mem_bench",
+          offerId: benefitKey === "off_bench" ? "off_bench" : null,
+          benefitKey,
+          sourceType: "admin" as const,
+          sourceId: "bench",
+          grantedAt: now,
+        })),
+      )
+      .onConflictDoNothing(),
   ]);
   await inventoryGateway(c.env.DROP_INVENTORY, db).configure(dropId, termsOf(row));
   return c.json({ drop_id: dropId });

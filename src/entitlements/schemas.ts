@@ -93,9 +93,12 @@ export const GrantEntitlementBody = z
   .openapi("GrantEntitlementRequest");
 export type GrantEntitlementInput = z.infer<typeof GrantEntitlementBody>;
 
-export const RevokeEntitlementBody = z
-  .strictObject({ reason: z.enum(revocationReasons) })
-  .openapi("RevokeEntitlementRequest");
+export const RevokeEntitlementQuery = z.strictObject({
+  reason: z
+    .enum(revocationReasons)
+    .default("admin")
+    .openapi({ param: { name: "reason", in: "query" }, description: "Why access ends; kept on the row." }),
+});
 
 export const StartSessionBody = z.strictObject({ surface: Surface }).openapi("StartSessionRequest");
 

@@ -42,7 +42,8 @@ export const idempotent = (successStatus: number, options: ReplayOptions = {}) =
     if (key === undefined) return next();
     const [db, tenant, clock] = [c.get("db"), c.get("tenant"), c.get("clock")];
     const now = clock.now();
-    const requestHash = await sha256Hex(`${c.req.method} ${c.req.path}\n${await c.req.text()}`);
+    const { pathname, search } = new URL(c.req.url);
+    const requestHash = await sha256Hex(`${c.req.method} ${pathname}${search}\n${await c.req.text()}`);
     const lockToken = crypto.randomUUID();
     const claimed = await claim(db, { creatorId: tenant.creatorId, key, requestHash, lockToken, now });
     if (claimed.kind === "replay") {

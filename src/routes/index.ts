@@ -7,9 +7,9 @@ import * as getDrop from "./drops/get";
 import * as listDrops from "./drops/list";
 import * as dropStock from "./drops/stock";
 import * as updateDrop from "./drops/update";
+import * as revokeEntitlement from "./entitlements/delete";
 import * as getEntitlement from "./entitlements/get";
 import * as grantEntitlement from "./entitlements/grant";
-import * as revokeEntitlement from "./entitlements/revoke";
 import * as exchangeToken from "./entitlements/token";
 import * as introspectToken from "./entitlements/verify";
 import * as createExperiment from "./experiments/create";
@@ -58,10 +58,10 @@ export const routes = [
   getMember,
   startSession,
   grantEntitlement,
-  getEntitlement,
-  revokeEntitlement,
   exchangeToken,
   introspectToken,
+  getEntitlement,
+  revokeEntitlement,
   jwks,
   listExperiments,
   createExperiment,

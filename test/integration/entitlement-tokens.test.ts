@@ -16,6 +16,7 @@ import {
   introspect,
   memberWithGrants,
   publishedJwks,
+  revoke,
   startSession,
   validClaims,
 } from "../support/entitlements";
@@ -141,10 +142,7 @@ describe("the reject matrix: refused by the exported helper and by introspection
     const tenant = await createTenant();
     const { memberId } = await memberWithGrants(tenant, 1);
     const { token } = await startSession(tenant, memberId);
-    await api("POST", `/v1/entitlements/${await entitlementIdOf(memberId)}/revoke`, {
-      key: tenant.key,
-      body: { reason: "chargeback" },
-    });
+    await revoke(tenant, await entitlementIdOf(memberId), "chargeback");
     const refused = await (await helperFor(tenant))(token).catch((e: unknown) => e);
     expect((refused as EntitlementTokenError).reason).toBe("stale_version");
     const res = await introspect(token, tenant.creatorId);
@@ -288,14 +286,7 @@ describe("revocation end to end", () => {
     const { memberId, offers } = await memberWithGrants(tenant, 2);
     const session = await startSession(tenant, memberId);
     const [kept, refunded] = offers as [string, string];
-    const revoked = await api(
-      "POST",
-      `/v1/entitlements/${await entitlementIdOf(memberId, refunded)}/revoke`,
-      {
-        key: tenant.key,
-        body: { reason: "refund" },
-      },
-    );
+    const revoked = await revoke(tenant, await entitlementIdOf(memberId, refunded), "refund");
     expect(revoked.status).toBe(200);
 
     expect((await introspect(session.token, tenant.creatorId)).status).toBe(410);

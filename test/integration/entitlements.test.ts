@@ -13,6 +13,7 @@ import {
   ISSUER,
   memberWithGrants,
   publishedJwks,
+  revoke,
   startSession,
 } from "../support/entitlements";
 import { createOffer, membershipTier } from "../support/fixtures";
@@ -162,16 +163,15 @@ describe("POST /v1/entitlements (admin grant)", () => {
   });
 });
 
-describe("POST /v1/entitlements/{id}/revoke", () => {
+describe("DELETE /v1/entitlements/{id} (revoke)", () => {
   it("revokes once, bumps the member's token version once, and audits it", async () => {
     const tenant = await createTenant();
     const { memberId } = await memberWithGrants(tenant, 1);
     const entitlementId = await entitlementIdOf(memberId);
-    const path = `/v1/entitlements/${entitlementId}/revoke`;
-    const res = await api("POST", path, { key: tenant.key, body: { reason: "refund" } });
+    const res = await revoke(tenant, entitlementId, "refund");
     expect(res).toMatchObject({ status: 200, body: { revoke_reason: "refund" } });
     expect(res.body.revoked_at).not.toBeNull();
-    const again = await api("POST", path, { key: tenant.key, body: { reason: "admin" } });
+    const again = await revoke(tenant, entitlementId, "admin");
     expect(again.body).toEqual(res.body);
     const member = await api("GET", `/v1/members/${memberId}`, { key: tenant.key });
     expect(member.body.token_version).toBe(1);
@@ -185,11 +185,9 @@ describe("POST /v1/entitlements/{id}/revoke", () => {
   it("refuses an unknown reason with 422", async () => {
     const tenant = await createTenant();
     const { memberId } = await memberWithGrants(tenant, 1);
-    const res = await api("POST", `/v1/entitlements/${await entitlementIdOf(memberId)}/revoke`, {
-      key: tenant.key,
-      body: { reason: "bored" },
-    });
+    const res = await revoke(tenant, await entitlementIdOf(memberId), "bored");
     expect(res.status).toBe(422);
+    expect(res.body.errors[0]).toMatchObject({ in: "query", path: "/reason" });
   });
 });
 
@@ -228,14 +226,10 @@ authorisationSuite("GET /v1/entitlements/{id}", async (owner) => {
   return (key) => api("GET", `/v1/entitlements/${granted.body.id}`, key ? { key } : {});
 });
 
-authorisationSuite("POST /v1/entitlements/{id}/revoke", async (owner) => {
+authorisationSuite("DELETE /v1/entitlements/{id}", async (owner) => {
   const memberId = await insertMember(owner, null);
   const granted = await grant(owner, { member_id: memberId, benefit_key: "vip" });
-  return (key) =>
-    api("POST", `/v1/entitlements/${granted.body.id}/revoke`, {
-      body: { reason: "admin" },
-      ...(key ? { key } : {}),
-    });
+  return (key) => api("DELETE", `/v1/entitlements/${granted.body.id}`, key ? { key } : {});
 });
 
 authorisationSuite("POST /v1/members/{id}/sessions", async (owner) => {

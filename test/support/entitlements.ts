@@ -19,6 +19,9 @@ export function configuredJwk(kid: string) {
   return rest;
 }
 
+export const revoke = (tenant: Tenant, entitlementId: string, reason: string) =>
+  api("DELETE", `/v1/entitlements/${entitlementId}?reason=${reason}`, { key: tenant.key });
+
 export async function grant(
   tenant: Tenant,
   body: Record<string, unknown>,
