@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # npm run bench: serve bench/worker.ts locally on core 0, load it with wrk on core 1, and compare the
-# app's routes against floors measured in the same run: a Hono hello route, a Durable Object RPC echo
-# and raw Ed25519 signatures. Routes: POST holds (reserve, against echo), the pricing-only
-# GET /v1/offers/{id}/price (price), POST /v1/quotes (quote) and the token issuance route
-# POST /v1/entitlements/token (issue), all three against hello. ROUNDS rounds interleave the routes;
+# app's routes against floors measured in the same run: a Hono hello route, a Durable Object RPC echo,
+# one raw D1 query (d1) and raw Ed25519 signatures (sign). Routes: POST holds (reserve, against echo),
+# the pricing-only GET /v1/offers/{id}/price (price), POST /v1/quotes (quote) and the token issuance
+# route POST /v1/entitlements/token (issue), all three against hello; and minting alone (mint), the
+# step checkout takes after its paid batch. ROUNDS rounds interleave the routes;
 # medians are reported, with the median of the per-round ratios. Then a latency phase at one
 # connection (LATENCY_ROUTES) compares issuance's p50 with hello's p50 plus three raw signatures.
 # ROUTES and LATENCY_ROUTES pick subsets, e.g. ROUTES="hello price" LATENCY_ROUTES="".
@@ -14,8 +15,8 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-5}
-ROUTES=${ROUTES:-hello echo reserve price quote issue}
-LATENCY_ROUTES=${LATENCY_ROUTES-hello sign issue}
+ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue}
+LATENCY_ROUTES=${LATENCY_ROUTES-hello sign mint issue}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
 LOAD_CORE=${LOAD_CORE:-1}
@@ -79,7 +80,7 @@ url_of() {
     quote) echo "$base/v1/quotes" ;;
     issue) echo "$base/v1/entitlements/token" ;;
     sign) echo "$base/bench/sign" ;;
-    x-*) echo "$base/bench/$1" ;;
+    d1 | mint) echo "$base/bench/$1" ;;
   esac
 }
 for route in $ROUTES $LATENCY_ROUTES; do

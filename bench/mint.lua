@@ -1,0 +1,2 @@
+-- Minting alone (claims and an Ed25519 signature with the parsed key), no storage.
+dofile("bench/report.lua")

@@ -1,1 +1,0 @@
-dofile("bench/report.lua")
