@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import { decodeJwt } from "jose";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { type Db, expectOneChange } from "../db/client";
@@ -21,7 +22,7 @@ import {
   tokenStateReads,
 } from "./store";
 import { audienceOf, type IssuedToken, type MemberTokenState, mintToken, type TokenSettings } from "./token";
-import { EntitlementTokenError, verifyEntitlementToken } from "./verify";
+import { type EntitlementClaims, EntitlementTokenError, verifyEntitlementToken } from "./verify";
 
 /** What minting and checking tokens needs: parsed keys and the configured issuer and lifetime. */
 export interface TokenIssuer {
@@ -243,11 +244,43 @@ export async function introspect({
   ctx,
   input,
 }: Call<{ token: string; audience: string }, TokenContext>): Promise<Introspection> {
+  const claims = await checkedToken(ctx, input.token, input.audience);
+  return {
+    active: true,
+    member_id: claims.memberId,
+    audience: claims.audience,
+    entitlements: claims.entitlements,
+    token_id: claims.tokenId,
+    version: claims.version,
+    issued_at: toIso(claims.issuedAt),
+    expires_at: toIso(claims.expiresAt),
+  };
+}
+
+/**
+ * The member a buyer's token proves, for pricing: a token for this creator or any of its surfaces,
+ * checked exactly as introspection checks it.
+ */
+export async function memberOfToken(ctx: TokenContext, token: string, creatorId: string): Promise<string> {
+  let audience: unknown;
+  try {
+    audience = decodeJwt(token).aud;
+  } catch {
+    audience = undefined;
+  }
+  const expected =
+    typeof audience === "string" && (audience === creatorId || audience.startsWith(`${creatorId}:`))
+      ? audience
+      : creatorId;
+  return (await checkedToken(ctx, token, expected)).memberId;
+}
+
+async function checkedToken(ctx: TokenContext, token: string, audience: string): Promise<EntitlementClaims> {
   const { keys, settings } = ctx.issuer;
   try {
-    const claims = await verifyEntitlementToken(input.token, (kid) => keys.verifiers.get(kid), {
+    const claims = await verifyEntitlementToken(token, (kid) => keys.verifiers.get(kid), {
       issuer: settings.issuer,
-      audience: input.audience,
+      audience,
       now: ctx.now,
     });
     const [member] = await ctx.db
@@ -261,16 +294,7 @@ export async function introspect({
     if (claims.version < member.version) {
       throw new EntitlementTokenError("stale_version", "The token predates a revocation; refresh it.");
     }
-    return {
-      active: true,
-      member_id: claims.memberId,
-      audience: claims.audience,
-      entitlements: claims.entitlements,
-      token_id: claims.tokenId,
-      version: claims.version,
-      issued_at: toIso(claims.issuedAt),
-      expires_at: toIso(claims.expiresAt),
-    };
+    return claims;
   } catch (error) {
     if (!(error instanceof EntitlementTokenError)) throw error;
     const code =

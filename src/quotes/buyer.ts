@@ -1,7 +1,8 @@
 /**
  * Who is being priced: the stable key experiments and coupon limits count against, and the member's
- * tier when we know it. This is the seam the entitlements issue plugs into: a verified member token
- * will yield `member:<id>` and the tier, exactly as a creator's API key naming `member_id` does today.
+ * tier when we know it. A member is known two ways: the buyer presents their entitlement token
+ * (`member_token`, verified as introspection verifies it), or the creator's server names `member_id`
+ * with its API key. Either yields `member:<id>` and the member's current tier.
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
@@ -19,9 +20,22 @@ export interface BuyerClaim {
   caller: { creatorId: string } | null;
   memberId: string | undefined;
   buyerId: string | undefined;
+  /** A buyer's entitlement token, and how to learn the member it proves for a creator. */
+  memberToken?:
+    | { token: string; memberOf: (token: string, creatorId: string) => Promise<string> }
+    | undefined;
 }
 
 export async function pricingBuyer(db: Db, creatorId: string, claim: BuyerClaim): Promise<PricingBuyer> {
+  if (claim.memberToken !== undefined) {
+    if (claim.memberId !== undefined) {
+      throw invalid([
+        { in: "body", path: "/member_id", message: "Send member_id or member_token, not both" },
+      ]);
+    }
+    const memberId = await claim.memberToken.memberOf(claim.memberToken.token, creatorId);
+    return { key: `member:${memberId}`, member: await activeMember(db, creatorId, memberId) };
+  }
   if (claim.memberId !== undefined) {
     if (claim.caller === null) {
       throw new AppError(

@@ -87,7 +87,18 @@ export const CreateQuoteBody = z
       .openapi({
         description:
           "With the creator's API key only: quote for this member (tier pricing, their experiment arm). " +
-          "Buyers will present a member entitlement token instead once entitlements land.",
+          "Buyers present `member_token` instead.",
+      }),
+    member_token: z
+      .string()
+      .min(1)
+      .max(8192)
+      .optional()
+      .openapi({
+        description:
+          "A signed-in buyer's entitlement token (for this creator or one of its surfaces): quote them as " +
+          "that member. Refused like introspection refuses it: 410 token-expired or token-revoked, 422 " +
+          "token-invalid.",
       }),
   })
   .openapi("CreateQuote");

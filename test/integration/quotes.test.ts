@@ -5,6 +5,7 @@ import { coupons, drops } from "../../src/db/schema";
 import { verifyQuote } from "../../src/quotes/token";
 import { checkQuote } from "../../src/quotes/verbs";
 import { api } from "../support/api";
+import { grant, revoke, startSession } from "../support/entitlements";
 import { createDrop, createOffer, membershipTier } from "../support/fixtures";
 import { buyer, insertMember, insertOrder, pricedOffer, quote, testQuoteKeys } from "../support/quotes";
 import { createTenant, db, tableCounts } from "../support/tenants";
@@ -211,6 +212,35 @@ describe("currency, country and member pricing", () => {
     expect(merchQuote.member_id).toMatch(/^mem_/);
     expect((await totalFor(await insertMember(tenant, vip.id))).total).toBe(900);
     expect((await totalFor(await insertMember(tenant, merch.id, "lapsed"))).total).toBe(1000);
+  });
+
+  it("prices a signed-in buyer by their member token, and refuses a revoked or foreign one", async () => {
+    const [tenant, other] = [await createTenant(), await createTenant()];
+    const merch = await createOffer(tenant, membershipTier({ title: "Merch", tier_rank: 2 }));
+    const offer = await pricedOffer(tenant, {
+      ...usdEurBrl,
+      member_discounts: [{ tier_offer_id: merch.id, percent_off: 10 }],
+    });
+    const memberId = await insertMember(tenant, merch.id);
+    const granted = await grant(tenant, { member_id: memberId, offer_id: merch.id });
+    const { token } = await startSession(tenant, memberId, "overlay");
+    const priced = await quote({ offer_id: offer.id, member_token: token }, {});
+    expect(priced).toMatchObject({ status: 201, body: { total: 900, member_id: memberId } });
+
+    const both = await quote(
+      { offer_id: offer.id, member_token: token, member_id: memberId },
+      {},
+      tenant.key,
+    );
+    expect(both.status).toBe(422);
+    const foreignOffer = await pricedOffer(other, usdEurBrl);
+    const foreign = await quote({ offer_id: foreignOffer.id, member_token: token }, {});
+    expect(foreign).toMatchObject({ status: 422, body: { errors: [{ message: "audience" }] } });
+
+    await revoke(tenant, granted.body.id, "cancellation");
+    const stale = await quote({ offer_id: offer.id, member_token: token }, {});
+    expect(stale.status).toBe(410);
+    expect(stale.body.type).toMatch(/token-revoked$/);
   });
 
   it("takes member_id only with the creator's own API key", async () => {

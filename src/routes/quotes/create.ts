@@ -1,7 +1,8 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { memberOfToken } from "../../entitlements/verbs";
 import { BuyerHeaders } from "../../holds/schemas";
 import { optionalApiKey } from "../../http/auth";
-import { type AppEnv, buyerContext } from "../../http/context";
+import { type AppEnv, buyerContext, tokenContext } from "../../http/context";
 import { buyerCountry } from "../../http/country";
 import { problemResponses } from "../../http/openapi";
 import { pricingBuyer } from "../../quotes/buyer";
@@ -16,7 +17,8 @@ export const route = createRoute({
   tags: ["Quotes"],
   summary: "Price an offer for this buyer and sign the result as a quote checkout will honour",
   description:
-    "Public: a buyer sends `Buyer-Id`; a creator's server may instead send its API key and `member_id`. " +
+    "Public: a buyer sends `Buyer-Id`, or `member_token` when signed in; a creator's server may instead " +
+    "send its API key and `member_id`. " +
     "Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, " +
     "less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption " +
     "is counted when payment succeeds. Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell " +
@@ -28,7 +30,7 @@ export const route = createRoute({
   },
   responses: {
     201: jsonResponse("The quote: breakdown, total and signed token", QuoteSchema),
-    ...problemResponses(400, 401, 404, 409, 413, 415, 422, 500),
+    ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 500),
   },
 });
 
@@ -50,6 +52,14 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
           caller,
           memberId: body.member_id,
           buyerId: c.req.valid("header")["buyer-id"],
+          memberToken:
+            body.member_token === undefined
+              ? undefined
+              : {
+                  token: body.member_token,
+                  memberOf: async (token, creatorId) =>
+                    memberOfToken(await tokenContext(c), token, creatorId),
+                },
         }),
     },
   });
