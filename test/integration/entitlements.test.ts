@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../../src/config";
 import { runBatch } from "../../src/db/client";
 import { auditEvents } from "../../src/db/schema";
 import { grantWrite, revokeSourceWrites } from "../../src/entitlements/store";
@@ -8,6 +10,7 @@ import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
 import {
   appAt,
+  configuredJwk,
   entitlementIdOf,
   grant,
   ISSUER,
@@ -41,6 +44,49 @@ describe("GET /.well-known/jwks.json", () => {
   it("drops a retiring key once its deadline passes", async () => {
     const after = await appAt(Date.parse("2030-01-01T00:00:01Z"))("GET", "/.well-known/jwks.json");
     expect(after.body.keys.map((k: { kid: string }) => k.kid)).toEqual(["e3"]);
+  });
+});
+
+describe("ENTITLEMENT_SIGNING_KEYS", () => {
+  const jwk = configuredJwk("e3");
+  const secret = (value: unknown) => ({ ...env, ENTITLEMENT_SIGNING_KEYS: JSON.stringify(value) });
+
+  it.each([
+    ["an active kid that is not listed", { active: "e9", keys: [jwk] }],
+    ["an active key without its private part", { active: "e3", keys: [{ ...jwk, d: undefined }] }],
+    [
+      "an active key that is retiring",
+      { active: "e3", keys: [{ ...jwk, retire_at: "2030-01-01T00:00:00Z" }] },
+    ],
+    ["a P-256 key", { active: "e3", keys: [{ ...jwk, crv: "P-256" }] }],
+    ["a truncated public part", { active: "e3", keys: [{ ...jwk, x: jwk.x.slice(1) }] }],
+    ["two keys with one kid", { active: "e3", keys: [jwk, jwk] }],
+  ])("refuses %s, naming the secret but never echoing key material", (_name, value) => {
+    let error: Error | undefined;
+    try {
+      readConfig(secret(value) as Env);
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(/ENTITLEMENT_SIGNING_KEYS/);
+    expect(error?.message).not.toContain(jwk.d);
+    expect(error?.message).not.toContain(jwk.x.slice(1, 20));
+  });
+
+  it("mints tokens for the configured lifetime", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const now = Date.now();
+    const call = appAt(now, { ENTITLEMENT_TOKEN_TTL_SECONDS: "60" });
+    const session = await call("POST", `/v1/members/${memberId}/sessions`, {}, tenant.key);
+    expect(session.status).toBe(201);
+    expect(Date.parse(session.body.expires_at)).toBe((Math.floor(now / 1000) + 60) * 1000);
+  });
+
+  it("refuses a token lifetime over 15 minutes", () => {
+    expect(() => readConfig({ ...env, ENTITLEMENT_TOKEN_TTL_SECONDS: "901" } as Env)).toThrow(
+      /ENTITLEMENT_TOKEN_TTL_SECONDS/,
+    );
   });
 });
 

@@ -113,17 +113,20 @@ export function validClaims(creatorId: string, memberId: string, now = Date.now(
   };
 }
 
-/** The real app with a pinned clock, called with the test's bindings. */
-export function appAt(now: number) {
+/** The real app with a pinned clock, called with the test's bindings (plus any overrides). */
+export function appAt(now: number, bindings: Partial<Record<keyof Env, unknown>> = {}) {
   const app = buildApp({ clock: { now: () => now } });
-  return async (method: string, path: string, body?: unknown) => {
+  return async (method: string, path: string, body?: unknown, key?: string) => {
     const res = await app.fetch(
       new Request(`http://api.test${path}`, {
         method,
-        headers: body === undefined ? {} : { "content-type": "application/json" },
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
-      env,
+      { ...env, ...bindings },
     );
     return { status: res.status, body: (await res.json()) as Json };
   };
