@@ -2,7 +2,7 @@
  * Minting entitlement tokens: compact JWS, EdDSA over Ed25519, `typ: entitlement+jwt`, the signing key's
  * `kid` in the header. Pure apart from the signature: the caller brings the member's state and the time.
  */
-import { SignJWT } from "jose";
+import { CompactSign } from "jose";
 import { newId } from "../lib/ids";
 import type { EntitlementKeys } from "./keys";
 import { ENTITLEMENT_ALG, ENTITLEMENT_TYP } from "./verify";
@@ -15,6 +15,8 @@ export interface MemberTokenState {
   /** Active entitlements only: not revoked, not expired. */
   entitlements: { key: string; expiresAt: number | null }[];
 }
+
+const encoder = new TextEncoder();
 
 export interface TokenSettings {
   issuer: string;
@@ -50,15 +52,21 @@ export async function mintToken(
   }
   const entitlements = [...new Set(state.entitlements.map((e) => e.key))].sort();
   const tokenId = newId("token");
-  const token = await new SignJWT({ ent: entitlements, ver: state.version })
+  // The claims set is built here and signed with jose's CompactSign: SignJWT would clone and re-check
+  // claims we construct ourselves, which cost as much CPU as the Ed25519 signature (profiled).
+  const claims = {
+    iss: settings.issuer,
+    sub: state.memberId,
+    aud: audience,
+    iat: issuedAt,
+    nbf: issuedAt,
+    exp: expiresAt,
+    jti: tokenId,
+    ent: entitlements,
+    ver: state.version,
+  };
+  const token = await new CompactSign(encoder.encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: ENTITLEMENT_ALG, typ: ENTITLEMENT_TYP, kid: keys.activeKid })
-    .setIssuer(settings.issuer)
-    .setSubject(state.memberId)
-    .setAudience(audience)
-    .setIssuedAt(issuedAt)
-    .setNotBefore(issuedAt)
-    .setExpirationTime(expiresAt)
-    .setJti(tokenId)
     .sign(keys.signer);
   return { token, tokenId, expiresAt: expiresAt * 1000, entitlements };
 }
