@@ -1,10 +1,11 @@
 /**
  * Entitlement signing keys, from the ENTITLEMENT_SIGNING_KEYS secret (see config.ts). They are parsed
- * into CryptoKeys once per isolate and reused: importing a JWK costs more than signing with it.
+ * into CryptoKeys once per isolate per configuration and reused: importing a JWK costs more than signing.
  * Private key material stays inside non-extractable CryptoKeys; only public parts are ever rendered.
  */
 import { importJWK } from "jose";
 import type { EntitlementKeyConfig } from "../config";
+import { memoizeResolved } from "../lib/memo";
 import { ENTITLEMENT_ALG, type PublishedJwk, type VerificationKey, verificationKeyOf } from "./verify";
 
 export interface EntitlementKeys {
@@ -15,17 +16,7 @@ export interface EntitlementKeys {
   published: PublishedJwk[];
 }
 
-// Resolved keys are cached, never the import's promise: workerd does not let one request await
-// another request's pending work.
-const imported = new WeakMap<EntitlementKeyConfig, EntitlementKeys>();
-
-export async function entitlementKeys(config: EntitlementKeyConfig): Promise<EntitlementKeys> {
-  const cached = imported.get(config);
-  if (cached) return cached;
-  const keys = await importKeys(config);
-  imported.set(config, keys);
-  return keys;
-}
+export const entitlementKeys = memoizeResolved(importKeys);
 
 async function importKeys(config: EntitlementKeyConfig): Promise<EntitlementKeys> {
   const published = config.keys.map(({ d: _private, retire_at, ...jwk }) => ({

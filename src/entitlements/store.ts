@@ -103,48 +103,49 @@ const bumpTokenVersion = (db: Db, memberId: string): Write =>
     .set({ tokenVersion: sql`${members.tokenVersion} + 1` })
     .where(eq(members.id, memberId));
 
+/** Marks the matching entitlements revoked, leaving any already revoked as they were. */
+const revokeWhere = (db: Db, where: SQL | undefined, reason: RevokeReason, now: number): Write =>
+  db
+    .update(entitlements)
+    .set({ revokedAt: now, revokeReason: reason })
+    .where(and(where, isNull(entitlements.revokedAt)));
+
+type RevokeReason = NonNullable<EntitlementRow["revokeReason"]>;
+
 /**
  * Revokes one entitlement and bumps its member's token version, in that order, in one batch. The bump
  * runs only if the revocation changed the row, so a repeated revoke leaves the version alone.
  */
-export function revokeWrites(
+export const revokeWrites = (
   db: Db,
   row: Pick<EntitlementRow, "id" | "memberId">,
-  reason: NonNullable<EntitlementRow["revokeReason"]>,
+  reason: RevokeReason,
   now: number,
-): Write[] {
-  return [
-    db
-      .update(entitlements)
-      .set({ revokedAt: now, revokeReason: reason })
-      .where(and(eq(entitlements.id, row.id), isNull(entitlements.revokedAt))),
-    expectOneChange(db),
-    bumpTokenVersion(db, row.memberId),
-  ];
-}
+): Write[] => [
+  revokeWhere(db, eq(entitlements.id, row.id), reason, now),
+  expectOneChange(db),
+  bumpTokenVersion(db, row.memberId),
+];
 
 /**
  * Revokes everything one source granted (a refunded order, a cancelled subscription) and bumps the
  * member's token version. For a caller's batch, e.g. checkout marking an order refunded.
  */
-export function revokeSourceWrites(
+export const revokeSourceWrites = (
   db: Db,
   source: { creatorId: string; type: EntitlementRow["sourceType"]; id: string; memberId: string },
-  reason: NonNullable<EntitlementRow["revokeReason"]>,
+  reason: RevokeReason,
   now: number,
-): Write[] {
-  return [
-    db
-      .update(entitlements)
-      .set({ revokedAt: now, revokeReason: reason })
-      .where(
-        and(
-          eq(entitlements.creatorId, source.creatorId),
-          eq(entitlements.sourceType, source.type),
-          eq(entitlements.sourceId, source.id),
-          isNull(entitlements.revokedAt),
-        ),
-      ),
-    bumpTokenVersion(db, source.memberId),
-  ];
-}
+): Write[] => [
+  revokeWhere(
+    db,
+    and(
+      eq(entitlements.creatorId, source.creatorId),
+      eq(entitlements.sourceType, source.type),
+      eq(entitlements.sourceId, source.id),
+    ),
+    reason,
+    now,
+  ),
+  bumpTokenVersion(db, source.memberId),
+];

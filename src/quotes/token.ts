@@ -7,6 +7,7 @@ import { base64url, errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
 import type { QuoteKeyConfig } from "../config";
 import { AppError } from "../errors";
+import { memoizeResolved } from "../lib/memo";
 import { lineTypes, type PriceLine } from "../pricing/engine";
 
 const ISSUER = "creator-commerce:quote";
@@ -36,17 +37,8 @@ interface QuoteKeys {
   byKid: Map<string, CryptoKey>;
 }
 
-// CryptoKeys are imported once per isolate per configuration, not per request. The keys are kept, not
-// the import's promise: workerd does not let one request await another request's pending work.
-const imported = new WeakMap<QuoteKeyConfig, QuoteKeys>();
-
-export async function quoteKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
-  const cached = imported.get(config);
-  if (cached) return cached;
-  const keys = await importKeys(config);
-  imported.set(config, keys);
-  return keys;
-}
+/** CryptoKeys are imported once per isolate per configuration, not per request. */
+export const quoteKeys = memoizeResolved(importKeys);
 
 async function importKeys(config: QuoteKeyConfig): Promise<QuoteKeys> {
   const entries = await Promise.all(
