@@ -6,25 +6,42 @@
 import { importJWK } from "jose";
 import type { EntitlementKeyConfig } from "../config";
 import { memoizeResolved } from "../lib/memo";
-import { ENTITLEMENT_ALG, type PublishedJwk, type VerificationKey, verificationKeyOf } from "./verify";
+import { ENTITLEMENT_ALG, type VerificationKey, verificationKeyOf } from "./verify";
+
+/** A verifying key as the JWKS publishes it: public parts only, with `exp` while it is retiring. */
+export interface PublicJwk {
+  kty: "OKP";
+  crv: "Ed25519";
+  kid: string;
+  x: string;
+  alg: typeof ENTITLEMENT_ALG;
+  use: "sig";
+  /** The retirement deadline, epoch seconds. */
+  exp?: number;
+}
 
 export interface EntitlementKeys {
   activeKid: string;
   signer: CryptoKey;
   verifiers: Map<string, VerificationKey>;
-  /** Public JWKs with their retirement deadline (`exp`, seconds), in configuration order. */
-  published: PublishedJwk[];
+  /** In configuration order. */
+  published: PublicJwk[];
 }
 
 export const entitlementKeys = memoizeResolved(importKeys);
 
 async function importKeys(config: EntitlementKeyConfig): Promise<EntitlementKeys> {
-  const published = config.keys.map(({ d: _private, retire_at, ...jwk }) => ({
-    ...jwk,
-    alg: ENTITLEMENT_ALG,
-    use: "sig",
-    ...(retire_at === undefined ? {} : { exp: Math.floor(Date.parse(retire_at) / 1000) }),
-  }));
+  const published = config.keys.map(
+    ({ kty, crv, kid, x, retire_at }): PublicJwk => ({
+      kty,
+      crv,
+      kid,
+      x,
+      alg: ENTITLEMENT_ALG,
+      use: "sig",
+      ...(retire_at === undefined ? {} : { exp: Math.floor(Date.parse(retire_at) / 1000) }),
+    }),
+  );
   const verifiers = new Map<string, VerificationKey>();
   for (const jwk of published) {
     const key = await verificationKeyOf(jwk);
@@ -38,5 +55,5 @@ async function importKeys(config: EntitlementKeyConfig): Promise<EntitlementKeys
 }
 
 /** The keys a verifier should hold at `now`: every key not yet past its retirement deadline. */
-export const publishedAt = (keys: EntitlementKeys, now: number): PublishedJwk[] =>
+export const publishedAt = (keys: EntitlementKeys, now: number): PublicJwk[] =>
   keys.published.filter((k) => k.exp === undefined || k.exp * 1000 > now);

@@ -181,9 +181,9 @@ export async function revokeEntitlement({
     );
   } catch (error) {
     // Revoked concurrently: the first revocation stands.
-    const now = await findEntitlement(ctx.db, ctx.creatorId, input.id);
-    if (now?.revokedAt == null) throw error;
-    return renderEntitlement(now);
+    const current = await findEntitlement(ctx.db, ctx.creatorId, input.id);
+    if (current?.revokedAt == null) throw error;
+    return renderEntitlement(current);
   }
   return revoked;
 }
