@@ -1,0 +1,123 @@
+/**
+ * What checkout needs from a payment processor. Two implementations sit behind it: Stripe (the official
+ * SDK, src/payments/stripe.ts) and the sandbox (src/payments/sandbox.ts), which follows Stripe's test
+ * cards so that `npm start` runs the whole loop locally. Shapes follow Stripe's PaymentIntent, so the two
+ * are interchangeable and a webhook event's `data.object` maps onto `Payment` the same way.
+ */
+
+/** Stripe's PaymentIntent statuses. A decline returns to `requires_payment_method` with `lastError` set. */
+export type PaymentStatus =
+  | "requires_payment_method"
+  | "requires_confirmation"
+  | "requires_action"
+  | "processing"
+  | "requires_capture"
+  | "succeeded"
+  | "canceled";
+
+export interface PaymentFailure {
+  /** Stripe's error code, e.g. `card_declined`, `expired_card`, `processing_error`. */
+  code: string;
+  /** Stripe's decline code, e.g. `generic_decline`, `insufficient_funds`; null when not a decline. */
+  declineCode: string | null;
+  message: string;
+}
+
+export interface Payment {
+  /** `pi_…` */
+  id: string;
+  status: PaymentStatus;
+  /** Minor units. */
+  amount: number;
+  /** Upper-case ISO 4217, as everywhere in this API (Stripe's own is lower-case). */
+  currency: string;
+  /** For client-side confirmation (Stripe.js); null once the payment is final. */
+  clientSecret: string | null;
+  /** Set while `requires_action`: what the buyer must do (3-D Secure), e.g. a redirect URL. */
+  nextAction: { type: string; redirectUrl: string | null } | null;
+  /** The last failed attempt, if any (`last_payment_error`). */
+  lastError: PaymentFailure | null;
+  /** Links the payment to our order, hold and creator: `order_id`, `hold_id`, `creator_id`, `checkout_id`. */
+  metadata: Record<string, string>;
+  /** `ch_…` once a charge exists. */
+  latestCharge: string | null;
+  /** Minor units refunded so far. */
+  amountRefunded: number;
+}
+
+export interface CreatePayment {
+  amount: number;
+  currency: string;
+  /**
+   * When given, the payment is confirmed at once with this method: a Stripe PaymentMethod id or test
+   * token (`pm_card_visa`), or a test card number for the sandbox. Without it the buyer confirms on the
+   * client with `clientSecret`.
+   */
+  paymentMethod?: string | undefined;
+  /** Where 3-D Secure returns the buyer. */
+  returnUrl?: string | undefined;
+  description?: string | undefined;
+  receiptEmail?: string | undefined;
+  metadata: Record<string, string>;
+  /** Derived from the checkout's own key: a retry can never create a second payment. */
+  idempotencyKey: string;
+}
+
+export interface Refund {
+  /** `re_…` */
+  id: string;
+  paymentId: string;
+  amount: number;
+  status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+}
+
+/** Counts what one logical call cost: tries made (1 plus retries) and time spent, for checkout's report. */
+export interface CallStats {
+  attempts: number;
+  retries: number;
+  latencyMs: number;
+}
+
+export const newCallStats = (): CallStats => ({ attempts: 0, retries: 0, latencyMs: 0 });
+
+export interface PaymentProvider {
+  readonly name: "stripe" | "sandbox";
+  /** Creates (and, with `paymentMethod`, confirms) a payment. A decline is a Payment with `lastError`, not a throw. */
+  create(input: CreatePayment, stats?: CallStats): Promise<Payment>;
+  retrieve(id: string, stats?: CallStats): Promise<Payment>;
+  /** Confirms with a method, or completes a pending 3-D Secure step (sandbox), idempotently. */
+  confirm(
+    id: string,
+    input: { paymentMethod?: string | undefined; idempotencyKey: string },
+    stats?: CallStats,
+  ): Promise<Payment>;
+  /** Cancels a payment that has not succeeded (an abandoned checkout). */
+  cancel(id: string, input: { idempotencyKey: string }, stats?: CallStats): Promise<Payment>;
+  /** Refunds all of a succeeded payment, or `amount` of it. */
+  refund(
+    id: string,
+    input: {
+      amount?: number | undefined;
+      reason?: string | undefined;
+      idempotencyKey: string;
+      metadata?: Record<string, string>;
+    },
+    stats?: CallStats,
+  ): Promise<Refund>;
+}
+
+/**
+ * A provider call that failed outright (not a decline): unreachable after retries, rate limited after
+ * retries, or refused as invalid. `retryable` says whether trying again later could succeed.
+ */
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: "unavailable" | "rate_limited" | "invalid_request" | "authentication" | "not_found",
+    message: string,
+    readonly retryable: boolean,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+    this.name = "ProviderError";
+  }
+}
