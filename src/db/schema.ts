@@ -9,6 +9,7 @@
 export * from "./tables/catalog";
 export * from "./tables/pricing";
 export * from "./tables/records";
+export * from "./tables/sandbox";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";

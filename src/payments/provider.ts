@@ -71,6 +71,25 @@ export interface Refund {
   status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
 }
 
+/**
+ * A processor event, as checkout's completion path consumes it: Stripe webhooks are mapped to this, and
+ * the sandbox emits it directly, so both providers complete checkouts through the same code.
+ */
+export interface ProviderEvent {
+  /** `evt_…`: stored once in the inbox, so a redelivery changes nothing. */
+  id: string;
+  type:
+    | "payment_intent.succeeded"
+    | "payment_intent.payment_failed"
+    | "payment_intent.requires_action"
+    | "payment_intent.canceled"
+    | "charge.refunded";
+  /** Epoch ms. */
+  created: number;
+  /** The payment as of the event. */
+  payment: Payment;
+}
+
 /** Counts what one logical call cost: tries made (1 plus retries) and time spent, for checkout's report. */
 export interface CallStats {
   attempts: number;

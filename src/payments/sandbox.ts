@@ -1,0 +1,304 @@
+/**
+ * The sandbox provider: the local default when no Stripe key is configured, so `npm start` runs the whole
+ * loop. It follows Stripe's test cards and PaymentIntent state machine, keeps its payments in D1, and
+ * emits the events Stripe would send as webhooks, through the callback checkout gives it.
+ *
+ *   4242 4242 4242 4242  succeeds
+ *   4000 0000 0000 0002  declined (generic_decline)
+ *   4000 0000 0000 9995  declined (insufficient_funds)
+ *   4000 0027 6000 3184  requires 3-D Secure; succeeds once confirmed again
+ *
+ * Stripe's test tokens for those cards (`pm_card_visa`, …) work too, and any other card is declined as
+ * Stripe's test mode declines a real card (`test_mode_live_card`).
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { type Db, expectOneChange } from "../db/client";
+import { sandboxRefunds, sandboxPayments as sp } from "../db/schema";
+import { randomToken, sha256Hex } from "../lib/crypto";
+import {
+  type CallStats,
+  type CreatePayment,
+  type Payment,
+  type PaymentFailure,
+  type PaymentProvider,
+  type PaymentStatus,
+  ProviderError,
+  type ProviderEvent,
+  type Refund,
+} from "./provider";
+
+type Outcome = { kind: "succeed" } | { kind: "authenticate" } | { kind: "decline"; failure: PaymentFailure };
+
+const decline = (declineCode: string, message: string): Outcome => ({
+  kind: "decline",
+  failure: { code: "card_declined", declineCode, message },
+});
+
+export const sandboxCards: Record<string, Outcome> = {
+  "4242424242424242": { kind: "succeed" },
+  "4000000000000002": decline("generic_decline", "Your card was declined."),
+  "4000000000009995": decline("insufficient_funds", "Your card has insufficient funds."),
+  "4000002760003184": { kind: "authenticate" },
+};
+
+const testTokens: Record<string, string> = {
+  pm_card_visa: "4242424242424242",
+  pm_card_chargeDeclined: "4000000000000002",
+  pm_card_visa_chargeDeclined: "4000000000000002",
+  pm_card_chargeDeclinedInsufficientFunds: "4000000000009995",
+  pm_card_authenticationRequired: "4000002760003184",
+};
+
+const cardOf = (method: string): string => testTokens[method] ?? method.replace(/[\s-]/g, "");
+const outcomeOf = (card: string): Outcome =>
+  sandboxCards[card] ??
+  decline("test_mode_live_card", "Your card was declined: the sandbox accepts only Stripe's test cards.");
+
+/** States a payment can still be confirmed or cancelled from. */
+const open: PaymentStatus[] = ["requires_payment_method", "requires_confirmation", "requires_action"];
+
+type Row = typeof sp.$inferSelect;
+
+function paymentOf(row: Row): Payment {
+  const final = row.status === "succeeded" || row.status === "canceled";
+  return {
+    id: row.id,
+    status: row.status as PaymentStatus,
+    amount: row.amount,
+    currency: row.currency,
+    clientSecret: final ? null : row.clientSecret,
+    nextAction:
+      row.status === "requires_action"
+        ? { type: "redirect_to_url", redirectUrl: `https://sandbox.invalid/3ds/${row.id}` }
+        : null,
+    lastError: row.lastError === null ? null : (JSON.parse(row.lastError) as PaymentFailure),
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    latestCharge: row.latestCharge,
+    amountRefunded: row.amountRefunded,
+  };
+}
+
+export interface SandboxOptions {
+  now: () => number;
+  /** Receives what Stripe would deliver as webhooks; checkout routes it to its completion path. */
+  emit?: (event: ProviderEvent) => void | Promise<void>;
+}
+
+export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentProvider {
+  const emit = async (type: ProviderEvent["type"], payment: Payment) =>
+    options.emit?.({ id: `evt_sbx_${randomToken(24)}`, type, created: options.now(), payment });
+  const load = async (id: string): Promise<Row> => {
+    const [row] = await db.select().from(sp).where(eq(sp.id, id)).limit(1);
+    if (row === undefined)
+      throw new ProviderError("not_found", `No such payment: ${id}`, false, "resource_missing");
+    return row;
+  };
+  const unexpectedState = (row: Row) =>
+    new ProviderError(
+      "invalid_request",
+      `This payment's status is ${row.status}, which does not allow that.`,
+      false,
+      "payment_intent_unexpected_state",
+    );
+
+  /** Moves an open payment to `changes.status` if it is still in one of `from`; emits `event` if it moved. */
+  async function transition(
+    id: string,
+    from: PaymentStatus[],
+    changes: Partial<Row> & { status: PaymentStatus },
+    event: ProviderEvent["type"],
+  ): Promise<Payment> {
+    const [moved] = await db
+      .update(sp)
+      .set({ ...changes, updatedAt: options.now() })
+      .where(and(eq(sp.id, id), inArray(sp.status, from)))
+      .returning();
+    if (moved === undefined) return paymentOf(await load(id));
+    const payment = paymentOf(moved);
+    await emit(event, payment);
+    return payment;
+  }
+
+  async function charge(row: Row, method: string): Promise<Payment> {
+    const card = cardOf(method);
+    const outcome = outcomeOf(card);
+    const from: PaymentStatus[] = ["requires_payment_method", "requires_confirmation"];
+    if (outcome.kind === "succeed") {
+      const latestCharge = `ch_sbx_${randomToken(24)}`;
+      return transition(
+        row.id,
+        from,
+        { status: "succeeded", paymentMethod: card, latestCharge, lastError: null },
+        "payment_intent.succeeded",
+      );
+    }
+    if (outcome.kind === "authenticate") {
+      return transition(
+        row.id,
+        from,
+        { status: "requires_action", paymentMethod: card, lastError: null },
+        "payment_intent.requires_action",
+      );
+    }
+    return transition(
+      row.id,
+      from,
+      { status: "requires_payment_method", paymentMethod: card, lastError: JSON.stringify(outcome.failure) },
+      "payment_intent.payment_failed",
+    );
+  }
+
+  const timed = async <T>(stats: CallStats | undefined, call: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await call();
+    } finally {
+      if (stats) {
+        stats.attempts += 1;
+        stats.latencyMs += Date.now() - started;
+      }
+    }
+  };
+
+  return {
+    name: "sandbox",
+
+    create: (input: CreatePayment, stats?: CallStats) =>
+      timed(stats, async () => {
+        const { idempotencyKey, ...request } = input;
+        const requestHash = await sha256Hex(JSON.stringify(request));
+        const now = options.now();
+        const id = `pi_sbx_${randomToken(24)}`;
+        const [created] = await db
+          .insert(sp)
+          .values({
+            id,
+            idempotencyKey,
+            requestHash,
+            amount: input.amount,
+            currency: input.currency,
+            status: "requires_payment_method",
+            paymentMethod: null,
+            clientSecret: `${id}_secret_${randomToken(24)}`,
+            lastError: null,
+            metadata: JSON.stringify(input.metadata),
+            latestCharge: null,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .onConflictDoNothing()
+          .returning();
+        if (created === undefined) return replay(idempotencyKey, requestHash);
+        return input.paymentMethod === undefined ? paymentOf(created) : charge(created, input.paymentMethod);
+      }),
+
+    retrieve: (id: string, stats?: CallStats) => timed(stats, async () => paymentOf(await load(id))),
+
+    confirm: (id, input, stats) =>
+      timed(stats, async () => {
+        const row = await load(id);
+        if (row.status === "succeeded") return paymentOf(row);
+        if (row.status === "requires_action") {
+          // The buyer completed 3-D Secure.
+          return transition(
+            id,
+            ["requires_action"],
+            { status: "succeeded", latestCharge: `ch_sbx_${randomToken(24)}` },
+            "payment_intent.succeeded",
+          );
+        }
+        const method = input.paymentMethod ?? row.paymentMethod;
+        if (row.status === "canceled" || method === null) throw unexpectedState(row);
+        return charge(row, method);
+      }),
+
+    cancel: (id, _input, stats) =>
+      timed(stats, async () => {
+        const row = await load(id);
+        if (row.status === "canceled") return paymentOf(row);
+        if (!open.includes(row.status as PaymentStatus)) throw unexpectedState(row);
+        return transition(id, open, { status: "canceled" }, "payment_intent.canceled");
+      }),
+
+    refund: (id, input, stats) => timed(stats, async () => refund(id, input)),
+  };
+
+  async function replay(idempotencyKey: string, requestHash: string): Promise<Payment> {
+    const [row] = await db.select().from(sp).where(eq(sp.idempotencyKey, idempotencyKey)).limit(1);
+    if (row === undefined) throw new ProviderError("unavailable", "The payment vanished mid-request.", true);
+    if (row.requestHash !== requestHash) throw keyReused();
+    return paymentOf(row);
+  }
+
+  async function refund(
+    id: string,
+    input: { amount?: number | undefined; reason?: string | undefined; idempotencyKey: string },
+  ): Promise<Refund> {
+    const requestHash = await sha256Hex(JSON.stringify([id, input.amount ?? null, input.reason ?? null]));
+    const earlier = await refundByKey(input.idempotencyKey);
+    if (earlier !== undefined) {
+      if (earlier.requestHash !== requestHash) throw keyReused();
+      return { id: earlier.id, paymentId: id, amount: earlier.amount, status: "succeeded" };
+    }
+    const row = await load(id);
+    if (row.status !== "succeeded") throw unexpectedState(row);
+    const amount = input.amount ?? row.amount - row.amountRefunded;
+    if (amount <= 0 || row.amountRefunded + amount > row.amount) {
+      throw new ProviderError(
+        "invalid_request",
+        "The refund exceeds what is left to refund.",
+        false,
+        "charge_already_refunded",
+      );
+    }
+    const refundId = `re_sbx_${randomToken(24)}`;
+    try {
+      await db.batch([
+        db
+          .update(sp)
+          .set({ amountRefunded: sql`${sp.amountRefunded} + ${amount}`, updatedAt: options.now() })
+          .where(and(eq(sp.id, id), sql`${sp.amountRefunded} + ${amount} <= ${sp.amount}`)),
+        expectOneChange(db),
+        db.insert(sandboxRefunds).values({
+          id: refundId,
+          paymentId: id,
+          idempotencyKey: input.idempotencyKey,
+          requestHash,
+          amount,
+          reason: input.reason ?? null,
+          createdAt: options.now(),
+        }),
+      ]);
+    } catch {
+      // A concurrent refund with the same key landed first, or another refund used up the amount.
+      const raced = await refundByKey(input.idempotencyKey);
+      if (raced?.requestHash === requestHash)
+        return { id: raced.id, paymentId: id, amount: raced.amount, status: "succeeded" };
+      throw new ProviderError(
+        "invalid_request",
+        "The refund exceeds what is left to refund.",
+        false,
+        "charge_already_refunded",
+      );
+    }
+    await emit("charge.refunded", paymentOf(await load(id)));
+    return { id: refundId, paymentId: id, amount, status: "succeeded" };
+  }
+
+  async function refundByKey(key: string) {
+    const [row] = await db
+      .select()
+      .from(sandboxRefunds)
+      .where(eq(sandboxRefunds.idempotencyKey, key))
+      .limit(1);
+    return row;
+  }
+}
+
+const keyReused = () =>
+  new ProviderError(
+    "invalid_request",
+    "This idempotency key was already used with different parameters.",
+    false,
+    "idempotency_error",
+  );
