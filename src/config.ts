@@ -72,6 +72,18 @@ const ConfigSchema = z.object({
   ENTITLEMENT_ISSUER: z.url(),
   /** Entitlement token lifetime: 5 minutes unless set; never more than 15. */
   ENTITLEMENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(300),
+  /** Stripe's secret key; without it checkouts use the sandbox provider (Stripe's test-card semantics). */
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/)
+    .optional(),
+  /** The webhook endpoint's signing secret (`whsec_…`), for POST /v1/webhooks/stripe. */
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]+$/)
+    .optional(),
+  /** Another Stripe API base, such as a local Stripe-compatible fake; Stripe's own when unset. */
+  STRIPE_API_BASE: z.url().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type QuoteKeyConfig = Config["QUOTE_SIGNING_KEYS"];

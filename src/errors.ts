@@ -35,6 +35,8 @@ export type ErrorCode =
   | "token_expired"
   | "token_revoked"
   | "refresh_token_invalid"
+  | "payment_declined"
+  | "payment_unavailable"
   | "internal"
   | "overloaded";
 

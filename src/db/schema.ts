@@ -7,13 +7,15 @@
  * Every tenant-owned row carries `creator_id`, and every query filters on it.
  */
 export * from "./tables/catalog";
+export * from "./tables/checkout";
 export * from "./tables/pricing";
 export * from "./tables/records";
 export * from "./tables/sandbox";
 
 import type { drops, members, offers } from "./tables/catalog";
+import type { checkouts } from "./tables/checkout";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";
-import type { entitlements, refreshCredentials } from "./tables/records";
+import type { entitlements, orders, refreshCredentials } from "./tables/records";
 
 export type OfferRow = typeof offers.$inferSelect;
 export type DropRow = typeof drops.$inferSelect;
@@ -23,3 +25,5 @@ export type ExperimentArmRow = typeof experimentArms.$inferSelect;
 export type CouponRow = typeof coupons.$inferSelect;
 export type EntitlementRow = typeof entitlements.$inferSelect;
 export type RefreshCredentialRow = typeof refreshCredentials.$inferSelect;
+export type CheckoutRow = typeof checkouts.$inferSelect;
+export type OrderRow = typeof orders.$inferSelect;

@@ -67,6 +67,31 @@ export async function startFamily(
   return { write: db.insert(rc).values(row), credential: { credential, expiresAt: row.expiresAt } };
 }
 
+/**
+ * The first credential of a family that belongs to something the buyer already holds a secret for (a
+ * paid checkout): derived from that secret, so every read by its holder returns the same credential
+ * while it is unused, and none is stored. Null once it has been exchanged or revoked: the holder has
+ * its successor by then.
+ */
+export async function derivedFamily(
+  db: Db,
+  owner: { creatorId: string; memberId: string; audience: string },
+  p: { secret: string; familyKey: string; now: number },
+): Promise<RefreshCredential | null> {
+  const credential = await derivedCredential(p.secret, "session");
+  const id = `rfc_${(await sha256Hex(`family\n${p.familyKey}`)).slice(0, 24)}`;
+  const secretHash = await sha256Hex(credential);
+  await db
+    .insert(rc)
+    .values({ id, ...owner, familyId: id, secretHash, createdAt: p.now, expiresAt: p.now + REFRESH_TTL_MS })
+    .onConflictDoNothing();
+  const [row] = await db.select().from(rc).where(eq(rc.id, id)).limit(1);
+  if (row === undefined || row.secretHash !== secretHash || row.rotatedAt !== null || row.revokedAt !== null)
+    return null;
+  if (row.expiresAt <= p.now) return null;
+  return { credential, expiresAt: row.expiresAt };
+}
+
 export type Rotation =
   | { kind: "rotated"; state: MemberTokenState; audience: string; successor: RefreshCredential }
   | { kind: "refused"; why: "unknown" | "expired" | "revoked" | "reused" };

@@ -42,7 +42,8 @@ const refusals: Record<
   ],
 };
 
-const refuse = (reason: keyof typeof refusals): AppError => {
+/** The problem a refused reserve or hold change answers with; checkout reserves through it too. */
+export const refuse = (reason: keyof typeof refusals): AppError => {
   const [code, detail] = refusals[reason];
   const retry = code === "overloaded" || code === "idempotency_in_flight";
   return new AppError(code, detail, retry ? { headers: { "retry-after": "1" } } : {});

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { CheckoutContext } from "../checkout/verbs";
 import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
 import { type Db, runBatch } from "../db/client";
@@ -6,6 +7,8 @@ import { entitlementKeys } from "../entitlements/keys";
 import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
 import type { Clock } from "../lib/time";
+import { paymentProvider } from "../payments";
+import type { ProviderEvent } from "../payments/provider";
 import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from "./idempotency";
 
 /** Who is calling: the creator an API key belongs to, and an actor string for the audit log. */
@@ -62,6 +65,21 @@ export const entitlementContext = async (c: Context<AppEnv>): Promise<Entitlemen
   ...tenantContext(c),
   issuer: await tokenIssuer(c),
 });
+
+/** For checkout routes: the payment provider (the sandbox's events queued for this request) and tokens. */
+export async function checkoutContext(c: Context<AppEnv>): Promise<CheckoutContext> {
+  const [db, clock] = [c.get("db"), c.get("clock")];
+  const emitted: ProviderEvent[] = [];
+  return {
+    db,
+    inventory: c.get("inventory"),
+    now: clock.now(),
+    provider: paymentProvider(c.get("config"), db, { now: () => clock.now(), emit: (e) => emitted.push(e) }),
+    tokens: await tokenContext(c),
+    emitted,
+    commit: commitWith(db, c.get("idempotency")),
+  };
+}
 
 export const buyerContext = (c: Context<AppEnv>): BuyerContext => ({
   db: c.get("db"),

@@ -22,6 +22,13 @@ export interface IdempotencyClaim {
 }
 
 export interface ReplayOptions {
+  /** The key must be sent: a missing one is 400 (checkout, where a lost response must be recoverable). */
+  required?: boolean;
+  /**
+   * The creator a key is scoped to, for public routes without an API key (checkout reads it from the
+   * quote). Defaults to the API key's creator.
+   */
+  scope?: (c: Context<AppEnv>) => Promise<string>;
   /**
    * Rebuilds a replayed response from the stored one, for parts that must be fresh each time (a
    * short-lived token) or must never be stored (a secret). The stored part is replayed as is.
@@ -38,9 +45,12 @@ export interface ReplayOptions {
  */
 export const idempotent = (successStatus: number, options: ReplayOptions = {}) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const key = idempotencyKeyOf(c, { required: false });
+    const key = options.required
+      ? idempotencyKeyOf(c, { required: true })
+      : idempotencyKeyOf(c, { required: false });
     if (key === undefined) return next();
-    const [db, tenant, clock] = [c.get("db"), c.get("tenant"), c.get("clock")];
+    const [db, clock] = [c.get("db"), c.get("clock")];
+    const tenant = { creatorId: options.scope ? await options.scope(c) : c.get("tenant").creatorId };
     const now = clock.now();
     const { pathname, search } = new URL(c.req.url);
     const requestHash = await sha256Hex(`${c.req.method} ${pathname}${search}\n${await c.req.text()}`);

@@ -153,6 +153,18 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
         dropId,
         async (stub) => (await stub.release(holdId, buyer)) as HoldResult,
       ),
+    /** Sells the hold's units to an order; a second commit for the same order returns the same hold. */
+    commit: (dropId: string, holdId: string, orderRef: string) =>
+      onDrop<Configured<HoldResult>>(
+        dropId,
+        async (stub) => (await stub.commit(holdId, orderRef)) as HoldResult,
+      ),
+    /** Once per hold, while a payment waits on the buyer (3-D Secure). */
+    extend: (dropId: string, holdId: string, buyer: string) =>
+      onDrop<Configured<HoldResult>>(
+        dropId,
+        async (stub) => (await stub.extend(holdId, buyer)) as HoldResult,
+      ),
     adjust: (dropId: string, changes: Partial<Omit<DropTerms, "closed">>) =>
       onDrop<Configured<AdjustResult>>(dropId, async (stub) => (await stub.adjust(changes)) as AdjustResult),
     close: (dropId: string) =>

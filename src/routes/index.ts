@@ -1,3 +1,6 @@
+import * as confirmCheckout from "./checkouts/confirm";
+import * as createCheckout from "./checkouts/create";
+import * as getCheckout from "./checkouts/get";
 import * as createCoupon from "./coupons/create";
 import * as getCoupon from "./coupons/get";
 import * as listCoupons from "./coupons/list";
@@ -46,6 +49,9 @@ export const routes = [
   offerPrice,
   createQuote,
   verifyQuote,
+  createCheckout,
+  getCheckout,
+  confirmCheckout,
   listDrops,
   createDrop,
   getDrop,

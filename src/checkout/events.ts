@@ -1,0 +1,100 @@
+/**
+ * The payment event inbox. Every provider event is stored by id before anything acts on it: a
+ * redelivery finds its id taken and changes nothing. Handling re-reads the payment from the provider,
+ * so events may arrive in any order (a late `payment_failed` after `succeeded` sees `succeeded`). An
+ * event whose checkout is not written yet stays unprocessed and the cron tries it again.
+ */
+import { and, asc, eq, isNull, lte, sql } from "drizzle-orm";
+import { paymentEvents } from "../db/schema";
+import type { ProviderEvent } from "../payments/provider";
+import { type PaymentContext, settlePayment } from "./settle";
+
+export type Ingested = "duplicate" | "processed" | "deferred" | "acknowledged";
+
+/** Event types that move a checkout; others are stored and acknowledged. */
+const settling = new Set<string>([
+  "payment_intent.succeeded",
+  "payment_intent.payment_failed",
+  "payment_intent.requires_action",
+  "payment_intent.canceled",
+]);
+
+/** Stores the event once, then handles it. `type` may be one we do not handle: it is kept and acknowledged. */
+export async function ingestEvent(
+  ctx: PaymentContext,
+  event: { id: string; type: string; paymentId: string | null; payload: unknown },
+): Promise<Ingested> {
+  const [stored] = await ctx.db
+    .insert(paymentEvents)
+    .values({
+      provider: ctx.provider.name,
+      eventId: event.id,
+      type: event.type,
+      paymentId: event.paymentId,
+      payload: JSON.stringify(event.payload),
+      receivedAt: ctx.now,
+    })
+    .onConflictDoNothing()
+    .returning({ eventId: paymentEvents.eventId });
+  if (stored === undefined) return "duplicate";
+  if (!settling.has(event.type) || event.paymentId === null) {
+    await markProcessed(ctx, event.id, null);
+    return "acknowledged";
+  }
+  return handle(ctx, event.id, event.paymentId);
+}
+
+async function handle(ctx: PaymentContext, eventId: string, paymentId: string): Promise<Ingested> {
+  try {
+    const payment = await ctx.provider.retrieve(paymentId);
+    const settled = await settlePayment(ctx, payment, "event");
+    if (settled === "unknown_payment") {
+      await markProcessed(ctx, eventId, "no checkout for this payment yet", false);
+      return "deferred";
+    }
+    await markProcessed(ctx, eventId, null);
+    return "processed";
+  } catch (error) {
+    await markProcessed(ctx, eventId, String(error), false);
+    return "deferred";
+  }
+}
+
+async function markProcessed(ctx: PaymentContext, eventId: string, error: string | null, done = true) {
+  await ctx.db
+    .update(paymentEvents)
+    .set({
+      processedAt: done ? ctx.now : null,
+      attempts: sql`${paymentEvents.attempts} + 1`,
+      lastError: error,
+    })
+    .where(and(eq(paymentEvents.provider, ctx.provider.name), eq(paymentEvents.eventId, eventId)));
+}
+
+/** The sandbox's events, as the inbox takes them. */
+export const fromProviderEvent = (event: ProviderEvent) => ({
+  id: event.id,
+  type: event.type,
+  paymentId: event.payment.id,
+  payload: event,
+});
+
+/** Cron: events stored over a minute ago and still unhandled get another try, oldest first. */
+export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Promise<number> {
+  const due = await ctx.db
+    .select({ eventId: paymentEvents.eventId, paymentId: paymentEvents.paymentId })
+    .from(paymentEvents)
+    .where(
+      and(
+        eq(paymentEvents.provider, ctx.provider.name),
+        isNull(paymentEvents.processedAt),
+        lte(paymentEvents.receivedAt, ctx.now - 60_000),
+      ),
+    )
+    .orderBy(asc(paymentEvents.receivedAt))
+    .limit(limit);
+  for (const event of due) {
+    if (event.paymentId !== null) await handle(ctx, event.eventId, event.paymentId);
+  }
+  return due.length;
+}

@@ -1,0 +1,100 @@
+/** Checkout and order rows in D1: lookups, the rows a new checkout writes, and how a checkout renders. */
+import { and, eq } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { type CheckoutRow, checkouts, members, type OrderRow, orders } from "../db/schema";
+import { sha256Hex } from "../lib/crypto";
+import { toIso, toIsoOrNull } from "../lib/time";
+import type { PriceLine } from "../pricing/engine";
+import type { CheckoutView } from "./schemas";
+
+/**
+ * A checkout's ids follow from its creator and Idempotency-Key, so a retry after a crash, which runs
+ * afresh once the key's lock lapses, meets the same order, hold and payment instead of making new ones.
+ */
+export async function checkoutIds(creatorId: string, idempotencyKey: string) {
+  const digest = await sha256Hex(`checkout\n${creatorId}\n${idempotencyKey}`);
+  const token = digest.slice(0, 30);
+  return { checkoutId: `chk_${token}`, orderId: `ord_${token}` };
+}
+
+export async function loadCheckout(db: Db, id: string) {
+  const [row] = await db
+    .select({ checkout: checkouts, order: orders })
+    .from(checkouts)
+    .innerJoin(orders, eq(orders.id, checkouts.orderId))
+    .where(eq(checkouts.id, id))
+    .limit(1);
+  return row;
+}
+
+/** The member with this email at this creator, created (as a checkout buyer) if there is none. */
+export async function memberForEmail(
+  db: Db,
+  p: { creatorId: string; email: string; source: string; now: number; newId: string },
+): Promise<string> {
+  const where = and(eq(members.creatorId, p.creatorId), eq(members.email, p.email));
+  const [found] = await db.select({ id: members.id }).from(members).where(where).limit(1);
+  if (found) return found.id;
+  await db
+    .insert(members)
+    .values({
+      id: p.newId,
+      creatorId: p.creatorId,
+      email: p.email,
+      cohort: "utility",
+      acquisitionSource: p.source,
+      joinedAt: p.now,
+      updatedAt: p.now,
+    })
+    .onConflictDoNothing();
+  const [created] = await db.select({ id: members.id }).from(members).where(where).limit(1);
+  if (created === undefined) throw new Error("member insert vanished");
+  return created.id;
+}
+
+export function renderCheckout(checkout: CheckoutRow, order: OrderRow): CheckoutView {
+  const failed = checkout.failureCode ?? checkout.declineCode;
+  return {
+    id: checkout.id,
+    object: "checkout",
+    status: checkout.status,
+    order_id: order.id,
+    offer_id: order.offerId,
+    drop_id: order.dropId,
+    quantity: order.quantity,
+    amount: order.amountTotal,
+    currency: order.currency,
+    lines: JSON.parse(checkout.lines) as PriceLine[],
+    email: checkout.email,
+    member_id: checkout.memberId,
+    hold:
+      checkout.holdId === null
+        ? null
+        : {
+            id: checkout.holdId,
+            expires_at: toIsoOrNull(checkout.holdExpiresAt),
+            extended: checkout.holdExtended,
+          },
+    payment: {
+      provider: checkout.provider,
+      id: checkout.paymentId,
+      client_secret:
+        checkout.status === "pending" || checkout.status === "requires_action" ? checkout.clientSecret : null,
+      next_action:
+        checkout.status === "requires_action" && checkout.nextAction !== null
+          ? (JSON.parse(checkout.nextAction) as { type: string; redirectUrl: string | null })
+          : null,
+    },
+    failure:
+      failed == null
+        ? null
+        : {
+            code: checkout.failureCode ?? "card_declined",
+            decline_code: checkout.declineCode,
+            message: checkout.failureMessage,
+          },
+    auto_refund_reason: checkout.autoRefundReason,
+    created_at: toIso(checkout.createdAt),
+    paid_at: toIsoOrNull(order.paidAt),
+  };
+}

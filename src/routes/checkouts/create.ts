@@ -1,0 +1,73 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { decodeJwt } from "jose";
+import { CreateCheckoutBody, CreatedCheckoutSchema } from "../../checkout/schemas";
+import { createCheckout } from "../../checkout/verbs";
+import { invalid } from "../../errors";
+import { BuyerHeaders } from "../../holds/schemas";
+import { type AppEnv, checkoutContext } from "../../http/context";
+import { idempotent } from "../../http/idempotency";
+import { problemResponses } from "../../http/openapi";
+import { quoteKeys, verifyQuote } from "../../quotes/token";
+import { jsonBody, jsonResponse, type Register } from "../shared";
+
+/** Idempotency keys are the creator's: the quote names the creator (its signature is checked later). */
+async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
+  const body = (await c.req.json().catch(() => null)) as { quote?: unknown } | null;
+  try {
+    const aud = typeof body?.quote === "string" ? decodeJwt(body.quote).aud : undefined;
+    if (typeof aud === "string") return aud;
+  } catch {
+    // not a JWT: refused below
+  }
+  throw invalid([{ in: "body", path: "/quote", message: "Not a quote token" }]);
+}
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/checkouts",
+  tags: ["Checkout"],
+  summary: "Start paying for a quote: hold the units, create the payment, store the order as pending",
+  description:
+    "Public. `Idempotency-Key` is required: the same key and body replay the stored response, another " +
+    "body is 422, a request still running is 409; keys are the creator's and kept 24 hours. With " +
+    "`payment_method` the payment is confirmed at once and the answer may already be `paid`, " +
+    "`requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: " +
+    "the hold is released). Without it, confirm on the client with `payment.client_secret`.",
+  middleware: [idempotent(201, { required: true, scope: creatorOfQuote })] as const,
+  request: {
+    headers: BuyerHeaders.partial().extend({
+      "idempotency-key": z.string().openapi({ description: "Required: makes the checkout safe to retry." }),
+    }),
+    body: jsonBody(CreateCheckoutBody),
+  },
+  responses: {
+    201: jsonResponse("The checkout, with its secret", CreatedCheckoutSchema),
+    ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 500, 503),
+  },
+});
+
+const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const headers = c.req.valid("header");
+  const ctx = await checkoutContext(c);
+  const quote = await verifyQuote(await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS), body.quote, ctx.now);
+  const checkout = await createCheckout({
+    ctx,
+    input: {
+      quote,
+      idempotencyKey: headers["idempotency-key"],
+      email: body.email.trim().toLowerCase(),
+      memberToken: body.member_token,
+      buyerId: headers["buyer-id"],
+      paymentMethod: body.payment_method,
+      returnUrl: body.return_url,
+      source: body.source,
+      attribution: body.attribution,
+    },
+  });
+  return c.json(checkout, 201);
+};
+
+export const register: Register = (app) => app.openapi(route, handler);
+export type CreateCheckoutRequest = z.input<typeof CreateCheckoutBody>;
