@@ -35,7 +35,6 @@ export type ErrorCode =
   | "token_expired"
   | "token_revoked"
   | "refresh_token_invalid"
-  | "payment_declined"
   | "payment_unavailable"
   | "internal"
   | "overloaded";

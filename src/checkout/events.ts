@@ -17,6 +17,7 @@ const settling = new Set<string>([
   "payment_intent.payment_failed",
   "payment_intent.requires_action",
   "payment_intent.canceled",
+  "charge.refunded",
 ]);
 
 /** Stores the event once, then handles it. `type` may be one we do not handle: it is kept and acknowledged. */
@@ -78,6 +79,11 @@ export const fromProviderEvent = (event: ProviderEvent) => ({
   paymentId: event.payment.id,
   payload: event,
 });
+
+/** Handles what the sandbox emitted during this request, through the same inbox as Stripe's webhooks. */
+export async function drainEmitted(ctx: PaymentContext & { emitted: ProviderEvent[] }): Promise<void> {
+  for (const event of ctx.emitted.splice(0)) await ingestEvent(ctx, fromProviderEvent(event));
+}
 
 /** Cron: events stored over a minute ago and still unhandled get another try, oldest first. */
 export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Promise<number> {

@@ -91,3 +91,43 @@ export const PaidCheckoutSchema = CheckoutSchema.extend({
     .openapi({ description: "Once paid: a fresh entitlement token and the session's refresh credential." }),
 }).openapi("CheckoutWithEntitlement");
 export type PaidCheckoutView = z.infer<typeof PaidCheckoutSchema>;
+
+export const OrderSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("order"),
+    status: z.enum(["pending", "paid", "failed", "cancelled", "refunded"]),
+    offer_id: z.string(),
+    drop_id: z.string().nullable(),
+    quantity: z.number().int(),
+    amount: z.number().int().openapi({ description: "Minor units." }),
+    currency: z.string(),
+    email: z.string(),
+    member_id: z.string().nullable(),
+    source: z.string(),
+    payment: z.object({ provider: z.string().nullable(), id: z.string().nullable() }),
+    created_at: z.string(),
+    paid_at: z.string().nullable(),
+  })
+  .openapi("Order");
+export type OrderView = z.infer<typeof OrderSchema>;
+
+export const RefundOrderBody = z
+  .strictObject({
+    reason: z.enum(["requested_by_customer", "duplicate", "fraudulent"]).default("requested_by_customer"),
+  })
+  .openapi("RefundOrder");
+
+export const ReceiptSchema = OrderSchema.extend({
+  object: z.literal("receipt"),
+  lines: z.array(z.object({ type: z.string(), amount: z.number().int(), ref: z.string().optional() })),
+  entitlements: z.array(
+    z.object({
+      id: z.string(),
+      benefit_key: z.string(),
+      expires_at: z.string().nullable(),
+      revoked_at: z.string().nullable(),
+    }),
+  ),
+}).openapi("Receipt");
+export type ReceiptView = z.infer<typeof ReceiptSchema>;

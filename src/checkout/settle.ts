@@ -11,7 +11,7 @@ import { findCouponByCode, redemptionWrites } from "../coupons/store";
 import { type Db, expectOneChange, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow, offers, orders } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
-import { grantWrite } from "../entitlements/store";
+import { grantWrite, revokeSourceWrites } from "../entitlements/store";
 import type { InventoryGateway } from "../inventory/gateway";
 import { newId } from "../lib/ids";
 import type { Payment, PaymentProvider } from "../payments/provider";
@@ -45,8 +45,14 @@ export async function settlePayment(
   const loaded = checkoutId === undefined ? undefined : await loadCheckout(ctx.db, checkoutId);
   if (loaded === undefined || loaded.checkout.provider !== ctx.provider.name) return "unknown_payment";
   switch (payment.status) {
-    case "succeeded":
-      return markPaid(ctx, loaded, payment, via);
+    case "succeeded": {
+      const paid = await markPaid(ctx, loaded, payment, via);
+      if (payment.amountRefunded < payment.amount) return paid;
+      // Refunded in full: whatever order the news came in, the order ends refunded and access revoked.
+      const now = await loadCheckout(ctx.db, loaded.checkout.id);
+      const refunded = now === undefined ? "unchanged" : await markRefunded(ctx, now, payment);
+      return paid === "changed" ? paid : refunded;
+    }
     case "requires_action":
       return markRequiresAction(ctx, loaded, payment);
     case "requires_payment_method":
@@ -229,6 +235,36 @@ async function markPaid(
   }
 }
 
+/**
+ * A paid order whose payment was refunded in full: the order and checkout end refunded and the
+ * entitlement it granted is revoked (the member's token version is bumped), in one batch. Units stay
+ * sold: returning refunded stock to a drop is not built yet.
+ */
+async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
+  const { checkout, order } = loaded;
+  if (checkout.status !== "paid" || checkout.memberId === null) return "unchanged";
+  const source = {
+    creatorId: order.creatorId,
+    type: "order" as const,
+    id: order.id,
+    memberId: checkout.memberId,
+  };
+  return land(
+    ctx.db,
+    checkout.id,
+    ["paid"],
+    [
+      ...moveWrites(ctx.db, checkout.id, ["paid"], { status: "refunded", updatedAt: ctx.now }),
+      ctx.db.update(orders).set({ status: "refunded", updatedAt: ctx.now }).where(eq(orders.id, order.id)),
+      ...revokeSourceWrites(ctx.db, source, "refund", ctx.now),
+      audit(ctx, loaded, "order.refunded", {
+        payment_id: payment.id,
+        amount_refunded: payment.amountRefunded,
+      }),
+    ],
+  );
+}
+
 /** The entitlement an order grants: the offer, lifetime, or one billing period for a membership tier. */
 async function grantFor(ctx: PaymentContext, order: OrderRow, memberId: string) {
   const [offer] = await ctx.db
@@ -276,11 +312,13 @@ async function secureUnits(
 async function refundUnsellable(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout, order } = loaded;
   const reason = "paid_after_hold_expired_sold_out";
-  await ctx.provider.refund(payment.id, {
-    idempotencyKey: `auto-refund:${checkout.id}`,
-    reason: "requested_by_customer",
-    metadata: { order_id: order.id, reason },
-  });
+  if (payment.amountRefunded < payment.amount) {
+    await ctx.provider.refund(payment.id, {
+      idempotencyKey: `auto-refund:${checkout.id}`,
+      reason: "requested_by_customer",
+      metadata: { order_id: order.id, reason },
+    });
+  }
   return land(ctx.db, checkout.id, UNPAID, [
     ...moveWrites(ctx.db, checkout.id, UNPAID, {
       status: "refunded",

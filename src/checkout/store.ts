@@ -2,10 +2,11 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type CheckoutRow, checkouts, members, type OrderRow, orders } from "../db/schema";
+import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso, toIsoOrNull } from "../lib/time";
 import type { PriceLine } from "../pricing/engine";
-import type { CheckoutView } from "./schemas";
+import type { CheckoutView, OrderView } from "./schemas";
 
 /**
  * A checkout's ids follow from its creator and Idempotency-Key, so a retry after a crash, which runs
@@ -25,6 +26,17 @@ export async function loadCheckout(db: Db, id: string) {
     .where(eq(checkouts.id, id))
     .limit(1);
   return row;
+}
+
+/** Only the holder of the checkout's secret sees it; anyone else gets 404, as if it did not exist. */
+export async function ownedCheckout(db: Db, id: string, secret: string) {
+  const loaded = await loadCheckout(db, id);
+  const matches =
+    loaded !== undefined &&
+    secret.startsWith(`${id}_secret_`) &&
+    (await sha256Hex(secret)) === loaded.checkout.secretHash;
+  if (!matches) throw notFound("checkout", id);
+  return loaded;
 }
 
 /** The member with this email at this creator, created (as a checkout buyer) if there is none. */
@@ -98,3 +110,20 @@ export function renderCheckout(checkout: CheckoutRow, order: OrderRow): Checkout
     paid_at: toIsoOrNull(order.paidAt),
   };
 }
+
+export const renderOrder = (order: OrderRow): OrderView => ({
+  id: order.id,
+  object: "order",
+  status: order.status,
+  offer_id: order.offerId,
+  drop_id: order.dropId,
+  quantity: order.quantity,
+  amount: order.amountTotal,
+  currency: order.currency,
+  email: order.email,
+  member_id: order.memberId,
+  source: order.source,
+  payment: { provider: order.provider, id: order.providerPaymentId },
+  created_at: toIso(order.createdAt),
+  paid_at: toIsoOrNull(order.paidAt),
+});

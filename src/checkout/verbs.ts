@@ -25,10 +25,10 @@ import {
   type ProviderEvent,
 } from "../payments/provider";
 import type { QuoteClaims } from "../quotes/token";
-import { fromProviderEvent, ingestEvent } from "./events";
+import { drainEmitted } from "./events";
 import type { CheckoutView, PaidCheckoutView } from "./schemas";
 import { type PaymentContext, settlePayment } from "./settle";
-import { checkoutIds, loadCheckout, renderCheckout } from "./store";
+import { checkoutIds, loadCheckout, ownedCheckout, renderCheckout } from "./store";
 
 export interface CheckoutContext extends PaymentContext {
   tokens: TokenContext;
@@ -77,6 +77,10 @@ export async function createCheckout({
       updatedAt: ctx.now,
     })
     .where(eq(checkouts.id, checkoutId));
+  await ctx.db
+    .update(orders)
+    .set({ providerPaymentId: payment.id, updatedAt: ctx.now })
+    .where(eq(orders.id, orderId));
   await settlePayment(ctx, payment, "confirm");
   await drainEmitted(ctx);
   const view = { ...(await currentView(ctx, checkoutId)), secret };
@@ -254,32 +258,14 @@ function providerProblem(error: unknown): unknown {
   );
 }
 
-/** Handles what the sandbox emitted during this request, through the same inbox as Stripe's webhooks. */
-async function drainEmitted(ctx: CheckoutContext): Promise<void> {
-  for (const event of ctx.emitted.splice(0)) await ingestEvent(ctx, fromProviderEvent(event));
-}
-
 async function currentView(ctx: CheckoutContext, checkoutId: string): Promise<CheckoutView> {
   const loaded = await loadCheckout(ctx.db, checkoutId);
   if (loaded === undefined) throw notFound("checkout", checkoutId);
   return renderCheckout(loaded.checkout, loaded.order);
 }
 
-/** Only the holder of the checkout's secret sees it; anyone else gets 404, as if it did not exist. */
-async function ownedCheckout(ctx: CheckoutContext, id: string, secret: string) {
-  const loaded = await loadCheckout(ctx.db, id);
-  if (
-    loaded === undefined ||
-    !secret.startsWith(`${id}_secret_`) ||
-    (await sha256Hex(secret)) !== loaded.checkout.secretHash
-  ) {
-    throw notFound("checkout", id);
-  }
-  return loaded;
-}
-
 export async function getCheckout({ ctx, input }: Call<{ id: string; secret: string }, CheckoutContext>) {
-  await ownedCheckout(ctx, input.id, input.secret);
+  await ownedCheckout(ctx.db, input.id, input.secret);
   return withEntitlement(ctx, input);
 }
 
@@ -291,7 +277,7 @@ export async function confirmCheckout({
   ctx,
   input,
 }: Call<{ id: string; secret: string; paymentMethod: string | undefined }, CheckoutContext>) {
-  const { checkout } = await ownedCheckout(ctx, input.id, input.secret);
+  const { checkout } = await ownedCheckout(ctx.db, input.id, input.secret);
   const paymentId = checkout.paymentId;
   if (paymentId !== null && checkout.status !== "paid" && checkout.status !== "refunded") {
     let payment: Payment;

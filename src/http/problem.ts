@@ -38,7 +38,6 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   token_expired: { status: 410, title: "The entitlement token has expired" },
   token_revoked: { status: 410, title: "The entitlement token predates a revocation" },
   refresh_token_invalid: { status: 401, title: "The refresh credential is not valid" },
-  payment_declined: { status: 402, title: "The payment was declined" },
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
   internal: { status: 500, title: "Internal error" },
   overloaded: { status: 503, title: "Temporarily overloaded" },

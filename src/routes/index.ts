@@ -34,6 +34,8 @@ import * as offerPrice from "./offers/price";
 import * as getPriceTable from "./offers/price-table-get";
 import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
+import * as orderReceipt from "./orders/receipt";
+import * as refundOrder from "./orders/refund";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
 import * as jwks from "./well-known/jwks";
@@ -52,6 +54,8 @@ export const routes = [
   createCheckout,
   getCheckout,
   confirmCheckout,
+  refundOrder,
+  orderReceipt,
   listDrops,
   createDrop,
   getDrop,

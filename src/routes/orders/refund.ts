@@ -1,0 +1,39 @@
+import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { refundOrder } from "../../checkout/orders";
+import { OrderSchema, RefundOrderBody } from "../../checkout/schemas";
+import { requireApiKey } from "../../http/auth";
+import { type AppEnv, checkoutContext } from "../../http/context";
+import { idempotent } from "../../http/idempotency";
+import { adminWrite, bearerSecurity } from "../../http/openapi";
+import { IdempotencyHeaders, IdParam, jsonBody, jsonResponse, type Register } from "../shared";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/orders/{id}/refund",
+  tags: ["Orders"],
+  summary: "Refund a paid order in full and revoke what it granted",
+  description:
+    "Refunds through the order's payment provider, then ends the order refunded and revokes its " +
+    "entitlement (the member's token version is bumped). Refunding a refunded order returns it unchanged; " +
+    "a `charge.refunded` webhook for the same refund changes nothing more. 409 for an order that is not paid.",
+  security: bearerSecurity,
+  middleware: [requireApiKey, idempotent(200)] as const,
+  request: { params: IdParam("Order id"), headers: IdempotencyHeaders, body: jsonBody(RefundOrderBody) },
+  responses: { 200: jsonResponse("The refunded order", OrderSchema), ...adminWrite(404, 503) },
+});
+
+const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  c.json(
+    await refundOrder({
+      ctx: await checkoutContext(c),
+      input: {
+        creatorId: c.get("tenant").creatorId,
+        orderId: c.req.valid("param").id,
+        reason: c.req.valid("json").reason,
+      },
+    }),
+    200,
+  );
+
+export const register: Register = (app) => app.openapi(route, handler);
+export type RefundOrderRequest = z.input<typeof RefundOrderBody>;
