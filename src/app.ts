@@ -13,12 +13,14 @@ import { fromHttpException, problemResponse } from "./http/problem";
 import { validationHook } from "./http/validation";
 import { inventoryGateway } from "./inventory/gateway";
 import { type Clock, systemClock } from "./lib/time";
+import { type PaymentsFactory, paymentProvider } from "./payments";
 import { routes } from "./routes";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
-export function buildApp(options: { clock?: Clock } = {}) {
+export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } = {}) {
   const clock = options.clock ?? systemClock;
+  const payments = options.payments ?? paymentProvider;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(
@@ -33,6 +35,7 @@ export function buildApp(options: { clock?: Clock } = {}) {
     c.set("db", db);
     c.set("inventory", inventoryGateway(c.env.DROP_INVENTORY, db));
     c.set("clock", clock);
+    c.set("payments", payments);
     await next();
   });
   app.use(

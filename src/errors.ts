@@ -36,6 +36,7 @@ export type ErrorCode =
   | "token_revoked"
   | "refresh_token_invalid"
   | "payment_unavailable"
+  | "webhook_signature_invalid"
   | "internal"
   | "overloaded";
 

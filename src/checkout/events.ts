@@ -9,7 +9,7 @@ import { paymentEvents } from "../db/schema";
 import type { ProviderEvent } from "../payments/provider";
 import { type PaymentContext, settlePayment } from "./settle";
 
-export type Ingested = "duplicate" | "processed" | "deferred" | "acknowledged";
+export type Ingested = "duplicate" | "processed" | "deferred" | "acknowledged" | "accepted";
 
 /** Event types that move a checkout; others are stored and acknowledged. */
 const settling = new Set<string>([
@@ -20,10 +20,15 @@ const settling = new Set<string>([
   "charge.refunded",
 ]);
 
-/** Stores the event once, then handles it. `type` may be one we do not handle: it is kept and acknowledged. */
+/**
+ * Stores the event once, then handles it: at once, or through `later` (a webhook answers first and
+ * handles after; the cron retries anything whose handling did not finish). A type we do not handle is
+ * kept and acknowledged.
+ */
 export async function ingestEvent(
   ctx: PaymentContext,
   event: { id: string; type: string; paymentId: string | null; payload: unknown },
+  later?: (work: Promise<unknown>) => void,
 ): Promise<Ingested> {
   const [stored] = await ctx.db
     .insert(paymentEvents)
@@ -42,7 +47,9 @@ export async function ingestEvent(
     await markProcessed(ctx, event.id, null);
     return "acknowledged";
   }
-  return handle(ctx, event.id, event.paymentId);
+  if (later === undefined) return handle(ctx, event.id, event.paymentId);
+  later(handle(ctx, event.id, event.paymentId));
+  return "accepted";
 }
 
 async function handle(ctx: PaymentContext, eventId: string, paymentId: string): Promise<Ingested> {

@@ -7,7 +7,7 @@ import { entitlementKeys } from "../entitlements/keys";
 import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
 import type { Clock } from "../lib/time";
-import { paymentProvider } from "../payments";
+import type { PaymentsFactory } from "../payments";
 import type { ProviderEvent } from "../payments/provider";
 import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from "./idempotency";
 
@@ -33,6 +33,8 @@ export interface AppEnv {
     /** Set by optionalApiKey: the creator whose key was sent, or null for an anonymous buyer. */
     caller: Tenant | null;
     idempotency: IdempotencyClaim | undefined;
+    /** Builds the request's payment provider: Stripe or the sandbox, or a test's own. */
+    payments: PaymentsFactory;
   };
 }
 
@@ -74,7 +76,10 @@ export async function checkoutContext(c: Context<AppEnv>): Promise<CheckoutConte
     db,
     inventory: c.get("inventory"),
     now: clock.now(),
-    provider: paymentProvider(c.get("config"), db, { now: () => clock.now(), emit: (e) => emitted.push(e) }),
+    provider: c.get("payments")(c.get("config"), db, {
+      now: () => clock.now(),
+      emit: (e) => emitted.push(e),
+    }),
     tokens: await tokenContext(c),
     emitted,
     commit: commitWith(db, c.get("idempotency")),

@@ -39,6 +39,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   token_revoked: { status: 410, title: "The entitlement token predates a revocation" },
   refresh_token_invalid: { status: 401, title: "The refresh credential is not valid" },
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
+  webhook_signature_invalid: { status: 400, title: "The webhook signature does not verify" },
   internal: { status: 500, title: "Internal error" },
   overloaded: { status: 503, title: "Temporarily overloaded" },
 };

@@ -1,19 +1,33 @@
 /**
  * The provider a request uses: Stripe when its secret key is configured, else the sandbox. The sandbox
- * hands its events to `emit`, which checkout routes into the same inbox as Stripe's webhooks.
+ * hands its events to `emit`, which checkout routes into the same inbox as Stripe's webhooks. Tests
+ * give the app their own factory (a Stripe provider whose fetch is a local Stripe-compatible fake).
  */
 import type { Config } from "../config";
 import type { Db } from "../db/client";
 import type { PaymentProvider, ProviderEvent } from "./provider";
 import { createSandboxProvider } from "./sandbox";
+import { createStripeProvider } from "./stripe";
 
-export function paymentProvider(
+export type PaymentsFactory = (
   config: Config,
   db: Db,
   options: { now: () => number; emit: (event: ProviderEvent) => void },
-): PaymentProvider {
-  if (config.STRIPE_SECRET_KEY !== undefined) {
-    throw new Error("The Stripe provider is not wired in yet; unset STRIPE_SECRET_KEY to use the sandbox.");
+) => PaymentProvider;
+
+// The SDK client is built once per isolate per configuration, not per request.
+const stripeByConfig = new WeakMap<Config, PaymentProvider>();
+
+export const paymentProvider: PaymentsFactory = (config, db, options) => {
+  const secretKey = config.STRIPE_SECRET_KEY;
+  if (secretKey === undefined) return createSandboxProvider(db, options);
+  let stripe = stripeByConfig.get(config);
+  if (stripe === undefined) {
+    stripe = createStripeProvider({
+      secretKey,
+      ...(config.STRIPE_API_BASE ? { apiBase: config.STRIPE_API_BASE } : {}),
+    });
+    stripeByConfig.set(config, stripe);
   }
-  return createSandboxProvider(db, options);
-}
+  return stripe;
+};

@@ -38,6 +38,7 @@ import * as orderReceipt from "./orders/receipt";
 import * as refundOrder from "./orders/refund";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
+import * as stripeWebhook from "./webhooks/stripe";
 import * as jwks from "./well-known/jwks";
 
 /** Every API route, in the order the reference lists them. */
@@ -56,6 +57,7 @@ export const routes = [
   confirmCheckout,
   refundOrder,
   orderReceipt,
+  stripeWebhook,
   listDrops,
   createDrop,
   getDrop,

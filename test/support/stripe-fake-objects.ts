@@ -1,0 +1,282 @@
+/**
+ * Stripe-shaped objects for the fake in stripe-fake.ts: PaymentIntent, Charge, Refund, Event and the error
+ * envelope, with the field names, nesting and nulls of Stripe's published example objects (the fixtures
+ * of its OpenAPI description). They are typed against the SDK's own definitions, so a misspelt, missing
+ * or wrongly typed field fails the type check rather than slipping past the tests.
+ */
+import Stripe from "stripe";
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** An id the way Stripe writes them: a type prefix and 24 base-62 characters (`pi_3Pq…`). */
+export function stripeId(prefix: string, length = 24): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  return `${prefix}_${Array.from(bytes, (b) => ALPHABET.charAt(b % ALPHABET.length)).join("")}`;
+}
+
+export type CardBehaviour =
+  | { kind: "succeed" }
+  | { kind: "authenticate" }
+  | { kind: "decline"; declineCode: string; message: string };
+
+const declined = (declineCode: string, message: string): CardBehaviour => ({
+  kind: "decline",
+  declineCode,
+  message,
+});
+
+/** Stripe's documented test PaymentMethods (docs.stripe.com/testing), older aliases included. */
+export const testPaymentMethods: Record<string, CardBehaviour> = {
+  pm_card_visa: { kind: "succeed" },
+  pm_card_mastercard: { kind: "succeed" },
+  pm_card_visa_chargeDeclined: declined("generic_decline", "Your card was declined."),
+  pm_card_chargeDeclined: declined("generic_decline", "Your card was declined."),
+  pm_card_visa_chargeDeclinedInsufficientFunds: declined(
+    "insufficient_funds",
+    "Your card has insufficient funds.",
+  ),
+  pm_card_chargeDeclinedInsufficientFunds: declined(
+    "insufficient_funds",
+    "Your card has insufficient funds.",
+  ),
+  // 4000 0027 6000 3184: 3-D Secure is required on every transaction.
+  pm_card_authenticationRequired: { kind: "authenticate" },
+};
+
+export const seconds = (ms: number) => Math.floor(ms / 1000);
+
+export interface NewPaymentIntent {
+  amount: number;
+  currency: string;
+  metadata: Record<string, string>;
+  description: string | null;
+  receiptEmail: string | null;
+  /** `allowed_payment_method_types` as sent; null when absent. */
+  allowedTypes: Stripe.PaymentIntent.AllowedPaymentMethodType[] | null;
+  created: number;
+}
+
+export function paymentIntentObject(input: NewPaymentIntent): Stripe.PaymentIntent {
+  const id = stripeId("pi");
+  return {
+    id,
+    object: "payment_intent",
+    allowed_payment_method_types: input.allowedTypes,
+    amount: input.amount,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: 0,
+    application: null,
+    application_fee_amount: null,
+    // Stripe turns automatic payment methods on when the request names no payment method types.
+    automatic_payment_methods: input.allowedTypes === null ? { enabled: true } : null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: "automatic",
+    client_secret: `${id}_secret_${stripeId("x", 25).slice(2)}`,
+    confirmation_method: "automatic",
+    created: input.created,
+    currency: input.currency,
+    customer: null,
+    customer_account: null,
+    description: input.description,
+    excluded_payment_method_types: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    managed_payments: null,
+    metadata: input.metadata,
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: null,
+    payment_method_configuration_details: null,
+    payment_method_options: {
+      card: { installments: null, mandate_options: null, network: null, request_three_d_secure: "automatic" },
+    },
+    // What Stripe found compatible among the allowed types; the fake serves cards only.
+    payment_method_types: ["card"],
+    payment_record: null,
+    processing: null,
+    receipt_email: input.receiptEmail,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: "requires_payment_method",
+    transfer_group: null,
+  };
+}
+
+/** The charge a confirmation attempt creates: `succeeded`, or `failed` with the issuer's decline. */
+export function chargeObject(
+  pi: Stripe.PaymentIntent,
+  paymentMethod: string,
+  created: number,
+  decline: { declineCode: string; message: string } | null,
+): Stripe.Charge {
+  const id = stripeId("ch");
+  return {
+    id,
+    object: "charge",
+    amount: pi.amount,
+    amount_captured: decline ? 0 : pi.amount,
+    amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: decline ? null : stripeId("txn"),
+    billing_details: { address: null, email: null, name: null, phone: null, tax_id: null },
+    calculated_statement_descriptor: "FAKE* TEST",
+    captured: decline === null,
+    created,
+    currency: pi.currency,
+    customer: null,
+    description: pi.description,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: decline ? "card_declined" : null,
+    failure_message: decline?.message ?? null,
+    fraud_details: {},
+    livemode: false,
+    metadata: { ...pi.metadata },
+    on_behalf_of: null,
+    outcome: {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: decline ? "declined_by_network" : "approved_by_network",
+      reason: decline?.declineCode ?? null,
+      risk_level: "normal",
+      seller_message: decline
+        ? "The bank did not return any further details with this decline."
+        : "Payment complete.",
+      type: decline ? "issuer_declined" : "authorized",
+    },
+    paid: decline === null,
+    payment_intent: pi.id,
+    payment_method: paymentMethod,
+    payment_method_details: { type: "card" },
+    receipt_email: pi.receipt_email,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: false,
+    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${id}/refunds` },
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: decline ? "failed" : "succeeded",
+    transfer_data: null,
+    transfer_group: null,
+  };
+}
+
+export function refundObject(
+  charge: Stripe.Charge,
+  input: { amount: number; reason: string | null; metadata: Record<string, string>; created: number },
+): Stripe.Refund {
+  return {
+    id: stripeId("re"),
+    object: "refund",
+    amount: input.amount,
+    balance_transaction: stripeId("txn"),
+    charge: charge.id,
+    created: input.created,
+    currency: charge.currency,
+    customer: null,
+    customer_account: null,
+    destination_details: { card: { type: "reversal" }, type: "card" },
+    metadata: input.metadata,
+    payment_intent: typeof charge.payment_intent === "string" ? charge.payment_intent : null,
+    payment_method: charge.payment_method,
+    reason: input.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    // Card refunds in test mode succeed at once.
+    status: "succeeded",
+    transfer_reversal: null,
+  };
+}
+
+export type FakeEventType =
+  | "payment_intent.succeeded"
+  | "payment_intent.payment_failed"
+  | "payment_intent.requires_action"
+  | "payment_intent.canceled"
+  | "charge.refunded";
+
+export type FakeEvent = Extract<Stripe.Event, { type: FakeEventType }>;
+
+/** `request` is the API request that caused the event; null for what the buyer did (3-D Secure). */
+export function eventObject(
+  type: FakeEventType,
+  object: Stripe.PaymentIntent | Stripe.Charge,
+  created: number,
+  request: { id: string | null; idempotency_key: string | null },
+): FakeEvent {
+  const base = {
+    id: stripeId("evt"),
+    object: "event" as const,
+    api_version: Stripe.API_VERSION,
+    created,
+    livemode: false,
+    pending_webhooks: 1,
+    request,
+  };
+  // A snapshot: later changes to the object must not show through an event already sent.
+  const snapshot = structuredClone(object);
+  if (type === "charge.refunded") {
+    if (snapshot.object !== "charge") throw new Error("charge.refunded carries a Charge");
+    return { ...base, type, data: { object: snapshot } };
+  }
+  if (snapshot.object !== "payment_intent") throw new Error(`${type} carries a PaymentIntent`);
+  return { ...base, type, data: { object: snapshot } };
+}
+
+export interface StripeErrorBody {
+  type: "api_error" | "card_error" | "idempotency_error" | "invalid_request_error";
+  message: string;
+  code?: string;
+  decline_code?: string;
+  param?: string;
+  charge?: string;
+  doc_url?: string;
+  payment_intent?: Stripe.PaymentIntent;
+}
+
+/** An HTTP answer before it is serialised. */
+export interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export const docUrl = (code: string) => `https://stripe.com/docs/error-codes/${code.replaceAll("_", "-")}`;
+
+/** Stripe's error envelope: `{ error: { type, code, message, … } }`. */
+export const errorReply = (status: number, error: StripeErrorBody): Reply => ({ status, body: { error } });
+
+export const invalidRequest = (message: string, details: { code?: string; param?: string } = {}): Reply =>
+  errorReply(400, { type: "invalid_request_error", message, ...details });
+
+/** An unknown id in the path is 404; an unknown id passed as a parameter is 400 naming the parameter. */
+export const noSuch = (kind: string, id: string, param?: string): Reply =>
+  errorReply(param ? 400 : 404, {
+    type: "invalid_request_error",
+    code: "resource_missing",
+    message: `No such ${kind}: '${id}'`,
+    ...(param ? { param } : {}),
+  });
+
+/** Stripe includes the PaymentIntent in errors about one, so callers can see its state. */
+export const unexpectedState = (pi: Stripe.PaymentIntent, message: string): Reply =>
+  errorReply(400, {
+    type: "invalid_request_error",
+    code: "payment_intent_unexpected_state",
+    message,
+    payment_intent: structuredClone(pi),
+  });

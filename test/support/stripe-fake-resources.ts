@@ -1,0 +1,336 @@
+/**
+ * The fake Stripe account behind stripe-fake.ts: PaymentIntents, Charges and Refunds in memory, moved
+ * through Stripe's states by its test PaymentMethods, and the events Stripe would send about them.
+ * It sees requests already authenticated and de-duplicated; the HTTP side lives in stripe-fake.ts.
+ */
+import type Stripe from "stripe";
+import {
+  type CardBehaviour,
+  chargeObject,
+  docUrl,
+  errorReply,
+  eventObject,
+  type FakeEvent,
+  type FakeEventType,
+  invalidRequest,
+  noSuch,
+  paymentIntentObject,
+  type Reply,
+  refundObject,
+  type StripeErrorBody,
+  seconds,
+  stripeId,
+  testPaymentMethods,
+  unexpectedState,
+} from "./stripe-fake-objects";
+
+/** A parsed form body: `metadata[order_id]=x` becomes `{ metadata: { order_id: "x" } }`. */
+export type FormValue = string | FormObject;
+export interface FormObject {
+  [key: string]: FormValue;
+}
+
+/** The API request being served, which events name as their cause. */
+export interface RequestContext {
+  requestId: string;
+  idempotencyKey: string | null;
+}
+
+export type Handler = (params: FormObject, ctx: RequestContext) => Reply;
+
+/** Statuses from which Stripe lets a PaymentIntent be confirmed, and canceled. */
+const CONFIRMABLE = ["requires_payment_method", "requires_confirmation", "requires_action"];
+const CANCELABLE = [...CONFIRMABLE, "requires_capture", "processing"];
+const REFUND_REASONS = ["duplicate", "fraudulent", "requested_by_customer"];
+
+export function createFakeAccount(now: () => number) {
+  const intents = new Map<string, Stripe.PaymentIntent>();
+  const charges = new Map<string, Stripe.Charge>();
+  const refunds = new Map<string, Stripe.Refund>();
+  /** Stripe turns a test token into a new PaymentMethod id on each use; this remembers what each does. */
+  const methods = new Map<string, CardBehaviour>();
+  const returnUrls = new Map<string, string>();
+  const events: FakeEvent[] = [];
+
+  const emit = (
+    type: FakeEventType,
+    object: Stripe.PaymentIntent | Stripe.Charge,
+    ctx: RequestContext | null,
+  ) =>
+    events.push(
+      eventObject(type, object, seconds(now()), {
+        id: ctx?.requestId ?? null,
+        idempotency_key: ctx?.idempotencyKey ?? null,
+      }),
+    );
+
+  /** Typed against the SDK's PaymentIntent, so a misspelt field or a wrong shape fails the type check. */
+  const update = (pi: Stripe.PaymentIntent, changes: Partial<Stripe.PaymentIntent>) =>
+    Object.assign(pi, changes);
+
+  /** Applies `expand[]`; only `latest_charge` is expandable on the routes the fake serves. */
+  function render(pi: Stripe.PaymentIntent, params: FormObject): Reply {
+    const expand = stringList(params.expand);
+    const unknown = expand.find((path) => path !== "latest_charge");
+    if (unknown) return invalidRequest(`This property cannot be expanded (${unknown}).`);
+    const charge = typeof pi.latest_charge === "string" ? charges.get(pi.latest_charge) : undefined;
+    return {
+      status: 200,
+      body: structuredClone(charge && expand.length > 0 ? { ...pi, latest_charge: charge } : pi),
+    };
+  }
+
+  function succeed(pi: Stripe.PaymentIntent, method: string, ctx: RequestContext | null): void {
+    const charge = chargeObject(pi, method, seconds(now()), null);
+    charges.set(charge.id, charge);
+    update(pi, {
+      status: "succeeded",
+      amount_received: pi.amount,
+      latest_charge: charge.id,
+      last_payment_error: null,
+      next_action: null,
+      payment_method: method,
+    });
+    emit("payment_intent.succeeded", pi, ctx);
+  }
+
+  function requireAction(pi: Stripe.PaymentIntent, method: string, ctx: RequestContext): void {
+    const returnUrl = returnUrls.get(pi.id) ?? null;
+    const url = `https://hooks.stripe.com/3d_secure_2/hosted?payment_intent=${pi.id}`;
+    update(pi, {
+      status: "requires_action",
+      payment_method: method,
+      last_payment_error: null,
+      // Without a return_url Stripe expects Stripe.js to run the challenge in the page.
+      next_action: returnUrl
+        ? { type: "redirect_to_url", redirect_to_url: { url, return_url: returnUrl } }
+        : { type: "use_stripe_sdk", use_stripe_sdk: { type: "three_d_secure_redirect", stripe_js: url } },
+    });
+    emit("payment_intent.requires_action", pi, ctx);
+  }
+
+  /** The issuer declines: 402 with the PaymentIntent, back to waiting for a payment method. */
+  function decline(pi: Stripe.PaymentIntent, method: string, why: CardBehaviour, ctx: RequestContext): Reply {
+    if (why.kind !== "decline") throw new Error("not a declining card");
+    const charge = chargeObject(pi, method, seconds(now()), why);
+    charges.set(charge.id, charge);
+    const error: StripeErrorBody = {
+      type: "card_error",
+      code: "card_declined",
+      decline_code: why.declineCode,
+      message: why.message,
+      charge: charge.id,
+      doc_url: docUrl("card_declined"),
+    };
+    // The failed charge stays linked as the latest one; the method is detached from the PaymentIntent.
+    update(pi, {
+      status: "requires_payment_method",
+      payment_method: null,
+      latest_charge: charge.id,
+      next_action: null,
+      last_payment_error: error,
+    });
+    emit("payment_intent.payment_failed", pi, ctx);
+    return errorReply(402, { ...error, payment_intent: structuredClone(pi) });
+  }
+
+  /** A test token names a behaviour; like Stripe, each use mints a fresh `pm_…` id. */
+  function paymentMethodFrom(token: string): string | Reply {
+    const behaviour = testPaymentMethods[token] ?? methods.get(token);
+    if (behaviour === undefined) return noSuch("PaymentMethod", token, "payment_method");
+    const id = token.startsWith("pm_card_") ? stripeId("pm") : token;
+    methods.set(id, behaviour);
+    return id;
+  }
+
+  function confirmWith(
+    pi: Stripe.PaymentIntent,
+    method: unknown,
+    params: FormObject,
+    ctx: RequestContext,
+  ): Reply {
+    if (!CONFIRMABLE.includes(pi.status)) {
+      return unexpectedState(
+        pi,
+        `You cannot confirm this PaymentIntent because it has a status of ${pi.status}.`,
+      );
+    }
+    const returnUrl = text(params.return_url);
+    if (returnUrl) returnUrls.set(pi.id, returnUrl);
+    const behaviour = typeof method === "string" ? methods.get(method) : undefined;
+    if (typeof method !== "string" || behaviour === undefined) {
+      return unexpectedState(
+        pi,
+        "You cannot confirm this PaymentIntent because it's missing a payment method.",
+      );
+    }
+    if (behaviour.kind === "decline") return decline(pi, method, behaviour, ctx);
+    if (behaviour.kind === "succeed") succeed(pi, method, ctx);
+    else requireAction(pi, method, ctx);
+    return render(pi, params);
+  }
+
+  function confirm(pi: Stripe.PaymentIntent, params: FormObject, ctx: RequestContext): Reply {
+    const token = text(params.payment_method);
+    if (token === undefined) return confirmWith(pi, pi.payment_method, params, ctx);
+    const method = paymentMethodFrom(token);
+    return typeof method === "string" ? confirmWith(pi, method, params, ctx) : method;
+  }
+
+  function createIntent(params: FormObject, ctx: RequestContext): Reply {
+    for (const param of ["amount", "currency"]) {
+      if (text(params[param]) === undefined) {
+        return invalidRequest(`Missing required param: ${param}.`, { code: "parameter_missing", param });
+      }
+    }
+    const amount = Number(text(params.amount));
+    if (!Number.isInteger(amount) || amount < 1) {
+      return invalidRequest("Invalid integer", { code: "parameter_invalid_integer", param: "amount" });
+    }
+    const allowed = stringList(params.allowed_payment_method_types);
+    const pi = paymentIntentObject({
+      amount,
+      currency: (text(params.currency) ?? "").toLowerCase(),
+      metadata: stringRecord(params.metadata),
+      description: text(params.description) ?? null,
+      receiptEmail: text(params.receipt_email) ?? null,
+      allowedTypes: allowed.length > 0 ? allowed : null,
+      created: seconds(now()),
+    });
+    const token = text(params.payment_method);
+    if (token !== undefined) {
+      const method = paymentMethodFrom(token);
+      if (typeof method !== "string") return method;
+      update(pi, { payment_method: method, status: "requires_confirmation" });
+    }
+    intents.set(pi.id, pi);
+    if (text(params.confirm) === "true") return confirmWith(pi, pi.payment_method, params, ctx);
+    return render(pi, params);
+  }
+
+  function cancel(pi: Stripe.PaymentIntent, params: FormObject, ctx: RequestContext): Reply {
+    if (!CANCELABLE.includes(pi.status)) {
+      const allowed = CANCELABLE.join(", ");
+      return unexpectedState(
+        pi,
+        `You cannot cancel this PaymentIntent because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${allowed}.`,
+      );
+    }
+    update(pi, {
+      status: "canceled",
+      canceled_at: seconds(now()),
+      cancellation_reason: null,
+      next_action: null,
+    });
+    emit("payment_intent.canceled", pi, ctx);
+    return render(pi, params);
+  }
+
+  function refund(params: FormObject, ctx: RequestContext): Reply {
+    const piId = text(params.payment_intent) ?? "";
+    const pi = intents.get(piId);
+    if (pi === undefined) return noSuch("payment_intent", piId, "payment_intent");
+    const charge = typeof pi.latest_charge === "string" ? charges.get(pi.latest_charge) : undefined;
+    if (pi.status !== "succeeded" || charge === undefined) {
+      return unexpectedState(pi, "This PaymentIntent does not have a successful charge to refund.");
+    }
+    const remaining = charge.amount - charge.amount_refunded;
+    if (remaining === 0) {
+      return invalidRequest(`Charge ${charge.id} has already been refunded.`, {
+        code: "charge_already_refunded",
+      });
+    }
+    const amount = text(params.amount) === undefined ? remaining : Number(text(params.amount));
+    if (!Number.isInteger(amount) || amount < 1 || amount > remaining) {
+      const message = `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`;
+      return invalidRequest(message, { code: "amount_too_large", param: "amount" });
+    }
+    const reason = text(params.reason) ?? null;
+    if (reason !== null && !REFUND_REASONS.includes(reason)) {
+      return invalidRequest(`Invalid reason: must be one of ${REFUND_REASONS.join(", ")}`, {
+        param: "reason",
+      });
+    }
+    const metadata = stringRecord(params.metadata);
+    const created = refundObject(charge, { amount, reason, metadata, created: seconds(now()) });
+    refunds.set(created.id, created);
+    charge.amount_refunded += amount;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    emit("charge.refunded", charge, ctx);
+    return { status: 200, body: structuredClone(created) };
+  }
+
+  const onIntent =
+    (
+      id: string,
+      run: (pi: Stripe.PaymentIntent, params: FormObject, ctx: RequestContext) => Reply,
+    ): Handler =>
+    (params, ctx) => {
+      const pi = intents.get(id);
+      return pi ? run(pi, params, ctx) : noSuch("payment_intent", id);
+    };
+
+  /** The route a request names (`POST /v1/payment_intents/:id/confirm`), and its handler if served. */
+  function route(method: string, path: string): { name: string; handler: Handler | null } {
+    const match = /^\/v1\/(payment_intents|refunds)(?:\/([^/]+))?(?:\/(confirm|cancel))?$/.exec(path);
+    if (match === null) return { name: `${method} ${path}`, handler: null };
+    const [, resource, id, action] = match;
+    const name = `${method} /v1/${resource}${id ? "/:id" : ""}${action ? `/${action}` : ""}`;
+    const handlers: Record<string, Handler> = {
+      "POST /v1/payment_intents": createIntent,
+      "GET /v1/payment_intents/:id": onIntent(id ?? "", (pi, params) => render(pi, params)),
+      "POST /v1/payment_intents/:id/confirm": onIntent(id ?? "", confirm),
+      "POST /v1/payment_intents/:id/cancel": onIntent(id ?? "", cancel),
+      "POST /v1/refunds": refund,
+    };
+    return { name, handler: handlers[name] ?? null };
+  }
+
+  return {
+    route,
+    events,
+    intents,
+    charges,
+    refunds,
+
+    /** The buyer finishes (or fails) 3-D Secure; a finished challenge completes the payment by itself. */
+    authenticate(piId: string, outcome: "succeed" | "fail") {
+      const pi = intents.get(piId);
+      if (pi?.status !== "requires_action" || typeof pi.payment_method !== "string") {
+        throw new Error(`${piId} is not waiting for 3-D Secure`);
+      }
+      if (outcome === "succeed") return succeed(pi, pi.payment_method, null);
+      update(pi, {
+        status: "requires_payment_method",
+        payment_method: null,
+        next_action: null,
+        last_payment_error: {
+          type: "invalid_request_error",
+          code: "payment_intent_authentication_failure",
+          message: "The provided PaymentMethod has failed authentication.",
+          doc_url: docUrl("payment_intent_authentication_failure"),
+        },
+      });
+      emit("payment_intent.payment_failed", pi, null);
+    },
+  };
+}
+
+export const text = (value: FormValue | undefined): string | undefined =>
+  typeof value === "string" ? value : undefined;
+
+/** `expand[0]=a&expand[1]=b` parses to `{ 0: "a", 1: "b" }`; read back in index order. */
+function stringList(value: FormValue | undefined): string[] {
+  if (value === undefined || typeof value === "string") return [];
+  return Object.entries(value)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([, v]) => v)
+    .filter((v): v is string => typeof v === "string");
+}
+
+function stringRecord(value: FormValue | undefined): Record<string, string> {
+  if (value === undefined || typeof value === "string") return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
+}
