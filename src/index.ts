@@ -1,16 +1,12 @@
 import { buildApp } from "./app";
+import { scheduled } from "./scheduled";
 
 export { DropInventory } from "./inventory/drop-inventory";
-
-import { database } from "./db/client";
-import { purgeExpiredIdempotencyKeys } from "./http/idempotency";
 
 const app = buildApp();
 
 export default {
   fetch: app.fetch,
-  /** Hourly: forget idempotency keys past their 24-hour retention. */
-  scheduled: async (_controller, env) => {
-    await purgeExpiredIdempotencyKeys(database(env.DB), Date.now());
-  },
+  /** Hourly: purge idempotency keys. Every minute: sweep abandoned checkouts, retry payment events. */
+  scheduled: async (controller, env) => scheduled(controller, env),
 } satisfies ExportedHandler<Env>;

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fromProviderEvent, ingestEvent } from "../../src/checkout/events";
+import { sweepCheckouts } from "../../src/checkout/sweep";
 import { auditEvents, checkouts, entitlements, orders } from "../../src/db/schema";
 import { inventoryGateway } from "../../src/inventory/gateway";
 import type { ProviderEvent } from "../../src/payments/provider";
@@ -21,7 +22,7 @@ function providerSide() {
   const provider = createSandboxProvider(db, { now: () => Date.now(), emit: (e) => void emitted.push(e) });
   const ctx = { db, inventory: inventoryGateway(env.DROP_INVENTORY, db), provider, now: Date.now() };
   const deliver = (event: ProviderEvent) => ingestEvent(ctx, fromProviderEvent(event));
-  return { emitted, provider, deliver };
+  return { emitted, provider, deliver, ctx };
 }
 
 async function stateOf(checkoutId: string, orderId: string) {
@@ -258,5 +259,49 @@ describe("POST /v1/orders/{id}/refund and the receipt", () => {
       .from(checkouts)
       .where(and(eq(checkouts.id, paid.id)));
     expect(row?.entitlementIssuedAt).not.toBeNull();
+  });
+});
+
+describe("the cron's sweep of abandoned checkouts", () => {
+  async function lapsedAt(checkoutId: string) {
+    const [row] = await db.select().from(checkouts).where(eq(checkouts.id, checkoutId));
+    return (row?.holdExpiresAt ?? 0) + 1000;
+  }
+
+  it("cancels the payment of a checkout whose hold lapsed unpaid, and gives the units back", async () => {
+    const tenant = await createTenant();
+    const buyerId = "abandoning-buyer";
+    const { drop, quote: quoted } = await quotedDrop(tenant, buyerId, { stock: 2 });
+    const made = (
+      await checkout({ quote: quoted.token, email: email(), payment_method: "4000002760003184" }, { buyerId })
+    ).body;
+    expect(made.status).toBe("requires_action");
+    const side = providerSide();
+    const swept = await sweepCheckouts({ ...side.ctx, now: await lapsedAt(made.id), emitted: side.emitted });
+    expect(swept.abandoned).toBeGreaterThanOrEqual(1);
+    expect(await stateOf(made.id, made.order_id)).toMatchObject({
+      checkout: "expired",
+      order: "cancelled",
+      paid: 0,
+    });
+    expect((await side.provider.retrieve(made.payment.id)).status).toBe("canceled");
+    expect(await expectInvariants(drop.id)).toMatchObject({ held: 0, available: 2 });
+    // The buyer comes back too late: nothing changes.
+    expect((await confirm(made.id, made.secret)).body.status).toBe("expired");
+  });
+
+  it("completes a checkout whose payment succeeded meanwhile instead of cancelling it", async () => {
+    const tenant = await createTenant();
+    const buyerId = "paid-at-the-last-second";
+    const { quote: quoted } = await quotedDrop(tenant, buyerId, { stock: 2 });
+    const made = (await checkout({ quote: quoted.token, email: email() }, { buyerId })).body;
+    const side = providerSide();
+    await side.provider.confirm(made.payment.id, {
+      paymentMethod: "4242424242424242",
+      idempotencyKey: "late",
+    });
+    side.emitted.length = 0;
+    await sweepCheckouts({ ...side.ctx, now: await lapsedAt(made.id), emitted: side.emitted });
+    expect(await stateOf(made.id, made.order_id)).toMatchObject({ checkout: "paid", order: "paid", paid: 1 });
   });
 });

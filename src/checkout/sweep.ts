@@ -1,0 +1,39 @@
+/**
+ * The cron's side of checkout. Abandoned checkouts: once a hold has lapsed unpaid, its payment is
+ * cancelled, so a buyer cannot pay later for units that went back on sale without the late-payment
+ * path noticing. A payment that succeeded meanwhile completes instead (or is refunded if sold out).
+ * And events whose handling did not finish are tried again.
+ */
+import { and, asc, inArray, isNotNull, lte } from "drizzle-orm";
+import { checkouts } from "../db/schema";
+import type { ProviderEvent } from "../payments/provider";
+import { drainEmitted, retryDeferredEvents } from "./events";
+import { type PaymentContext, settlePayment } from "./settle";
+
+export async function sweepCheckouts(
+  ctx: PaymentContext & { emitted: ProviderEvent[] },
+  limit = 50,
+): Promise<{ abandoned: number; retried: number }> {
+  const lapsed = await ctx.db
+    .select({ id: checkouts.id, paymentId: checkouts.paymentId })
+    .from(checkouts)
+    .where(
+      and(
+        inArray(checkouts.status, ["pending", "requires_action"]),
+        isNotNull(checkouts.holdExpiresAt),
+        lte(checkouts.holdExpiresAt, ctx.now),
+      ),
+    )
+    .orderBy(asc(checkouts.holdExpiresAt))
+    .limit(limit);
+  for (const checkout of lapsed) {
+    if (checkout.paymentId === null) continue;
+    const payment = await ctx.provider
+      .cancel(checkout.paymentId, { idempotencyKey: `abandon:${checkout.id}` })
+      // Cancelling a payment that succeeded meanwhile is refused: read it, and let it complete.
+      .catch(async () => ctx.provider.retrieve(checkout.paymentId as string));
+    await settlePayment(ctx, payment, "event");
+  }
+  await drainEmitted(ctx);
+  return { abandoned: lapsed.length, retried: await retryDeferredEvents(ctx) };
+}
