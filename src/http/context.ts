@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { CheckoutContext } from "../checkout/verbs";
+import type { CheckoutContext } from "../checkout/create";
 import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
 import { type Db, runBatch } from "../db/client";

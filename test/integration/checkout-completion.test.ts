@@ -258,7 +258,12 @@ describe("POST /v1/orders/{id}/refund and the receipt", () => {
       .select()
       .from(checkouts)
       .where(and(eq(checkouts.id, paid.id)));
-    expect(row?.entitlementIssuedAt).not.toBeNull();
+    // Stored for reporting: when success was learned, when the entitlement landed, what the provider cost.
+    expect(row?.paymentSucceededAt).toBeGreaterThan(0);
+    expect(row?.entitlementIssuedAt).toBeGreaterThanOrEqual(
+      row?.paymentSucceededAt ?? Number.POSITIVE_INFINITY,
+    );
+    expect(row).toMatchObject({ providerAttempts: 1, providerRetries: 0, completedBy: "confirm" });
   });
 });
 

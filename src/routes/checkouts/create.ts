@@ -1,8 +1,8 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { decodeJwt } from "jose";
+import { createCheckout } from "../../checkout/create";
 import { CreateCheckoutBody, CreatedCheckoutSchema } from "../../checkout/schemas";
-import { createCheckout } from "../../checkout/verbs";
 import { invalid } from "../../errors";
 import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, checkoutContext } from "../../http/context";

@@ -1,0 +1,261 @@
+/**
+ * Checkout: quote → hold → payment → paid order, entitlement and token. Creating one verifies the quote,
+ * reserves the drop's units, writes the order (pending) and the checkout, then creates the payment with
+ * an idempotency key derived from the checkout's, and settles whatever the provider already knows.
+ */
+import { eq } from "drizzle-orm";
+import { auditWrite } from "../audit";
+import type { Call } from "../context";
+import { runBatch, type Write } from "../db/client";
+import { checkouts, orders } from "../db/schema";
+import { memberOfToken, type TokenContext } from "../entitlements/verbs";
+import { AppError, invalid, notFound } from "../errors";
+import { buyerKey } from "../holds/buyer";
+import { refuse } from "../holds/verbs";
+import { randomToken, sha256Hex } from "../lib/crypto";
+import {
+  type CallStats,
+  newCallStats,
+  type Payment,
+  ProviderError,
+  type ProviderEvent,
+} from "../payments/provider";
+import type { QuoteClaims } from "../quotes/token";
+import { drainEmitted } from "./events";
+import type { CheckoutView } from "./schemas";
+import { type PaymentContext, settlePayment } from "./settle";
+import { checkoutIds, loadCheckout, renderCheckout } from "./store";
+
+export interface CheckoutContext extends PaymentContext {
+  tokens: TokenContext;
+  /** Events the sandbox emitted during this request: handled through the inbox after our own writes. */
+  emitted: ProviderEvent[];
+  /** Lands the final writes with the stored idempotent response. */
+  commit(writes: Write[], result: unknown): Promise<void>;
+}
+
+export interface CreateCheckoutInput {
+  quote: QuoteClaims;
+  idempotencyKey: string;
+  email: string;
+  memberToken: string | undefined;
+  buyerId: string | undefined;
+  paymentMethod: string | undefined;
+  returnUrl: string | undefined;
+  source: "link" | "overlay" | "pos" | "api";
+  attribution: Record<string, string> | undefined;
+}
+
+export async function createCheckout({
+  ctx,
+  input,
+}: Call<CreateCheckoutInput, CheckoutContext>): Promise<CheckoutView & { secret: string }> {
+  const { quote } = input;
+  const buyer = await buyerOfQuote(ctx, input);
+  const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey);
+  const hold = await reserveFor(ctx, quote, buyer.key, checkoutId);
+  const secret = `${checkoutId}_secret_${randomToken(32)}`;
+  await runBatch(
+    ctx.db,
+    openWrites(ctx, { input, buyer, checkoutId, orderId, hold, secretHash: await sha256Hex(secret) }),
+  );
+
+  const stats = newCallStats();
+  const payment = await createPayment(ctx, { input, checkoutId, orderId, holdId: hold?.id ?? null }, stats);
+  await ctx.db
+    .update(checkouts)
+    .set({
+      paymentId: payment.id,
+      clientSecret: payment.clientSecret,
+      providerLatencyMs: stats.latencyMs,
+      providerAttempts: stats.attempts,
+      providerRetries: stats.retries,
+      updatedAt: ctx.now,
+    })
+    .where(eq(checkouts.id, checkoutId));
+  await ctx.db
+    .update(orders)
+    .set({ providerPaymentId: payment.id, updatedAt: ctx.now })
+    .where(eq(orders.id, orderId));
+  await settlePayment(ctx, payment, "confirm");
+  await drainEmitted(ctx);
+  const view = { ...(await currentView(ctx, checkoutId)), secret };
+  await ctx.commit(
+    [
+      auditWrite(
+        { db: ctx.db, creatorId: quote.creatorId, actor: `buyer:${buyer.key}`, now: ctx.now },
+        "checkout.created",
+        { type: "order", id: orderId },
+        { checkout_id: checkoutId, status: view.status },
+      ),
+    ],
+    view,
+  );
+  return view;
+}
+
+/** The buyer the checkout is for must be the buyer the quote was made for. */
+async function buyerOfQuote(ctx: CheckoutContext, input: CreateCheckoutInput) {
+  const { quote } = input;
+  if (input.memberToken !== undefined) {
+    const memberId = await memberOfToken(ctx.tokens, input.memberToken, quote.creatorId);
+    if (quote.buyerKey !== `member:${memberId}`) throw otherBuyer("/member_token");
+    return { key: quote.buyerKey, memberId };
+  }
+  if (quote.buyerKey.startsWith("member:")) {
+    throw invalid(
+      [{ in: "body", path: "/member_token", message: "Required: the quote was made for a signed-in member" }],
+      "This quote was made for a signed-in member: send their member_token.",
+    );
+  }
+  if (input.buyerId === undefined || buyerKey({ "buyer-id": input.buyerId }) !== quote.buyerKey) {
+    throw otherBuyer("/buyer-id");
+  }
+  return { key: quote.buyerKey, memberId: null };
+}
+
+const otherBuyer = (path: string) =>
+  invalid(
+    [
+      {
+        in: path === "/buyer-id" ? "header" : "body",
+        path,
+        message: "Not the buyer this quote was made for",
+      },
+    ],
+    "The quote was made for another buyer; quote again as this one.",
+  );
+
+async function reserveFor(ctx: CheckoutContext, quote: QuoteClaims, buyer: string, checkoutId: string) {
+  if (quote.dropId === null) return null;
+  const reserved = await ctx.inventory.reserve(quote.dropId, {
+    buyer,
+    quantity: quote.quantity,
+    allowPartial: false,
+    idempotencyKey: `checkout:${checkoutId}`,
+  });
+  if (!reserved.ok) throw refuse(reserved.reason);
+  return reserved.hold;
+}
+
+/**
+ * The order (pending) and the checkout, written before the payment exists, so that an event about the
+ * payment always finds them. A retry after a crash meets the same rows and takes over the secret.
+ */
+function openWrites(
+  ctx: CheckoutContext,
+  p: {
+    input: CreateCheckoutInput;
+    buyer: { key: string; memberId: string | null };
+    checkoutId: string;
+    orderId: string;
+    hold: { id: string; expiresAt: number } | null;
+    secretHash: string;
+  },
+): Write[] {
+  const { quote } = p.input;
+  return [
+    ctx.db
+      .insert(orders)
+      .values({
+        id: p.orderId,
+        creatorId: quote.creatorId,
+        memberId: p.buyer.memberId,
+        email: p.input.email,
+        offerId: quote.offerId,
+        dropId: quote.dropId,
+        quantity: quote.quantity,
+        currency: quote.currency,
+        amountTotal: quote.amount,
+        status: "pending",
+        source: p.input.source,
+        buyerKey: p.buyer.key,
+        quoteId: quote.id,
+        experimentId: quote.arm?.experimentId ?? null,
+        experimentArm: quote.arm?.key ?? null,
+        couponCode: quote.coupon,
+        holdId: p.hold?.id ?? null,
+        provider: ctx.provider.name,
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+      })
+      .onConflictDoNothing(),
+    ctx.db
+      .insert(checkouts)
+      .values({
+        id: p.checkoutId,
+        creatorId: quote.creatorId,
+        orderId: p.orderId,
+        status: "pending",
+        secretHash: p.secretHash,
+        buyerKey: p.buyer.key,
+        email: p.input.email,
+        memberId: p.buyer.memberId,
+        provider: ctx.provider.name,
+        dropId: quote.dropId,
+        holdId: p.hold?.id ?? null,
+        holdExpiresAt: p.hold?.expiresAt ?? null,
+        lines: JSON.stringify(quote.lines),
+        attribution: p.input.attribution === undefined ? null : JSON.stringify(p.input.attribution),
+        createdAt: ctx.now,
+        updatedAt: ctx.now,
+      })
+      .onConflictDoUpdate({ target: checkouts.id, set: { secretHash: p.secretHash, updatedAt: ctx.now } }),
+  ];
+}
+
+async function createPayment(
+  ctx: CheckoutContext,
+  p: { input: CreateCheckoutInput; checkoutId: string; orderId: string; holdId: string | null },
+  stats: CallStats,
+): Promise<Payment> {
+  const { quote } = p.input;
+  try {
+    return await ctx.provider.create(
+      {
+        amount: quote.amount,
+        currency: quote.currency,
+        paymentMethod: p.input.paymentMethod,
+        returnUrl: p.input.returnUrl,
+        receiptEmail: p.input.email,
+        metadata: {
+          checkout_id: p.checkoutId,
+          order_id: p.orderId,
+          creator_id: quote.creatorId,
+          ...(p.holdId === null ? {} : { hold_id: p.holdId }),
+        },
+        idempotencyKey: `checkout:${p.checkoutId}`,
+      },
+      stats,
+    );
+  } catch (error) {
+    throw providerProblem(error);
+  }
+}
+
+/**
+ * A provider that could not be reached keeps the hold and stores no response, so the buyer's retry
+ * with the same Idempotency-Key resumes the same checkout and payment.
+ */
+export function providerProblem(error: unknown): unknown {
+  if (!(error instanceof ProviderError)) return error;
+  if (error.retryable) {
+    return new AppError(
+      "payment_unavailable",
+      "The payment provider did not answer; retry with the same Idempotency-Key.",
+      {
+        headers: { "retry-after": "2" },
+      },
+    );
+  }
+  return invalid(
+    [{ in: "body", path: "/payment_method", message: error.message }],
+    "The payment provider refused the request.",
+  );
+}
+
+export async function currentView(ctx: CheckoutContext, checkoutId: string): Promise<CheckoutView> {
+  const loaded = await loadCheckout(ctx.db, checkoutId);
+  if (loaded === undefined) throw notFound("checkout", checkoutId);
+  return renderCheckout(loaded.checkout, loaded.order);
+}
