@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-5}
-ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue}
+ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue checkout}
 LATENCY_ROUTES=${LATENCY_ROUTES-hello sign mint issue}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
@@ -57,6 +57,7 @@ drop=$(curl -sf -X POST "$base/bench/setup" | node -e 'process.stdin.on("data", 
 echo "drop: $drop   connections: $CONNECTIONS   duration: $DURATION   rounds: $ROUNDS   server core $SERVER_CORE, wrk core $LOAD_CORE"
 
 results="$state/results.jsonl"
+started=$(($(date +%s) * 1000))
 # CPU time the worker's runtime spent, in clock ticks: per request it is steadier than req/s on a noisy host.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$inner/stat"; }
 load() { # name route round connections
@@ -65,6 +66,12 @@ load() { # name route round connections
     # Fresh credentials for this run (outside the timing): each one rotates on use.
     curl -sf -X POST "$base/bench/sessions?n=256" >"$state/credentials.txt"
     args=(-- "$state/credentials.txt")
+  fi
+  if [ "$route" = checkout ]; then
+    # A quote per buyer for this run (outside the timing); a buyer's quote is reused only if the pool
+    # runs out, and the drop's per-buyer limit (5) allows that.
+    curl -sf -X POST "$base/bench/checkout-quotes?n=${CHECKOUT_POOL:-1500}&drop=$drop" >"$state/quotes.txt"
+    args=(-- "$state/quotes.txt")
   fi
   before=$(cpu_ticks)
   line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$4" -d"$DURATION" --latency -s "bench/$route.lua" "$(url_of "$route")" "${args[@]}" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
@@ -80,11 +87,12 @@ url_of() {
     quote) echo "$base/v1/quotes" ;;
     issue) echo "$base/v1/entitlements/token" ;;
     sign) echo "$base/bench/sign" ;;
+    checkout) echo "$base/v1/checkouts" ;;
     d1 | mint) echo "$base/bench/$1" ;;
   esac
 }
 for route in $ROUTES $LATENCY_ROUTES; do
-  [ "$route" = issue ] && continue # warmed by its own runs; it needs credentials
+  [ "$route" = issue ] || [ "$route" = checkout ] && continue # warmed by their own runs; they need inputs
   taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "bench/$route.lua" "$(url_of "$route")" >/dev/null 2>&1
 done
 # Rounds interleave the routes, so the machine's drift falls on all of them alike.
@@ -97,4 +105,5 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 check=$(curl -sf "$base/bench/check/$drop")
-node bench/summarize.mjs "$results" "$check"
+stats=$(curl -sf "$base/bench/checkout-stats?since=$started")
+node bench/summarize.mjs "$results" "$check" "$stats"

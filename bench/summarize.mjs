@@ -2,7 +2,7 @@
 // target, and, when the reserve route ran, the oversell check.
 import { readFileSync } from "node:fs";
 
-const [resultsFile, checkJson] = process.argv.slice(2);
+const [resultsFile, checkJson, checkoutStatsJson] = process.argv.slice(2);
 const rows = readFileSync(resultsFile, "utf8")
   .trim()
   .split("\n")
@@ -47,6 +47,7 @@ const comparisons = [
   ["issue", "hello", 0.5],
   ["mint", "hello", 0.5],
   ["issue", "d1", null],
+  ["checkout", "hello", null],
 ];
 console.log("");
 for (const [route, floor, target] of comparisons) {
@@ -80,6 +81,14 @@ if (hello1 && sign1) {
         `${one.p50 <= budget ? "within" : "OVER"} the budget`,
     );
   }
+}
+
+if (summary.checkout && checkoutStatsJson) {
+  const stats = JSON.parse(checkoutStatsJson);
+  console.log(
+    `\ncheckouts completed: ${summary.checkout.rps.toFixed(0)}/s (median of rounds); payment success → entitlement ` +
+      `over ${stats.paid} paid checkouts: p50 ${stats.p50_ms} ms, p90 ${stats.p90_ms} ms, max ${stats.max_ms} ms`,
+  );
 }
 
 if (summary.reserve) {

@@ -4,11 +4,13 @@
  * entitlement tokens use). Only `npm run bench` serves this entry; production never does.
  */
 import { DurableObject } from "cloudflare:workers";
+import { and, eq, gte } from "drizzle-orm";
 import { Hono } from "hono";
 import { buildApp } from "../src/app";
 import { readConfig } from "../src/config";
 import { database, runBatch } from "../src/db/client";
 import {
+  checkouts,
   creators,
   drops,
   entitlements,
@@ -66,6 +68,44 @@ bench.post("/bench/sessions", async (c) => {
     families.map((f) => f.write),
   );
   return c.text(families.map((f) => f.credential.credential).join("\n"));
+});
+
+/**
+ * `n` signed quotes for one unit of the bench drop, each for its own new buyer, one `buyer-id quote` pair
+ * per line: the checkout route's inputs. Made through the real quote route, outside the timing.
+ */
+bench.post("/bench/checkout-quotes", async (c) => {
+  const n = Number(c.req.query("n") ?? 100);
+  const dropId = c.req.query("drop") ?? "";
+  const stamp = Date.now().toString(36);
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const buyer = `bench-checkout-${stamp}-${i}`;
+    const res = await app.fetch(
+      new Request("http://bench.internal/v1/quotes", {
+        method: "POST",
+        headers: { "content-type": "application/json", "buyer-id": buyer, "buyer-country": "DE" },
+        body: JSON.stringify({ offer_id: "off_bench", drop_id: dropId, quantity: 1 }),
+      }),
+      c.env,
+      c.executionCtx,
+    );
+    const quote = (await res.json()) as { token?: string };
+    if (!res.ok || quote.token === undefined) return c.text(`quote refused: ${JSON.stringify(quote)}`, 500);
+    lines.push(`${buyer} ${quote.token}`);
+  }
+  return c.text(lines.join("\n"));
+});
+
+/** Time from payment success to entitlement, per paid checkout since `since` (epoch ms): p50 and p90. */
+bench.get("/bench/checkout-stats", async (c) => {
+  const rows = await database(c.env.DB)
+    .select({ succeeded: checkouts.paymentSucceededAt, issued: checkouts.entitlementIssuedAt })
+    .from(checkouts)
+    .where(and(eq(checkouts.status, "paid"), gte(checkouts.createdAt, Number(c.req.query("since") ?? 0))));
+  const ms = rows.map((r) => (r.issued ?? 0) - (r.succeeded ?? 0)).sort((a, b) => a - b);
+  const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? null;
+  return c.json({ paid: ms.length, p50_ms: at(0.5), p90_ms: at(0.9), max_ms: at(1) });
 });
 
 /**
