@@ -89,6 +89,11 @@ process.stdout.write(`
     curl -X POST http://127.0.0.1:8787/v1/quotes -H "content-type: application/json" \\
       -H "buyer-id: demo-buyer-0001" -H "buyer-country: BR" \\
       -d '{"offer_id":"${demo.dropOfferId}","drop_id":"${demo.dropId}","coupon":"LAUNCH10"}'
+  Buy it with the sandbox (Stripe's test cards; no Stripe key needed), then read the checkout for the token:
+    curl -X POST http://127.0.0.1:8787/v1/checkouts -H "content-type: application/json" \
+      -H "buyer-id: demo-buyer-0001" -H "idempotency-key: <any new uuid>" \
+      -d '{"quote":"<token from the quote>","email":"fan@example.com","payment_method":"4242 4242 4242 4242"}'
+    curl http://127.0.0.1:8787/v1/checkouts/<id> -H "checkout-secret: <secret>"
   Sign the demo member in (an entitlement token and a refresh credential), then check the token:
     curl -X POST http://127.0.0.1:8787/v1/members/${demo.memberId}/sessions -H "Authorization: Bearer ${key}" \
       -H "content-type: application/json" -d '{}'
