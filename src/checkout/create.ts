@@ -53,12 +53,20 @@ export async function createCheckout({
   const { quote } = input;
   const buyer = await buyerOfQuote(ctx, input);
   const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey);
+  await assertQuoteUnused(ctx, quote.id, orderId);
   const hold = await reserveFor(ctx, quote, buyer.key, checkoutId);
   const secret = `${checkoutId}_secret_${randomToken(32)}`;
-  await runBatch(
-    ctx.db,
-    openWrites(ctx, { input, buyer, checkoutId, orderId, hold, secretHash: await sha256Hex(secret) }),
-  );
+  try {
+    await runBatch(
+      ctx.db,
+      openWrites(ctx, { input, buyer, checkoutId, orderId, hold, secretHash: await sha256Hex(secret) }),
+    );
+  } catch (error) {
+    // A racing checkout with the same quote took it first: give our units back and say so.
+    if (hold !== null && quote.dropId !== null) await ctx.inventory.release(quote.dropId, hold.id, buyer.key);
+    await assertQuoteUnused(ctx, quote.id, orderId);
+    throw error;
+  }
 
   const stats = newCallStats();
   const payment = await createPayment(ctx, { input, checkoutId, orderId, holdId: hold?.id ?? null }, stats);
@@ -92,6 +100,18 @@ export async function createCheckout({
     view,
   );
   return view;
+}
+
+/** A quote pays for one order; a second checkout (another Idempotency-Key) with it is refused. */
+async function assertQuoteUnused(ctx: CheckoutContext, quoteId: string, orderId: string): Promise<void> {
+  const [used] = await ctx.db
+    .select({ id: orders.id })
+    .from(orders)
+    .where(eq(orders.quoteId, quoteId))
+    .limit(1);
+  if (used !== undefined && used.id !== orderId) {
+    throw new AppError("conflict", "This quote was already used for another checkout; ask for a new quote.");
+  }
 }
 
 /** The buyer the checkout is for must be the buyer the quote was made for. */

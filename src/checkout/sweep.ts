@@ -26,13 +26,18 @@ export async function sweepCheckouts(
     )
     .orderBy(asc(checkouts.holdExpiresAt))
     .limit(limit);
-  for (const checkout of lapsed) {
-    if (checkout.paymentId === null) continue;
-    const payment = await ctx.provider
-      .cancel(checkout.paymentId, { idempotencyKey: `abandon:${checkout.id}` })
-      // Cancelling a payment that succeeded meanwhile is refused: read it, and let it complete.
-      .catch(async () => ctx.provider.retrieve(checkout.paymentId as string));
-    await settlePayment(ctx, payment, "event");
+  for (const { id, paymentId } of lapsed) {
+    if (paymentId === null) continue;
+    try {
+      const payment = await ctx.provider
+        .cancel(paymentId, { idempotencyKey: `abandon:${id}` })
+        // Cancelling a payment that succeeded meanwhile is refused: read it, and let it complete.
+        .catch(async () => ctx.provider.retrieve(paymentId));
+      await settlePayment(ctx, payment, "event");
+    } catch (error) {
+      // One provider hiccup must not stop the sweep; this checkout is tried again next minute.
+      console.error(JSON.stringify({ sweep: id, error: String(error) }));
+    }
   }
   await drainEmitted(ctx);
   return { abandoned: lapsed.length, retried: await retryDeferredEvents(ctx) };

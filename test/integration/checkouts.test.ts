@@ -128,6 +128,19 @@ describe("checkout Idempotency-Key", () => {
   });
 });
 
+describe("a quote pays for one order", () => {
+  it("refuses a second checkout with the same quote (409), also when both race, and leaves no extra hold", async () => {
+    const tenant = await createTenant();
+    const buyerId = crypto.randomUUID();
+    const { drop, quote } = await quotedDrop(tenant, buyerId);
+    const body = { quote: quote.token, email: email(), payment_method: "4242424242424242" };
+    const racing = await Promise.all([1, 2, 3].map(() => checkout(body, { buyerId })));
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    expect((await checkout(body, { buyerId })).status).toBe(409);
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 1, held: 0 });
+  });
+});
+
 describe("who may check out and read", () => {
   it("refuses a quote made for another buyer, a tampered quote and a bad email, writing nothing", async () => {
     const tenant = await createTenant();

@@ -48,6 +48,8 @@ export const orders = sqliteTable(
     index("orders_experiment_idx").on(t.experimentId, t.experimentArm),
     uniqueIndex("orders_provider_payment_unique").on(t.provider, t.providerPaymentId),
     uniqueIndex("orders_creator_client_reference_unique").on(t.creatorId, t.clientReference),
+    // A quote pays for one order: reusing it would repeat its coupon past a per-buyer cap.
+    uniqueIndex("orders_quote_unique").on(t.quoteId),
     check("orders_quantity", sql`${t.quantity} >= 1`),
     check("orders_amount", sql`${t.amountTotal} >= 0`),
   ],

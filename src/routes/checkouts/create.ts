@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { decodeJwt } from "jose";
 import { createCheckout } from "../../checkout/create";
 import { CreateCheckoutBody, CreatedCheckoutSchema } from "../../checkout/schemas";
-import { invalid } from "../../errors";
+import { AppError, invalid } from "../../errors";
 import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, checkoutContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
@@ -13,7 +13,12 @@ import { jsonBody, jsonResponse, type Register } from "../shared";
 
 /** Idempotency keys are the creator's: the quote names the creator (its signature is checked later). */
 async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
-  const body = (await c.req.json().catch(() => null)) as { quote?: unknown } | null;
+  if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) {
+    throw new AppError("unsupported_media_type", "Send JSON bodies with `Content-Type: application/json`.");
+  }
+  const body = (await c.req.json().catch(() => {
+    throw new AppError("malformed_request", "The body is not valid JSON.");
+  })) as { quote?: unknown } | null;
   try {
     const aud = typeof body?.quote === "string" ? decodeJwt(body.quote).aud : undefined;
     if (typeof aud === "string") return aud;
