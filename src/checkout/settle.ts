@@ -6,7 +6,7 @@
  * idempotent per order), so no order is ever marked paid without its units.
  */
 import { eq } from "drizzle-orm";
-import { type CheckoutRow, orders } from "../db/schema";
+import { type CheckoutRow, drops, orders } from "../db/schema";
 import { revokeSourceWrites } from "../entitlements/store";
 import type { Payment } from "../payments/provider";
 import { markPaid } from "./paid";
@@ -110,6 +110,17 @@ async function markExpired(ctx: PaymentContext, loaded: Loaded): Promise<Settled
   return settled;
 }
 
+/** Puts a refunded order's units back on sale when its drop says so; otherwise they stay sold. */
+async function restockIfPolicy(ctx: PaymentContext, checkout: CheckoutRow): Promise<void> {
+  if (checkout.dropId === null || checkout.holdId === null) return;
+  const [drop] = await ctx.db
+    .select({ restockOnRefund: drops.restockOnRefund })
+    .from(drops)
+    .where(eq(drops.id, checkout.dropId))
+    .limit(1);
+  if (drop?.restockOnRefund) await ctx.inventory.restock(checkout.dropId, checkout.holdId, checkout.orderId);
+}
+
 /** Gives the units back at once; a hold that already lapsed or was released is fine. */
 async function releaseHold(ctx: PaymentContext, checkout: CheckoutRow): Promise<void> {
   if (checkout.dropId === null || checkout.holdId === null) return;
@@ -118,8 +129,8 @@ async function releaseHold(ctx: PaymentContext, checkout: CheckoutRow): Promise<
 
 /**
  * A paid order whose payment was refunded in full: the order and checkout end refunded and the
- * entitlement it granted is revoked (the member's token version is bumped), in one batch. Units stay
- * sold: returning refunded stock to a drop is not built yet.
+ * entitlement it granted is revoked (the member's token version is bumped), in one batch. Then the
+ * units go back on sale if the drop's policy says so (`restock_on_refund`); otherwise they stay sold.
  */
 async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout, order } = loaded;
@@ -130,7 +141,7 @@ async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Paymen
     id: order.id,
     memberId: checkout.memberId,
   };
-  return land(
+  const settled = await land(
     ctx.db,
     checkout.id,
     ["paid"],
@@ -144,4 +155,7 @@ async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Paymen
       }),
     ],
   );
+  // The side that landed the refund (exactly one) applies the drop's restock policy.
+  if (settled === "changed") await restockIfPolicy(ctx, checkout);
+  return settled;
 }

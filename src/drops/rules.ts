@@ -27,6 +27,7 @@ export function renderDrop(row: DropRow, now: number): Drop {
     ends_at: toIsoOrNull(row.endsAt),
     per_buyer_limit: row.perBuyerLimit,
     hold_ttl_seconds: row.holdTtlSeconds,
+    restock_on_refund: row.restockOnRefund,
     state: row.state,
     phase: dropPhase(row, now),
     closed_at: toIsoOrNull(row.closedAt),

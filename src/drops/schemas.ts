@@ -20,6 +20,9 @@ export const DropSchema = z
     ends_at: z.string().nullable().openapi({ format: "date-time" }),
     per_buyer_limit: z.number().int().nullable(),
     hold_ttl_seconds: z.number().int(),
+    restock_on_refund: z
+      .boolean()
+      .openapi({ description: "Whether a refunded order's units go back on sale." }),
     state: z.enum(dropStates),
     phase: z.enum(dropPhases).openapi({ description: "Where the drop stands at the time of the response." }),
     closed_at: z.string().nullable().openapi({ format: "date-time" }),
@@ -47,6 +50,9 @@ export const CreateDropBody = z
     hold_ttl_seconds: HoldTtl.default(300).openapi({
       description: "How long a reservation holds stock, 30 to 3600.",
     }),
+    restock_on_refund: z.boolean().default(false).openapi({
+      description: "Put a refunded order's units back on sale (default: they stay sold).",
+    }),
   })
   .openapi("CreateDrop");
 
@@ -58,6 +64,7 @@ export const UpdateDropBody = z
     ends_at: Instant.nullable().optional(),
     per_buyer_limit: PerBuyerLimit.optional(),
     hold_ttl_seconds: HoldTtl.optional(),
+    restock_on_refund: z.boolean().optional(),
     state: z.literal("closed").optional().openapi({ description: "Close the drop early. Closing is final." }),
   })
   .openapi("UpdateDrop");

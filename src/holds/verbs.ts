@@ -28,6 +28,7 @@ const refusals: Record<
   hold_released: ["hold_released", "The hold was released."],
   already_committed: ["hold_committed", "The hold is already committed to an order."],
   extension_used: ["conflict", "This hold was already extended once."],
+  not_committed: ["conflict", "This hold was never sold to that order."],
   idempotency_key_reused: [
     "idempotency_key_reused",
     "This Idempotency-Key was used for a different request.",

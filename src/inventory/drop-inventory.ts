@@ -14,6 +14,7 @@ import {
   phaseAt,
   release,
   reserve,
+  restock,
   setStock,
   type Touched,
 } from "./ledger";
@@ -115,6 +116,11 @@ export class DropInventory extends DurableObject<Env> {
   /** Sells the hold's units to an order, exactly once (checkout calls this when payment succeeds). */
   async commit(holdId: string, orderRef: string): Promise<HoldResult> {
     return this.mutate((l, now, touched) => commit(l, { holdId, orderRef, now }, touched));
+  }
+
+  /** A refunded order's units go back on sale, once (the drop's restock-on-refund policy). */
+  async restock(holdId: string, orderRef: string): Promise<HoldResult> {
+    return this.mutate((l, now, touched) => restock(l, { holdId, orderRef, now }, touched));
   }
 
   /** Admin: new terms. Stock may shrink only down to what is held or sold. */

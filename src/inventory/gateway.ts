@@ -159,6 +159,12 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
         dropId,
         async (stub) => (await stub.commit(holdId, orderRef)) as HoldResult,
       ),
+    /** A refunded order's units back on sale, once per hold (the drop's restock-on-refund policy). */
+    restock: (dropId: string, holdId: string, orderRef: string) =>
+      onDrop<Configured<HoldResult>>(
+        dropId,
+        async (stub) => (await stub.restock(holdId, orderRef)) as HoldResult,
+      ),
     /** Once per hold, while a payment waits on the buyer (3-D Secure). */
     extend: (dropId: string, holdId: string, buyer: string) =>
       onDrop<Configured<HoldResult>>(

@@ -29,6 +29,8 @@ export interface Hold {
   state: HoldState;
   orderRef: string | null;
   extended: boolean;
+  /** A committed hold whose order was refunded and whose units went back on sale. */
+  restocked: boolean;
 }
 
 /** Holds that are no longer live, looked up on demand (SQL in the object, a Map in tests). */
@@ -58,7 +60,8 @@ export type HoldRefusal =
   | "hold_expired"
   | "hold_released"
   | "already_committed"
-  | "extension_used";
+  | "extension_used"
+  | "not_committed";
 export type StockRefusal = "below_committed";
 
 export type Outcome<R extends string> = { ok: true; hold: Hold } | { ok: false; reason: R; hold?: Hold };
@@ -156,6 +159,7 @@ export function reserve(
     state: "held",
     orderRef: null,
     extended: false,
+    restocked: false,
   };
   putLive(l, hold);
   l.held += quantity;
@@ -195,6 +199,28 @@ export function commit(
   l.sold += hold.quantity;
   touched.holds.push(committed);
   return { ok: true, hold: committed };
+}
+
+/**
+ * A refunded order's units go back on sale (the drop's restock-on-refund policy): the committed hold
+ * stops counting as sold and against its buyer. Once per hold; a repeat returns it unchanged.
+ */
+export function restock(
+  l: Ledger,
+  req: { holdId: string; orderRef: string; now: number },
+  touched: Touched,
+): Outcome<HoldRefusal> {
+  expireDue(l, req.now, touched);
+  const hold = find(l, req.holdId, touched);
+  if (hold === undefined) return { ok: false, reason: "hold_not_found" };
+  if (hold.state !== "committed" || hold.orderRef !== req.orderRef)
+    return { ok: false, reason: "not_committed", hold };
+  if (hold.restocked) return { ok: true, hold };
+  const restocked: Hold = { ...hold, restocked: true };
+  l.sold -= hold.quantity;
+  addToBuyer(l, hold.buyer, -hold.quantity);
+  touched.holds.push(restocked);
+  return { ok: true, hold: restocked };
 }
 
 /** Gives a live hold's units back. Releasing a hold that already ended returns it as it ended. */

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS holds (
   state TEXT NOT NULL CHECK (state IN ('held', 'committed', 'released', 'expired')),
   order_ref TEXT,
   extended INTEGER NOT NULL,
+  restocked INTEGER NOT NULL DEFAULT 0,
   -- The Idempotency-Key and request that created the hold: one hold per key per buyer.
   reserve_key TEXT NOT NULL,
   request TEXT NOT NULL
@@ -55,11 +56,17 @@ const toHold = (r: Row): Hold => ({
   state: String(r.state) as HoldState,
   orderRef: r.order_ref === null ? null : String(r.order_ref),
   extended: Number(r.extended) === 1,
+  restocked: Number(r.restocked) === 1,
 });
 
 export class InventoryStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
+    // Objects created before restock-on-refund existed gain the column (SQLite adds it in place).
+    const columns = sql.exec("SELECT name FROM pragma_table_info('holds')").toArray();
+    if (!columns.some((c) => c.name === "restocked")) {
+      sql.exec("ALTER TABLE holds ADD COLUMN restocked INTEGER NOT NULL DEFAULT 0");
+    }
   }
 
   /** The ledger as stored, or null when the drop was never configured here. */
@@ -81,11 +88,11 @@ export class InventoryStore {
       ledger.held += hold.quantity;
     }
     const [sold] = this.sql
-      .exec("SELECT coalesce(sum(quantity), 0) AS n FROM holds WHERE state = 'committed'")
+      .exec("SELECT coalesce(sum(quantity), 0) AS n FROM holds WHERE state = 'committed' AND restocked = 0")
       .toArray();
     ledger.sold = Number(sold?.n ?? 0);
     const totals = this.sql.exec(
-      "SELECT buyer, sum(quantity) AS n FROM holds WHERE state IN ('held', 'committed') GROUP BY buyer",
+      "SELECT buyer, sum(quantity) AS n FROM holds WHERE state = 'held' OR (state = 'committed' AND restocked = 0) GROUP BY buyer",
     );
     for (const row of totals) ledger.buyers.set(String(row.buyer), Number(row.n));
     return ledger;
@@ -140,11 +147,12 @@ export class InventoryStore {
   saveTouched(touched: Touched): void {
     for (const h of touched.holds) {
       this.sql.exec(
-        "UPDATE holds SET expires_at = ?, state = ?, order_ref = ?, extended = ? WHERE id = ?",
+        "UPDATE holds SET expires_at = ?, state = ?, order_ref = ?, extended = ?, restocked = ? WHERE id = ?",
         h.expiresAt,
         h.state,
         h.orderRef,
         h.extended ? 1 : 0,
+        h.restocked ? 1 : 0,
         h.id,
       );
     }

@@ -92,7 +92,7 @@ describe("completion converges from both sides, exactly once", () => {
         refunded: 1,
       });
     }
-    // Refunded units stay sold (restocking on refund is not built yet); nothing is oversold or stranded.
+    // The drop keeps refunded units sold (restock_on_refund is off by default); nothing is oversold or stranded.
     expect(await expectInvariants(drop.id)).toMatchObject({ sold: 24, held: 0 });
   });
 
@@ -217,6 +217,21 @@ describe("POST /v1/orders/{id}/refund and the receipt", () => {
     expect(
       (await api("POST", `/v1/orders/${paid.order_id}/refund`, { key: stranger.key, body: {} })).status,
     ).toBe(404);
+  });
+
+  it("puts the units back on sale when the drop's policy says so, once", async () => {
+    const tenant = await createTenant();
+    const buyerId = "restock-policy-buyer";
+    const { drop, quote: quoted } = await quotedDrop(tenant, buyerId, { stock: 2, restock_on_refund: true });
+    expect(drop.restock_on_refund).toBe(true);
+    const paid = (
+      await checkout({ quote: quoted.token, email: email(), payment_method: "4242424242424242" }, { buyerId })
+    ).body;
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 1, available: 1 });
+    await api("POST", `/v1/orders/${paid.order_id}/refund`, { key: tenant.key, body: {} });
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 0, held: 0, available: 2 });
+    await api("POST", `/v1/orders/${paid.order_id}/refund`, { key: tenant.key, body: {} });
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 0, available: 2 });
   });
 
   it("refuses to refund an order that was not paid (409)", async () => {

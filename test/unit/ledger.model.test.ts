@@ -12,6 +12,7 @@ import {
   newLedger,
   release,
   reserve,
+  restock,
   type Touched,
 } from "../../src/inventory/ledger";
 
@@ -28,6 +29,8 @@ interface ModelHold {
   state: Hold["state"];
   order: string | null;
   extended: boolean;
+  /** Refunded with the drop's restock policy: its units are back on sale. */
+  restocked: boolean;
 }
 interface Model {
   terms: DropTerms;
@@ -48,9 +51,10 @@ function settle(real: Real, touched: Touched) {
 const expireModel = (m: Model) => {
   for (const h of m.holds) if (h.state === "held" && h.expiresAt <= m.now) h.state = "expired";
 };
+/** Units in these states (a restocked hold's units count nowhere: they are back on sale). */
 const units = (m: Model, states: Hold["state"][], buyer?: string) =>
   m.holds
-    .filter((h) => states.includes(h.state) && (buyer === undefined || h.buyer === buyer))
+    .filter((h) => states.includes(h.state) && !h.restocked && (buyer === undefined || h.buyer === buyer))
     .reduce((n, h) => n + h.quantity, 0);
 
 function checkAgreement(m: Model, real: Real) {
@@ -100,6 +104,7 @@ class Reserve implements fc.Command<Model, Real> {
         state: "held",
         order: null,
         extended: false,
+        restocked: false,
       });
     } else {
       expect(got).toMatchObject({ ok: false, reason: expected });
@@ -188,6 +193,31 @@ class Extend extends OnHold {
   override toString = () => `extend(#${this.index})`;
 }
 
+/** A refunded order's units go back on sale, once; only a committed hold, for its own order. */
+class Restock extends OnHold {
+  constructor(
+    index: number,
+    readonly order: string,
+  ) {
+    super(index);
+  }
+  override run(m: Model, real: Real) {
+    expireModel(m);
+    const hold = this.target(m);
+    const touched = fresh();
+    const got = restock(real.ledger, { holdId: hold.id, orderRef: this.order, now: m.now }, touched);
+    settle(real, touched);
+    if (hold.state === "committed" && hold.order === this.order) {
+      hold.restocked = true;
+      expect(got).toMatchObject({ ok: true, hold: { state: "committed", restocked: true } });
+    } else {
+      expect(got).toMatchObject({ ok: false, reason: "not_committed" });
+    }
+    checkAgreement(m, real);
+  }
+  override toString = () => `restock(#${this.index}, ${this.order})`;
+}
+
 /** The alarm: may fire late, early or twice; only due holds expire. */
 class Expire implements fc.Command<Model, Real> {
   check = () => true;
@@ -239,6 +269,7 @@ const commands = fc.commands(
     fc.tuple(fc.nat(20), fc.constantFrom("order-1", "order-2")).map(([i, o]) => new Commit(i, o)),
     fc.nat(20).map((i) => new Release(i)),
     fc.nat(20).map((i) => new Extend(i)),
+    fc.tuple(fc.nat(20), fc.constantFrom("order-1", "order-2")).map(([i, o]) => new Restock(i, o)),
     fc.constant(new Expire()),
     fc.integer({ min: 0, max: 400_000 }).map((ms) => new Advance(ms)),
     fc.constantFrom(30_000, 300_000, 600_000).map((ms) => new SetTtl(ms)),

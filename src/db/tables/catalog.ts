@@ -118,6 +118,8 @@ export const drops = sqliteTable(
     endsAt: integer("ends_at", { mode: "number" }),
     perBuyerLimit: integer("per_buyer_limit"),
     holdTtlSeconds: integer("hold_ttl_seconds").notNull().default(300),
+    /** When an order is refunded, do its units go back on sale? (Off: they stay sold.) */
+    restockOnRefund: integer("restock_on_refund", { mode: "boolean" }).notNull().default(false),
     state: text("state", { enum: dropStates }).notNull().default("open"),
     closedAt: integer("closed_at", { mode: "number" }),
     createdAt: createdAt(),

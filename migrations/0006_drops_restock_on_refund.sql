@@ -1,0 +1,1 @@
+ALTER TABLE `drops` ADD `restock_on_refund` integer DEFAULT false NOT NULL;
