@@ -3,8 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Call } from "../context";
 import { checkouts } from "../db/schema";
 import { derivedFamily } from "../entitlements/refresh";
-import { memberTokenState } from "../entitlements/store";
-import { mintToken } from "../entitlements/token";
+import { freshToken } from "../entitlements/verbs";
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso } from "../lib/time";
@@ -83,16 +82,9 @@ async function withEntitlement(
   const view = renderCheckout(loaded.checkout, loaded.order);
   const { checkout } = loaded;
   if (checkout.status !== "paid" || checkout.memberId === null) return { ...view, entitlement: null };
-  const state = await memberTokenState(ctx.db, checkout.creatorId, checkout.memberId, ctx.now);
-  if (state === undefined) return { ...view, entitlement: null };
   const audience = checkout.creatorId;
-  const issued = await mintToken(
-    ctx.tokens.issuer.keys,
-    ctx.tokens.issuer.settings,
-    state,
-    audience,
-    ctx.now,
-  );
+  const token = await freshToken(ctx.tokens, checkout.creatorId, checkout.memberId, audience);
+  if (token === undefined) return { ...view, entitlement: null };
   const refresh = await derivedFamily(
     ctx.db,
     { creatorId: checkout.creatorId, memberId: checkout.memberId, audience },
@@ -101,12 +93,7 @@ async function withEntitlement(
   return {
     ...view,
     entitlement: {
-      object: "entitlement_token",
-      token: issued.token,
-      token_type: "Bearer",
-      expires_at: toIso(issued.expiresAt),
-      audience,
-      entitlements: issued.entitlements,
+      ...token,
       refresh_token: refresh?.credential ?? null,
       refresh_expires_at: refresh === null ? null : toIso(refresh.expiresAt),
     },

@@ -65,9 +65,25 @@ export async function issueToken({
   ctx,
   input,
 }: Call<{ memberId: string; surface?: string | undefined }, EntitlementContext>): Promise<TokenView> {
-  const state = await memberTokenState(ctx.db, ctx.creatorId, input.memberId, ctx.now);
-  if (state === undefined) throw notFound("member", input.memberId);
-  const audience = audienceOf(ctx.creatorId, input.surface);
+  const token = await freshToken(
+    ctx,
+    ctx.creatorId,
+    input.memberId,
+    audienceOf(ctx.creatorId, input.surface),
+  );
+  if (token === undefined) throw notFound("member", input.memberId);
+  return token;
+}
+
+/** A token minted now from the member's current state; undefined when they are not this creator's. */
+export async function freshToken(
+  ctx: Pick<TokenContext, "db" | "now" | "issuer">,
+  creatorId: string,
+  memberId: string,
+  audience: string,
+): Promise<TokenView | undefined> {
+  const state = await memberTokenState(ctx.db, creatorId, memberId, ctx.now);
+  if (state === undefined) return undefined;
   return renderToken(await mint(ctx.issuer, state, audience, ctx.now), audience);
 }
 
