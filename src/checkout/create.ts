@@ -249,7 +249,33 @@ async function createPayment(
       stats,
     );
   } catch (error) {
+    if (error instanceof ProviderError && !error.retryable) await abandonRefused(ctx, p, error);
     throw providerProblem(error);
+  }
+}
+
+/** The provider refused the payment outright (not a decline): the checkout fails and its units go back. */
+async function abandonRefused(
+  ctx: CheckoutContext,
+  p: { input: CreateCheckoutInput; checkoutId: string; orderId: string; holdId: string | null },
+  error: ProviderError,
+): Promise<void> {
+  const { quote } = p.input;
+  await runBatch(ctx.db, [
+    ctx.db
+      .update(checkouts)
+      .set({
+        status: "failed",
+        failureCode: error.code ?? error.kind,
+        failureMessage: error.message,
+        updatedAt: ctx.now,
+      })
+      .where(eq(checkouts.id, p.checkoutId)),
+    ctx.db.update(orders).set({ status: "failed", updatedAt: ctx.now }).where(eq(orders.id, p.orderId)),
+  ]);
+  if (quote.dropId !== null && p.holdId !== null) {
+    const buyer = (await loadCheckout(ctx.db, p.checkoutId))?.checkout.buyerKey;
+    if (buyer !== undefined) await ctx.inventory.release(quote.dropId, p.holdId, buyer);
   }
 }
 

@@ -4,11 +4,13 @@
  * path noticing. A payment that succeeded meanwhile completes instead (or is refunded if sold out).
  * And events whose handling did not finish are tried again.
  */
-import { and, asc, inArray, isNotNull, lte } from "drizzle-orm";
-import { checkouts } from "../db/schema";
+import { and, asc, eq, inArray, isNotNull, lte } from "drizzle-orm";
+import { checkouts, orders } from "../db/schema";
 import type { ProviderEvent } from "../payments/provider";
 import { drainEmitted, retryDeferredEvents } from "./events";
 import { type PaymentContext, settlePayment } from "./settle";
+import { loadCheckout } from "./store";
+import { audit, land, moveWrites, OPEN } from "./transition";
 
 export async function sweepCheckouts(
   ctx: PaymentContext & { emitted: ProviderEvent[] },
@@ -27,8 +29,12 @@ export async function sweepCheckouts(
     .orderBy(asc(checkouts.holdExpiresAt))
     .limit(limit);
   for (const { id, paymentId } of lapsed) {
-    if (paymentId === null) continue;
     try {
+      // The request that opened it died before creating a payment, and was never retried.
+      if (paymentId === null) {
+        await expireUnpaid(ctx, id);
+        continue;
+      }
       const payment = await ctx.provider
         .cancel(paymentId, { idempotencyKey: `abandon:${id}` })
         // Cancelling a payment that succeeded meanwhile is refused: read it, and let it complete.
@@ -41,4 +47,18 @@ export async function sweepCheckouts(
   }
   await drainEmitted(ctx);
   return { abandoned: lapsed.length, retried: await retryDeferredEvents(ctx) };
+}
+
+/** An opened checkout that never got a payment: it ends expired (its hold has lapsed by now). */
+async function expireUnpaid(ctx: PaymentContext, checkoutId: string): Promise<void> {
+  const loaded = await loadCheckout(ctx.db, checkoutId);
+  if (loaded === undefined) return;
+  await land(ctx.db, checkoutId, OPEN, [
+    ...moveWrites(ctx.db, checkoutId, OPEN, { status: "expired", updatedAt: ctx.now }),
+    ctx.db
+      .update(orders)
+      .set({ status: "cancelled", updatedAt: ctx.now })
+      .where(eq(orders.id, loaded.order.id)),
+    audit(ctx, loaded, "order.cancelled", { reason: "never_paid" }),
+  ]);
 }

@@ -310,6 +310,17 @@ describe("the cron's sweep of abandoned checkouts", () => {
     expect((await confirm(made.id, made.secret)).body.status).toBe("expired");
   });
 
+  it("expires a checkout whose opening request died before creating its payment", async () => {
+    const tenant = await createTenant();
+    const buyerId = "opened-but-never-paid";
+    const { quote: quoted } = await quotedDrop(tenant, buyerId, { stock: 2 });
+    const made = (await checkout({ quote: quoted.token, email: email() }, { buyerId })).body;
+    await db.update(checkouts).set({ paymentId: null }).where(eq(checkouts.id, made.id));
+    const side = providerSide();
+    await sweepCheckouts({ ...side.ctx, now: await lapsedAt(made.id), emitted: side.emitted });
+    expect(await stateOf(made.id, made.order_id)).toMatchObject({ checkout: "expired", order: "cancelled" });
+  });
+
   it("completes a checkout whose payment succeeded meanwhile instead of cancelling it", async () => {
     const tenant = await createTenant();
     const buyerId = "paid-at-the-last-second";

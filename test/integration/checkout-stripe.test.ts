@@ -223,3 +223,23 @@ describe("POST /v1/webhooks/stripe", () => {
     expect(stored?.processedAt).not.toBeNull();
   });
 });
+
+describe("a payment Stripe refuses outright", () => {
+  it("fails the checkout with Stripe's code, releases the hold and answers 422", async () => {
+    const world = stripeWorld();
+    const tenant = await createTenant();
+    const buyerId = `stripe-refused-${crypto.randomUUID()}`;
+    const { drop, quote } = await quotedDrop(tenant, buyerId);
+    const res = await world.checkout(buyerId, {
+      quote: quote.token,
+      email: email(),
+      payment_method: "pm_does_not_exist",
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].path).toBe("/payment_method");
+    const [row] = await db.select().from(checkouts).where(eq(checkouts.dropId, drop.id));
+    expect(row).toMatchObject({ status: "failed", paymentId: null });
+    expect(row?.failureCode).toBeTruthy();
+    expect(await expectInvariants(drop.id)).toMatchObject({ held: 0, sold: 0 });
+  });
+});
