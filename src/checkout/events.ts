@@ -4,7 +4,7 @@
  * so events may arrive in any order (a late `payment_failed` after `succeeded` sees `succeeded`). An
  * event whose checkout is not written yet stays unprocessed and the cron tries it again.
  */
-import { and, asc, eq, isNull, lte, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, lte, sql } from "drizzle-orm";
 import { paymentEvents } from "../db/schema";
 import type { ProviderEvent } from "../payments/provider";
 import { type PaymentContext, settlePayment } from "./settle";
@@ -92,6 +92,8 @@ export async function drainEmitted(ctx: PaymentContext & { emitted: ProviderEven
   for (const event of ctx.emitted.splice(0)) await ingestEvent(ctx, fromProviderEvent(event));
 }
 
+const MAX_EVENT_ATTEMPTS = 10;
+
 /** Cron: events stored over a minute ago and still unhandled get another try, oldest first. */
 export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Promise<number> {
   const due = await ctx.db
@@ -102,6 +104,9 @@ export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Prom
         eq(paymentEvents.provider, ctx.provider.name),
         isNull(paymentEvents.processedAt),
         lte(paymentEvents.receivedAt, ctx.now - 60_000),
+        // An event for a payment that is not ours (another product on the same Stripe account) never
+        // finds a checkout: after this many tries it stays in the inbox, unhandled, for a person to see.
+        lt(paymentEvents.attempts, MAX_EVENT_ATTEMPTS),
       ),
     )
     .orderBy(asc(paymentEvents.receivedAt))

@@ -9,6 +9,7 @@ import type { Write } from "../db/client";
 import { checkouts, type OrderRow, offers, orders } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { grantWrite } from "../entitlements/store";
+import { AppError } from "../errors";
 import { newId } from "../lib/ids";
 import type { Payment } from "../payments/provider";
 import { memberForEmail } from "./store";
@@ -22,11 +23,7 @@ import {
   UNPAID,
 } from "./transition";
 
-/**
- * Payment succeeded: secure the units (commit the hold, or re-reserve if it lapsed), then in one batch
- * mark the checkout and order paid, grant the entitlement and redeem the coupon. If the units are gone,
- * refund the payment in full and record why: money is never kept without access.
- */
+/** Payment succeeded (see the file's comment). Changes nothing for a checkout already paid or refunded. */
 export async function markPaid(
   ctx: PaymentContext,
   loaded: Loaded,
@@ -146,7 +143,16 @@ async function secureUnits(
     // Both sides may get here at once: one key means one new hold between them.
     idempotencyKey: `late-payment:${checkout.id}`,
   });
-  if (!again.ok) return "sold_out";
+  if (!again.ok) {
+    // The other side is taking the same units right now, or the object is saturated: not a sell-out.
+    // Throwing leaves the checkout as it was; the confirm answers 503 and an event is retried later.
+    if (again.reason === "idempotency_in_flight" || again.reason === "overloaded") {
+      throw new AppError("overloaded", "The drop is busy securing these units; retry shortly.", {
+        headers: { "retry-after": "1" },
+      });
+    }
+    return "sold_out";
+  }
   const recommitted = await ctx.inventory.commit(checkout.dropId, again.hold.id, order.id);
   return recommitted.ok ? { holdId: again.hold.id } : "sold_out";
 }
