@@ -70,21 +70,23 @@ export async function createCheckout({
 
   const stats = newCallStats();
   const payment = await createPayment(ctx, { input, checkoutId, orderId, holdId: hold?.id ?? null }, stats);
-  await ctx.db
-    .update(checkouts)
-    .set({
-      paymentId: payment.id,
-      clientSecret: payment.clientSecret,
-      providerLatencyMs: stats.latencyMs,
-      providerAttempts: stats.attempts,
-      providerRetries: stats.retries,
-      updatedAt: ctx.now,
-    })
-    .where(eq(checkouts.id, checkoutId));
-  await ctx.db
-    .update(orders)
-    .set({ providerPaymentId: payment.id, updatedAt: ctx.now })
-    .where(eq(orders.id, orderId));
+  await runBatch(ctx.db, [
+    ctx.db
+      .update(checkouts)
+      .set({
+        paymentId: payment.id,
+        clientSecret: payment.clientSecret,
+        providerLatencyMs: stats.latencyMs,
+        providerAttempts: stats.attempts,
+        providerRetries: stats.retries,
+        updatedAt: ctx.now,
+      })
+      .where(eq(checkouts.id, checkoutId)),
+    ctx.db
+      .update(orders)
+      .set({ providerPaymentId: payment.id, updatedAt: ctx.now })
+      .where(eq(orders.id, orderId)),
+  ]);
   await settlePayment(ctx, payment, "confirm");
   await drainEmitted(ctx);
   const view = { ...(await currentView(ctx, checkoutId)), secret };

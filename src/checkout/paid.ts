@@ -6,7 +6,7 @@
 import { eq } from "drizzle-orm";
 import { findCouponByCode, redemptionWrites } from "../coupons/store";
 import type { Write } from "../db/client";
-import { checkouts, type OrderRow, offers, orders } from "../db/schema";
+import { checkouts, type EntitlementRow, type OrderRow, offers, orders } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { grantWrite } from "../entitlements/store";
 import { AppError } from "../errors";
@@ -37,15 +37,19 @@ export async function markPaid(
   const learnedAt = Date.now();
   const units = await secureUnits(ctx, loaded);
   if (units === "sold_out") return refundUnsellable(ctx, loaded, payment);
-  const memberId =
+  // Independent reads, side by side: the member (found or created by email), the offer, the coupon.
+  const [memberId, interval, coupon] = await Promise.all([
     checkout.memberId ??
-    (await memberForEmail(ctx.db, {
-      creatorId: checkout.creatorId,
-      email: checkout.email,
-      source: order.source,
-      now: ctx.now,
-      newId: newId("member"),
-    }));
+      memberForEmail(ctx.db, {
+        creatorId: checkout.creatorId,
+        email: checkout.email,
+        source: order.source,
+        now: ctx.now,
+        newId: newId("member"),
+      }),
+    billingIntervalOf(ctx, order.offerId),
+    order.couponCode === null ? undefined : findCouponByCode(ctx.db, order.creatorId, order.couponCode),
+  ]);
   const paid = {
     status: "paid" as const,
     memberId,
@@ -62,11 +66,9 @@ export async function markPaid(
       .update(orders)
       .set({ status: "paid", paidAt: ctx.now, memberId, holdId: units.holdId, updatedAt: ctx.now })
       .where(eq(orders.id, order.id)),
-    grantWrite(ctx.db, await grantFor(ctx, order, memberId)),
+    grantWrite(ctx.db, grantFor(ctx, order, memberId, interval)),
     audit(ctx, loaded, "order.paid", { payment_id: payment.id, via }),
   ];
-  const coupon =
-    order.couponCode === null ? undefined : await findCouponByCode(ctx.db, order.creatorId, order.couponCode);
   const settled = await landPaid(ctx, loaded, core, coupon);
   if (settled === "changed") {
     await ctx.db
@@ -106,26 +108,35 @@ async function landPaid(
 }
 
 /** The entitlement an order grants: the offer, lifetime, or one billing period for a membership tier. */
-async function grantFor(ctx: PaymentContext, order: OrderRow, memberId: string) {
-  const [offer] = await ctx.db
-    .select({ kind: offers.kind, billingInterval: offers.billingInterval })
-    .from(offers)
-    .where(eq(offers.id, order.offerId))
-    .limit(1);
-  const interval = offer?.kind === "membership" ? offer.billingInterval : null;
+function grantFor(
+  ctx: PaymentContext,
+  order: OrderRow,
+  memberId: string,
+  interval: "month" | "year" | null,
+): EntitlementRow {
   return {
     id: newId("entitlement"),
     creatorId: order.creatorId,
     memberId,
     offerId: order.offerId,
     benefitKey: order.offerId,
-    sourceType: "order" as const,
+    sourceType: "order",
     sourceId: order.id,
     grantedAt: ctx.now,
     expiresAt: interval ? periodEnd(ctx.now, interval) : null,
     revokedAt: null,
     revokeReason: null,
   };
+}
+
+/** A membership tier's billing interval: its entitlement lasts one period. Null for anything else. */
+async function billingIntervalOf(ctx: PaymentContext, offerId: string): Promise<"month" | "year" | null> {
+  const [offer] = await ctx.db
+    .select({ kind: offers.kind, billingInterval: offers.billingInterval })
+    .from(offers)
+    .where(eq(offers.id, offerId))
+    .limit(1);
+  return offer?.kind === "membership" ? offer.billingInterval : null;
 }
 
 /** Commits the hold; if it lapsed, takes the units again while any remain. */
