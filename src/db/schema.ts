@@ -8,12 +8,14 @@
  */
 export * from "./tables/catalog";
 export * from "./tables/checkout";
+export * from "./tables/pos";
 export * from "./tables/pricing";
 export * from "./tables/records";
 export * from "./tables/sandbox";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { checkouts } from "./tables/checkout";
+import type { posDevices } from "./tables/pos";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";
 import type { entitlements, orders, refreshCredentials } from "./tables/records";
 
@@ -27,3 +29,4 @@ export type EntitlementRow = typeof entitlements.$inferSelect;
 export type RefreshCredentialRow = typeof refreshCredentials.$inferSelect;
 export type CheckoutRow = typeof checkouts.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
+export type PosDeviceRow = typeof posDevices.$inferSelect;

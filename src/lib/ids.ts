@@ -16,6 +16,7 @@ export const idPrefixes = {
   quote: "qte",
   refreshCredential: "rfc",
   token: "tok",
+  device: "dev",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

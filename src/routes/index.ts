@@ -36,6 +36,9 @@ import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
 import * as orderReceipt from "./orders/receipt";
 import * as refundOrder from "./orders/refund";
+import * as registerDevice from "./pos/devices-create";
+import * as revokeDevice from "./pos/devices-delete";
+import * as getDevice from "./pos/devices-get";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
 import * as stripeWebhook from "./webhooks/stripe";
@@ -58,6 +61,9 @@ export const routes = [
   refundOrder,
   orderReceipt,
   stripeWebhook,
+  registerDevice,
+  getDevice,
+  revokeDevice,
   listDrops,
   createDrop,
   getDrop,

@@ -1,0 +1,50 @@
+/** Pop-up point of sale: the creator's registered devices, and each offline item's result, kept once. */
+import { sql } from "drizzle-orm";
+import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { createdAt, creatorRef, updatedAt } from "./columns";
+
+/** A device that may sync offline sales: it signs each batch with the Ed25519 key registered here. */
+export const posDevices = sqliteTable(
+  "pos_devices",
+  {
+    /** `dev_…`: also the `kid` its batches are signed under. */
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    name: text("name").notNull(),
+    /** The device's public key as a JWK (`kty` OKP, `crv` Ed25519, `x`). */
+    publicJwk: text("public_jwk").notNull(),
+    /** Units one item (one transaction) may carry. */
+    maxUnitsPerTransaction: integer("max_units_per_transaction").notNull(),
+    /** Units the device may sell offline within one window, across its items. */
+    maxOfflineUnits: integer("max_offline_units").notNull(),
+    /** How old an item's `captured_at` may be when it syncs, at most 72 hours. */
+    offlineWindowHours: integer("offline_window_hours").notNull(),
+    revokedAt: integer("revoked_at", { mode: "number" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("pos_devices_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
+    check("pos_devices_window", sql`${t.offlineWindowHours} BETWEEN 1 AND 72`),
+  ],
+);
+
+/**
+ * What happened to each offline item, keyed by the device's own id for it: written in the same batch as
+ * the item's member, order and entitlement, so a replay (any device, any batch) finds it and gets the
+ * same answer, and nothing is applied twice.
+ */
+export const posItemResults = sqliteTable(
+  "pos_item_results",
+  {
+    creatorId: creatorRef(),
+    /** The client-generated UUID of the item. */
+    clientId: text("client_id").notNull(),
+    deviceId: text("device_id").notNull(),
+    batchId: text("batch_id").notNull(),
+    /** JSON of the accepted result: member, order and entitlement ids. */
+    result: text("result").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.creatorId, t.clientId] })],
+);
