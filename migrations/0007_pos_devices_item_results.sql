@@ -19,8 +19,12 @@ CREATE TABLE `pos_item_results` (
 	`client_id` text NOT NULL,
 	`device_id` text NOT NULL,
 	`batch_id` text NOT NULL,
+	`units` integer NOT NULL,
+	`captured_at` integer NOT NULL,
 	`result` text NOT NULL,
 	`created_at` integer NOT NULL,
 	PRIMARY KEY(`creator_id`, `client_id`),
 	FOREIGN KEY (`creator_id`) REFERENCES `creators`(`id`) ON UPDATE no action ON DELETE no action
 );
+--> statement-breakpoint
+CREATE INDEX `pos_item_results_device_idx` ON `pos_item_results` (`device_id`,`captured_at`);

@@ -17,6 +17,8 @@ import { type PaymentsFactory, paymentProvider } from "./payments";
 import { routes } from "./routes";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** A point-of-sale batch of up to 500 items, signed: the one route allowed a larger body. */
+export const RECONCILE_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } = {}) {
   const clock = options.clock ?? systemClock;
@@ -38,14 +40,15 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     c.set("payments", payments);
     await next();
   });
-  app.use(
+  const limitTo = (maxSize: number) =>
     bodyLimit({
-      maxSize: BODY_LIMIT_BYTES,
+      maxSize,
       onError: () => {
-        throw new AppError("payload_too_large", `Request bodies are limited to ${BODY_LIMIT_BYTES} bytes.`);
+        throw new AppError("payload_too_large", `Request bodies here are limited to ${maxSize} bytes.`);
       },
-    }),
-  );
+    });
+  const [usual, reconcile] = [limitTo(BODY_LIMIT_BYTES), limitTo(RECONCILE_BODY_LIMIT_BYTES)];
+  app.use((c, next) => (c.req.path === "/v1/pos/reconcile" ? reconcile(c, next) : usual(c, next)));
 
   for (const route of routes) route.register(app);
 

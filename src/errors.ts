@@ -37,6 +37,8 @@ export type ErrorCode =
   | "refresh_token_invalid"
   | "payment_unavailable"
   | "webhook_signature_invalid"
+  | "batch_signature_invalid"
+  | "device_revoked"
   | "internal"
   | "overloaded";
 

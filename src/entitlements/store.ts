@@ -64,6 +64,37 @@ export async function memberTokenState(
   return state?.creatorId === creatorId ? state : undefined;
 }
 
+/** Token states for many members of one creator at once: two reads per 90 members, not two per member. */
+export async function tokenStatesOf(
+  db: Db,
+  creatorId: string,
+  memberIds: string[],
+  now: number,
+): Promise<Map<string, MemberTokenState>> {
+  const states = new Map<string, MemberTokenState>();
+  for (let i = 0; i < memberIds.length; i += 90) {
+    const ids = memberIds.slice(i, i + 90);
+    const [found, active] = await db.batch([
+      db
+        .select({ id: members.id, version: members.tokenVersion })
+        .from(members)
+        .where(and(eq(members.creatorId, creatorId), inArray(members.id, ids))),
+      db
+        .select({
+          memberId: entitlements.memberId,
+          key: entitlements.benefitKey,
+          expiresAt: entitlements.expiresAt,
+        })
+        .from(entitlements)
+        .where(and(inArray(entitlements.memberId, ids), activeAt(now))),
+    ]);
+    for (const m of found)
+      states.set(m.id, { memberId: m.id, creatorId, version: m.version, entitlements: [] });
+    for (const e of active) states.get(e.memberId)?.entitlements.push({ key: e.key, expiresAt: e.expiresAt });
+  }
+  return states;
+}
+
 export async function findEntitlement(db: Db, creatorId: string, id: string) {
   const [row] = await db
     .select()

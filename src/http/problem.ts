@@ -40,6 +40,8 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   refresh_token_invalid: { status: 401, title: "The refresh credential is not valid" },
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
   webhook_signature_invalid: { status: 400, title: "The webhook signature does not verify" },
+  batch_signature_invalid: { status: 401, title: "The batch is not signed by a registered device" },
+  device_revoked: { status: 403, title: "The device was revoked" },
   internal: { status: 500, title: "Internal error" },
   overloaded: { status: 503, title: "Temporarily overloaded" },
 };

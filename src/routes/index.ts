@@ -39,6 +39,7 @@ import * as refundOrder from "./orders/refund";
 import * as registerDevice from "./pos/devices-create";
 import * as revokeDevice from "./pos/devices-delete";
 import * as getDevice from "./pos/devices-get";
+import * as reconcile from "./pos/reconcile";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
 import * as stripeWebhook from "./webhooks/stripe";
@@ -64,6 +65,7 @@ export const routes = [
   registerDevice,
   getDevice,
   revokeDevice,
+  reconcile,
   listDrops,
   createDrop,
   getDrop,

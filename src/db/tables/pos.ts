@@ -42,9 +42,15 @@ export const posItemResults = sqliteTable(
     clientId: text("client_id").notNull(),
     deviceId: text("device_id").notNull(),
     batchId: text("batch_id").notNull(),
+    /** Units the item sold and when it was captured: the device's offline total counts them. */
+    units: integer("units").notNull(),
+    capturedAt: integer("captured_at", { mode: "number" }).notNull(),
     /** JSON of the accepted result: member, order and entitlement ids. */
     result: text("result").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.creatorId, t.clientId] })],
+  (t) => [
+    primaryKey({ columns: [t.creatorId, t.clientId] }),
+    index("pos_item_results_device_idx").on(t.deviceId, t.capturedAt),
+  ],
 );

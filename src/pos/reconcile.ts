@@ -1,0 +1,364 @@
+/**
+ * Offline reconcile: a device's buffered sales land exactly once, however often and however split they
+ * are sent, from however many devices. Every id an item creates (order, entitlement) is derived from the
+ * creator and the item's client id, every write is an insert-or-ignore on a unique key, and all of a
+ * batch's writes land in one D1 batch: two devices sending the same item write the same rows once, and
+ * the item's result row says which batch landed it. The work is set-based (a few statements for the
+ * whole batch, not per item), so large batches are cheap per item.
+ */
+import { and, eq, gte, inArray, isNull, or, sql } from "drizzle-orm";
+import { auditWrite } from "../audit";
+import type { Db, Write } from "../db/client";
+import { insertInChunks, runBatch } from "../db/client";
+import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
+import { periodEnd } from "../entitlements/rules";
+import { sha256Hex } from "../lib/crypto";
+import { newId } from "../lib/ids";
+import { type BatchPayload, PosItem, type PosItemInput } from "./batch";
+
+/** How far in the future a `captured_at` may be: device clocks drift. */
+export const CAPTURE_SKEW_MS = 5 * 60 * 1000;
+const IN_CHUNK = 90;
+
+export type RejectCode =
+  | "sold_out"
+  | "allotment_exceeded"
+  | "offline_window_exceeded"
+  | "device_limit_exceeded"
+  | "unknown_offer"
+  | "invalid";
+
+export interface Landed {
+  member_id: string;
+  order_id: string;
+  entitlement_ids: string[];
+}
+export type ItemResult =
+  | ({ index: number; client_id: string; status: "accepted" | "duplicate" } & Landed)
+  | { index: number; client_id: string | null; status: "rejected"; code: RejectCode; message: string };
+
+interface Accepted {
+  index: number;
+  item: PosItemInput;
+  email: string;
+  capturedAt: number;
+  offer: { id: string; kind: string; billingInterval: "month" | "year" | null; tierRank: number | null };
+}
+
+export interface ReconcileContext {
+  db: Db;
+  now: number;
+  creatorId: string;
+}
+
+/** Applies a verified batch and answers one result per item, in the items' order. */
+export async function reconcile(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  batch: BatchPayload,
+): Promise<ItemResult[]> {
+  const results = new Map<number, ItemResult>();
+  const reject = (index: number, clientId: string | null, code: RejectCode, message: string) =>
+    results.set(index, { index, client_id: clientId, status: "rejected", code, message });
+
+  // 1. Shape, one item at a time.
+  const parsed: { index: number; item: PosItemInput }[] = [];
+  batch.items.forEach((raw, index) => {
+    const item = PosItem.safeParse(raw);
+    if (item.success) parsed.push({ index, item: item.data });
+    else
+      reject(
+        index,
+        clientIdOf(raw),
+        "invalid",
+        item.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+      );
+  });
+
+  // 2. Items already landed (by any batch, any device) answer with their first result.
+  const landed = await landedResults(
+    ctx,
+    parsed.map((p) => p.item.client_id),
+  );
+  const fresh = parsed.filter(({ index, item }) => {
+    const earlier = landed.get(item.client_id);
+    if (earlier) results.set(index, { index, client_id: item.client_id, status: "duplicate", ...earlier });
+    return earlier === undefined;
+  });
+
+  // 3. The device's rules, then the offers.
+  const accepted = await admissible(ctx, device, fresh, reject);
+
+  // 4. Members (found or enrolled by email), then every write in one batch.
+  if (accepted.length > 0) {
+    const memberIds = await enrolMembers(ctx, accepted, batch.event);
+    await runBatch(ctx.db, await landWrites(ctx, device, batch, accepted, memberIds));
+    // 5. Which batch landed each item: ours, or one that raced it.
+    const now = await landedResults(
+      ctx,
+      accepted.map((a) => a.item.client_id),
+      batch.batch_id,
+      device.id,
+    );
+    for (const a of accepted) {
+      const result = now.get(a.item.client_id);
+      if (result === undefined) throw new Error(`item ${a.item.client_id} did not land`);
+      results.set(a.index, {
+        index: a.index,
+        client_id: a.item.client_id,
+        status: result.ours ? "accepted" : "duplicate",
+        ...result,
+      });
+    }
+  }
+  return batch.items.map((_raw, index) => results.get(index) as ItemResult);
+}
+
+const clientIdOf = (raw: unknown): string | null => {
+  const id = (raw as { client_id?: unknown } | null)?.client_id;
+  return typeof id === "string" ? id.slice(0, 100) : null;
+};
+
+async function landedResults(
+  ctx: ReconcileContext,
+  clientIds: string[],
+  batchId?: string,
+  deviceId?: string,
+): Promise<Map<string, Landed & { ours: boolean }>> {
+  const found = new Map<string, Landed & { ours: boolean }>();
+  for (let i = 0; i < clientIds.length; i += IN_CHUNK) {
+    const rows = await ctx.db
+      .select()
+      .from(posItemResults)
+      .where(
+        and(
+          eq(posItemResults.creatorId, ctx.creatorId),
+          inArray(posItemResults.clientId, clientIds.slice(i, i + IN_CHUNK)),
+        ),
+      );
+    for (const row of rows) {
+      const ours = row.batchId === batchId && row.deviceId === deviceId;
+      found.set(row.clientId, { ...(JSON.parse(row.result) as Landed), ours });
+    }
+  }
+  return found;
+}
+
+async function admissible(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  items: { index: number; item: PosItemInput }[],
+  reject: (index: number, clientId: string, code: RejectCode, message: string) => void,
+): Promise<Accepted[]> {
+  const windowMs = device.offlineWindowHours * 3600_000;
+  const offerIds = [...new Set(items.map((i) => i.item.offer_id))];
+  const known = new Map<string, Accepted["offer"]>();
+  for (let i = 0; i < offerIds.length; i += IN_CHUNK) {
+    const rows = await ctx.db
+      .select({
+        id: offers.id,
+        kind: offers.kind,
+        billingInterval: offers.billingInterval,
+        tierRank: offers.tierRank,
+        status: offers.status,
+      })
+      .from(offers)
+      .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, offerIds.slice(i, i + IN_CHUNK))));
+    for (const row of rows) if (row.status === "active") known.set(row.id, row);
+  }
+  const [used] = await ctx.db
+    .select({ units: sql<number>`coalesce(sum(${posItemResults.units}), 0)` })
+    .from(posItemResults)
+    .where(and(eq(posItemResults.deviceId, device.id), gte(posItemResults.capturedAt, ctx.now - windowMs)));
+  let offlineUnits = Number(used?.units ?? 0);
+  const accepted: Accepted[] = [];
+  for (const { index, item } of items) {
+    const capturedAt = Date.parse(item.captured_at);
+    const offer = known.get(item.offer_id);
+    if (capturedAt > ctx.now + CAPTURE_SKEW_MS || capturedAt < ctx.now - windowMs) {
+      reject(
+        index,
+        item.client_id,
+        "offline_window_exceeded",
+        `Captured outside the device's ${device.offlineWindowHours}-hour window.`,
+      );
+    } else if (item.quantity > device.maxUnitsPerTransaction) {
+      reject(
+        index,
+        item.client_id,
+        "device_limit_exceeded",
+        `This device may sell ${device.maxUnitsPerTransaction} units per item.`,
+      );
+    } else if (offlineUnits + item.quantity > device.maxOfflineUnits) {
+      reject(
+        index,
+        item.client_id,
+        "device_limit_exceeded",
+        `This device's offline total is ${device.maxOfflineUnits} units per window.`,
+      );
+    } else if (offer === undefined) {
+      reject(index, item.client_id, "unknown_offer", `No active offer ${item.offer_id} for this creator.`);
+    } else if (item.allotment_id !== undefined) {
+      // Offline drop sales need allotments (units claimed from the drop while online): not built yet.
+      reject(
+        index,
+        item.client_id,
+        "invalid",
+        "Drop allotments are not supported yet; sell drop items online.",
+      );
+    } else {
+      offlineUnits += item.quantity;
+      accepted.push({ index, item, email: item.email.trim().toLowerCase(), capturedAt, offer });
+    }
+  }
+  return accepted;
+}
+
+/** Every email's member: existing ones as they are, new ones enrolled from this pop-up. */
+async function enrolMembers(
+  ctx: ReconcileContext,
+  accepted: Accepted[],
+  event: string | undefined,
+): Promise<Map<string, string>> {
+  const emails = [...new Set(accepted.map((a) => a.email))];
+  const rows = emails.map((email) => ({
+    id: newId("member"),
+    creatorId: ctx.creatorId,
+    email,
+    cohort: "utility" as const,
+    acquisitionSource: `pos:${event ?? "pop-up"}`,
+    joinedAt: ctx.now,
+    updatedAt: ctx.now,
+  }));
+  await runBatch(
+    ctx.db,
+    insertInChunks(rows, (chunk) => ctx.db.insert(members).values(chunk).onConflictDoNothing()),
+  );
+  const ids = new Map<string, string>();
+  for (let i = 0; i < emails.length; i += IN_CHUNK) {
+    const found = await ctx.db
+      .select({ id: members.id, email: members.email })
+      .from(members)
+      .where(
+        and(eq(members.creatorId, ctx.creatorId), inArray(members.email, emails.slice(i, i + IN_CHUNK))),
+      );
+    for (const m of found) ids.set(m.email, m.id);
+  }
+  return ids;
+}
+
+async function landWrites(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  batch: BatchPayload,
+  accepted: Accepted[],
+  memberIds: Map<string, string>,
+): Promise<Write[]> {
+  const rows = await Promise.all(
+    accepted.map((a) => rowsFor(ctx, device, batch, a, memberIds.get(a.email) as string)),
+  );
+  // One upgrade per member: the highest tier this batch sold them.
+  const best = new Map<string, { memberId: string; tierOfferId: string; rank: number }>();
+  for (const { upgrade } of rows) {
+    if (upgrade && (best.get(upgrade.memberId)?.rank ?? Number.NEGATIVE_INFINITY) < upgrade.rank)
+      best.set(upgrade.memberId, upgrade);
+  }
+  const tierUpgrades = [...best.values()];
+  return [
+    ...insertInChunks(
+      rows.map((r) => r.result),
+      (chunk) => ctx.db.insert(posItemResults).values(chunk).onConflictDoNothing(),
+    ),
+    ...insertInChunks(
+      rows.map((r) => r.order),
+      (chunk) => ctx.db.insert(orders).values(chunk).onConflictDoNothing(),
+    ),
+    ...insertInChunks(
+      rows.map((r) => r.entitlement),
+      (chunk) => ctx.db.insert(entitlements).values(chunk).onConflictDoNothing(),
+    ),
+    // A higher tier sold at the pop-up upgrades the member; a lower one leaves them where they are.
+    ...tierUpgrades.map((u) =>
+      ctx.db
+        .update(members)
+        .set({ tierOfferId: u.tierOfferId, updatedAt: ctx.now })
+        .where(
+          and(
+            eq(members.id, u.memberId),
+            or(
+              isNull(members.tierOfferId),
+              sql`(SELECT ${offers.tierRank} FROM ${offers} WHERE ${offers.id} = ${members.tierOfferId}) < ${u.rank}`,
+            ),
+          ),
+        ),
+    ),
+    auditWrite(
+      { db: ctx.db, creatorId: ctx.creatorId, actor: `pos_device:${device.id}`, now: ctx.now },
+      "pos.batch_reconciled",
+      { type: "pos_device", id: device.id },
+      { batch_id: batch.batch_id, items: batch.items.length, landed_candidates: accepted.length },
+    ),
+  ];
+}
+
+/** The rows one item writes. Ids follow from the creator and the client id, so racing writers agree. */
+async function rowsFor(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  batch: BatchPayload,
+  a: Accepted,
+  memberId: string,
+) {
+  const token = (await sha256Hex(`pos\n${ctx.creatorId}\n${a.item.client_id}`)).slice(0, 30);
+  const orderId = `ord_${token}`;
+  const entitlementId = `ent_${token}`;
+  const landed: Landed = { member_id: memberId, order_id: orderId, entitlement_ids: [entitlementId] };
+  const membership = a.offer.kind === "membership" && a.offer.billingInterval !== null;
+  return {
+    result: {
+      creatorId: ctx.creatorId,
+      clientId: a.item.client_id,
+      deviceId: device.id,
+      batchId: batch.batch_id,
+      units: a.item.quantity,
+      capturedAt: a.capturedAt,
+      result: JSON.stringify(landed),
+      createdAt: ctx.now,
+    },
+    order: {
+      id: orderId,
+      creatorId: ctx.creatorId,
+      memberId,
+      email: a.email,
+      offerId: a.offer.id,
+      quantity: a.item.quantity,
+      currency: a.item.currency,
+      amountTotal: a.item.amount,
+      status: a.item.payment.method === "pay_later" ? ("pending" as const) : ("paid" as const),
+      source: "pos" as const,
+      buyerKey: `member:${memberId}`,
+      provider: `pos:${a.item.payment.method}`,
+      providerPaymentId: a.item.payment.reference ?? null,
+      clientReference: a.item.client_id,
+      createdAt: ctx.now,
+      updatedAt: ctx.now,
+      paidAt: a.item.payment.method === "pay_later" ? null : a.capturedAt,
+    },
+    entitlement: {
+      id: entitlementId,
+      creatorId: ctx.creatorId,
+      memberId,
+      offerId: a.offer.id,
+      benefitKey: a.offer.id,
+      sourceType: "pos" as const,
+      sourceId: a.item.client_id,
+      grantedAt: a.capturedAt,
+      // A tier sold at a pop-up lasts one billing period from the sale; recurring billing comes later.
+      expiresAt: membership ? periodEnd(a.capturedAt, a.offer.billingInterval as "month" | "year") : null,
+    },
+    upgrade:
+      membership && a.offer.tierRank !== null
+        ? { memberId, tierOfferId: a.offer.id, rank: a.offer.tierRank }
+        : null,
+  };
+}

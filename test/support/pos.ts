@@ -1,0 +1,60 @@
+import { CompactSign, exportJWK, generateKeyPair } from "jose";
+import { api, type Json } from "./api";
+import type { Tenant } from "./tenants";
+
+/** A registered device and the private key it signs with, as a POS app would hold them. */
+export async function posDevice(tenant: Tenant, limits: Record<string, unknown> = {}) {
+  const { publicKey, privateKey } = await generateKeyPair("EdDSA", { extractable: true });
+  const { kty, crv, x } = await exportJWK(publicKey);
+  const res = await api("POST", "/v1/pos/devices", {
+    key: tenant.key,
+    body: {
+      name: "Pop-up tablet",
+      public_key: { kty, crv, x },
+      max_units_per_transaction: 5,
+      max_offline_units: 1000,
+      offline_window_hours: 72,
+      ...limits,
+    },
+  });
+  if (res.status !== 201) throw new Error(`device refused: ${JSON.stringify(res.body)}`);
+  return { id: res.body.id as string, privateKey };
+}
+
+export type Device = Awaited<ReturnType<typeof posDevice>>;
+
+export async function signBatch(
+  device: { id: string; privateKey: CryptoKey },
+  payload: Record<string, unknown>,
+  kid = device.id,
+): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: "EdDSA", kid })
+    .sign(device.privateKey);
+}
+
+export const sendBatch = (jws: string) =>
+  api("POST", "/v1/pos/reconcile", { raw: jws, headers: { "content-type": "application/jose" } });
+
+export async function syncItems(
+  device: Device,
+  items: Json[],
+  batchId = crypto.randomUUID(),
+  event = "spring-market",
+) {
+  return sendBatch(
+    await signBatch(device, { batch_id: batchId, signed_at: new Date().toISOString(), event, items }),
+  );
+}
+
+export const posItem = (offerId: string, overrides: Record<string, unknown> = {}) => ({
+  client_id: crypto.randomUUID(),
+  captured_at: new Date(Date.now() - 3600_000).toISOString(),
+  email: `fan-${crypto.randomUUID()}@example.test`,
+  offer_id: offerId,
+  quantity: 1,
+  amount: 500,
+  currency: "USD",
+  payment: { method: "cash" },
+  ...overrides,
+});
