@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { entitlements, members, orders } from "../../src/db/schema";
+import { entitlements, members, orders, type PosDeviceRow, posDevices } from "../../src/db/schema";
+import { reconcile } from "../../src/pos/reconcile";
 import { api, type Json } from "../support/api";
 import { introspect } from "../support/entitlements";
 import { createOffer, membershipTier } from "../support/fixtures";
@@ -193,4 +194,44 @@ function batchBody() {
     signed_at: new Date().toISOString(),
     items: [posItem("off_whatever")],
   };
+}
+
+describe("the landing batch under a race", () => {
+  it("writes nothing twice when another device lands the same items between our checks and our writes", async () => {
+    const tenant = await createTenant();
+    const offers = await shop(tenant);
+    const [a, b] = [await posDevice(tenant), await posDevice(tenant)];
+    const items = Array.from({ length: 4 }, () => posItem(offers.fan));
+    const [deviceA, deviceB] = [await deviceRow(a.id), await deviceRow(b.id)];
+    const batchOf = (id: string) => ({ batch_id: id, signed_at: new Date().toISOString(), items });
+    // Device A lands everything just before device B's landing batch (B's second batch call) runs.
+    let calls = 0;
+    const racing = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop !== "batch") return Reflect.get(target, prop, receiver);
+        return async (writes: unknown) => {
+          calls += 1;
+          if (calls === 2)
+            await reconcile({ db, now: Date.now(), creatorId: tenant.creatorId }, deviceA, batchOf("a"));
+          return (target.batch as (w: unknown) => Promise<unknown>).call(target, writes);
+        };
+      },
+    });
+    const results = await reconcile(
+      { db: racing, now: Date.now(), creatorId: tenant.creatorId },
+      deviceB,
+      batchOf("b"),
+    );
+    expect(calls).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(Array(4).fill("duplicate"));
+    const rows = await rowsFor(tenant);
+    expect(rows.orders).toHaveLength(4);
+    expect(rows.entitlements).toHaveLength(4);
+  });
+});
+
+async function deviceRow(id: string): Promise<PosDeviceRow> {
+  const [row] = await db.select().from(posDevices).where(eq(posDevices.id, id));
+  if (row === undefined) throw new Error(`no device ${id}`);
+  return row;
 }
