@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-5}
-ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue checkout}
+ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue checkout pos1 pos500}
 LATENCY_ROUTES=${LATENCY_ROUTES-hello sign mint issue}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
@@ -67,6 +67,10 @@ load() { # name route round connections
     curl -sf -X POST "$base/bench/sessions?n=256" >"$state/credentials.txt"
     args=(-- "$state/credentials.txt")
   fi
+  case "$route" in
+    pos1) curl -sf -X POST "$base/bench/pos-batches?n=${POS1_POOL:-1500}&size=1" >"$state/batches.txt"; args=(-- "$state/batches.txt") ;;
+    pos500) curl -sf -X POST "$base/bench/pos-batches?n=${POS500_POOL:-40}&size=500" >"$state/batches.txt"; args=(-- "$state/batches.txt") ;;
+  esac
   if [ "$route" = checkout ]; then
     # A quote per buyer for this run (outside the timing); a buyer's quote is reused only if the pool
     # runs out, and the drop's per-buyer limit (5) allows that.
@@ -74,7 +78,9 @@ load() { # name route round connections
     args=(-- "$state/quotes.txt")
   fi
   before=$(cpu_ticks)
-  line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$4" -d"$DURATION" --latency -s "bench/$route.lua" "$(url_of "$route")" "${args[@]}" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
+  local script="bench/$route.lua"
+  case "$route" in pos1 | pos500) script=bench/pos.lua ;; esac
+  line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$4" -d"$DURATION" --timeout 30s --latency -s "$script" "$(url_of "$route")" "${args[@]}" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
   ticks=$(( $(cpu_ticks) - before ))
   echo "{\"name\":\"$1\",\"round\":$3,\"cpu_ticks\":$ticks,\"ticks_per_s\":$(getconf CLK_TCK),${line#\{}" >>"$results"
 }
@@ -88,11 +94,12 @@ url_of() {
     issue) echo "$base/v1/entitlements/token" ;;
     sign) echo "$base/bench/sign" ;;
     checkout) echo "$base/v1/checkouts" ;;
+    pos1 | pos500) echo "$base/v1/pos/reconcile" ;;
     d1 | mint) echo "$base/bench/$1" ;;
   esac
 }
 for route in $ROUTES $LATENCY_ROUTES; do
-  [ "$route" = issue ] || [ "$route" = checkout ] && continue # warmed by their own runs; they need inputs
+  case "$route" in issue | checkout | pos1 | pos500) continue ;; esac # warmed by their own runs; they need inputs
   taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "bench/$route.lua" "$(url_of "$route")" >/dev/null 2>&1
 done
 # Rounds interleave the routes, so the machine's drift falls on all of them alike.

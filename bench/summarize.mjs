@@ -83,6 +83,14 @@ if (hello1 && sign1) {
   }
 }
 
+if (summary.pos1 && summary.pos500) {
+  const [one, many] = [summary.pos1.rps * 1, summary.pos500.rps * 500];
+  console.log(
+    `\nPOS enrolments per second: ${one.toFixed(0)} in 1-item batches, ${many.toFixed(0)} in 500-item batches: ` +
+      `${(many / one).toFixed(1)}x (target >= 10x)`,
+  );
+}
+
 if (summary.checkout && checkoutStatsJson) {
   const stats = JSON.parse(checkoutStatsJson);
   console.log(

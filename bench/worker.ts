@@ -6,6 +6,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, gte } from "drizzle-orm";
 import { Hono } from "hono";
+import { CompactSign } from "jose";
 import { buildApp } from "../src/app";
 import { readConfig } from "../src/config";
 import { database, runBatch } from "../src/db/client";
@@ -20,6 +21,7 @@ import {
   offerCountryPrices,
   offerPrices,
   offers,
+  posDevices,
 } from "../src/db/schema";
 import { entitlementKeys } from "../src/entitlements/keys";
 import { startFamily } from "../src/entitlements/refresh";
@@ -93,6 +95,70 @@ bench.post("/bench/checkout-quotes", async (c) => {
     const quote = (await res.json()) as { token?: string };
     if (!res.ok || quote.token === undefined) return c.text(`quote refused: ${JSON.stringify(quote)}`, 500);
     lines.push(`${buyer} ${quote.token}`);
+  }
+  return c.text(lines.join("\n"));
+});
+
+// The bench's point-of-sale device: a key made once per isolate (kept resolved, never as a promise).
+let benchDevice: { id: string; privateKey: CryptoKey } | undefined;
+async function posDevice(db: ReturnType<typeof database>): Promise<{ id: string; privateKey: CryptoKey }> {
+  if (benchDevice) return benchDevice;
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ])) as CryptoKeyPair;
+  const { x } = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
+  const id = `dev_bench_${Date.now().toString(36)}`;
+  const now = Date.now();
+  await db.insert(posDevices).values({
+    id,
+    creatorId: "cre_bench",
+    name: "Bench tablet",
+    publicJwk: JSON.stringify({ kty: "OKP", crv: "Ed25519", x }),
+    maxUnitsPerTransaction: 10,
+    maxOfflineUnits: 1_000_000_000,
+    offlineWindowHours: 72,
+    createdAt: now,
+    updatedAt: now,
+  });
+  benchDevice = { id, privateKey: pair.privateKey };
+  return benchDevice;
+}
+
+/**
+ * `n` signed reconcile batches of `size` new enrolments each (a new email and client id per item), one
+ * JWS per line: the reconcile route's inputs, signed now (batches are refused 5 minutes after signing).
+ */
+bench.post("/bench/pos-batches", async (c) => {
+  const [n, size] = [Number(c.req.query("n") ?? 10), Number(c.req.query("size") ?? 1)];
+  const device = await posDevice(database(c.env.DB));
+  const capturedAt = new Date(Date.now() - 60_000).toISOString();
+  const lines: string[] = [];
+  for (let b = 0; b < n; b++) {
+    const items = Array.from({ length: size }, () => {
+      const clientId = crypto.randomUUID();
+      return {
+        client_id: clientId,
+        captured_at: capturedAt,
+        email: `${clientId}@pos.bench`,
+        offer_id: "off_bench",
+        quantity: 1,
+        amount: 1000,
+        currency: "USD",
+        payment: { method: "cash" },
+      };
+    });
+    const payload = {
+      batch_id: crypto.randomUUID(),
+      signed_at: new Date().toISOString(),
+      event: "bench",
+      items,
+    };
+    lines.push(
+      await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+        .setProtectedHeader({ alg: "EdDSA", kid: device.id })
+        .sign(device.privateKey),
+    );
   }
   return c.text(lines.join("\n"));
 });
