@@ -61,18 +61,24 @@ export async function reconcile(
   const reject = (index: number, clientId: string | null, code: RejectCode, message: string) =>
     results.set(index, { index, client_id: clientId, status: "rejected", code, message });
 
-  // 1. Shape, one item at a time.
+  // 1. Shape, one item at a time. An item repeated within the batch is answered from its first copy.
   const parsed: { index: number; item: PosItemInput }[] = [];
+  const firstIndex = new Map<string, number>();
+  const repeats: { index: number; of: number }[] = [];
   batch.items.forEach((raw, index) => {
     const item = PosItem.safeParse(raw);
-    if (item.success) parsed.push({ index, item: item.data });
-    else
-      reject(
-        index,
-        clientIdOf(raw),
-        "invalid",
-        item.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
-      );
+    if (!item.success) {
+      const problems = item.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+      reject(index, clientIdOf(raw), "invalid", problems);
+      return;
+    }
+    const first = firstIndex.get(item.data.client_id);
+    if (first === undefined) {
+      firstIndex.set(item.data.client_id, index);
+      parsed.push({ index, item: item.data });
+    } else {
+      repeats.push({ index, of: first });
+    }
   });
 
   // 2. Items already landed (by any batch, any device) answer with their first result.
@@ -110,6 +116,13 @@ export async function reconcile(
         ...result,
       });
     }
+  }
+  for (const { index, of } of repeats) {
+    const first = results.get(of) as ItemResult;
+    results.set(
+      index,
+      first.status === "rejected" ? { ...first, index } : { ...first, index, status: "duplicate" },
+    );
   }
   return batch.items.map((_raw, index) => results.get(index) as ItemResult);
 }

@@ -89,6 +89,17 @@ describe("POST /v1/pos/reconcile", () => {
     });
   });
 
+  it("answers an item repeated within one batch as a duplicate of its first copy", async () => {
+    const tenant = await createTenant();
+    const offers = await shop(tenant);
+    const device = await posDevice(tenant);
+    const item = posItem(offers.poster);
+    const res = await syncItems(device, [item, item]);
+    expect(statuses(res)).toEqual(["accepted", "duplicate"]);
+    expect(res.body.results[1].order_id).toBe(res.body.results[0].order_id);
+    expect((await rowsFor(tenant)).orders).toHaveLength(1);
+  });
+
   it("lands the same items once when two devices send them at the same time", async () => {
     const tenant = await createTenant();
     const offers = await shop(tenant);
