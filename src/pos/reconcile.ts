@@ -6,15 +6,12 @@
  * the item's result row says which batch landed it. The work is set-based (a few statements for the
  * whole batch, not per item), so large batches are cheap per item.
  */
-import { and, eq, gte, inArray, isNull, or, sql } from "drizzle-orm";
-import { auditWrite } from "../audit";
-import type { Db, Write } from "../db/client";
-import { insertInChunks, runBatch } from "../db/client";
-import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
-import { periodEnd } from "../entitlements/rules";
-import { sha256Hex } from "../lib/crypto";
-import { newId } from "../lib/ids";
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { runBatch } from "../db/client";
+import { offers, type PosDeviceRow, posItemResults } from "../db/schema";
 import { type BatchPayload, PosItem, type PosItemInput } from "./batch";
+import { enrolMembers, landWrites } from "./landing";
 
 /** How far in the future a `captured_at` may be: device clocks drift. */
 export const CAPTURE_SKEW_MS = 5 * 60 * 1000;
@@ -37,7 +34,7 @@ export type ItemResult =
   | ({ index: number; client_id: string; status: "accepted" | "duplicate" } & Landed)
   | { index: number; client_id: string | null; status: "rejected"; code: RejectCode; message: string };
 
-interface Accepted {
+export interface Accepted {
   index: number;
   item: PosItemInput;
   email: string;
@@ -225,153 +222,4 @@ async function admissible(
     }
   }
   return accepted;
-}
-
-/** Every email's member: existing ones as they are, new ones enrolled from this pop-up. */
-async function enrolMembers(
-  ctx: ReconcileContext,
-  accepted: Accepted[],
-  event: string | undefined,
-): Promise<Map<string, string>> {
-  const emails = [...new Set(accepted.map((a) => a.email))];
-  const rows = emails.map((email) => ({
-    id: newId("member"),
-    creatorId: ctx.creatorId,
-    email,
-    cohort: "utility" as const,
-    acquisitionSource: `pos:${event ?? "pop-up"}`,
-    joinedAt: ctx.now,
-    updatedAt: ctx.now,
-  }));
-  await runBatch(
-    ctx.db,
-    insertInChunks(rows, (chunk) => ctx.db.insert(members).values(chunk).onConflictDoNothing()),
-  );
-  const ids = new Map<string, string>();
-  for (let i = 0; i < emails.length; i += IN_CHUNK) {
-    const found = await ctx.db
-      .select({ id: members.id, email: members.email })
-      .from(members)
-      .where(
-        and(eq(members.creatorId, ctx.creatorId), inArray(members.email, emails.slice(i, i + IN_CHUNK))),
-      );
-    for (const m of found) ids.set(m.email, m.id);
-  }
-  return ids;
-}
-
-async function landWrites(
-  ctx: ReconcileContext,
-  device: PosDeviceRow,
-  batch: BatchPayload,
-  accepted: Accepted[],
-  memberIds: Map<string, string>,
-): Promise<Write[]> {
-  const rows = await Promise.all(
-    accepted.map((a) => rowsFor(ctx, device, batch, a, memberIds.get(a.email) as string)),
-  );
-  // One upgrade per member: the highest tier this batch sold them.
-  const best = new Map<string, { memberId: string; tierOfferId: string; rank: number }>();
-  for (const { upgrade } of rows) {
-    if (upgrade && (best.get(upgrade.memberId)?.rank ?? Number.NEGATIVE_INFINITY) < upgrade.rank)
-      best.set(upgrade.memberId, upgrade);
-  }
-  const tierUpgrades = [...best.values()];
-  return [
-    ...insertInChunks(
-      rows.map((r) => r.result),
-      (chunk) => ctx.db.insert(posItemResults).values(chunk).onConflictDoNothing(),
-    ),
-    ...insertInChunks(
-      rows.map((r) => r.order),
-      (chunk) => ctx.db.insert(orders).values(chunk).onConflictDoNothing(),
-    ),
-    ...insertInChunks(
-      rows.map((r) => r.entitlement),
-      (chunk) => ctx.db.insert(entitlements).values(chunk).onConflictDoNothing(),
-    ),
-    // A higher tier sold at the pop-up upgrades the member; a lower one leaves them where they are.
-    ...tierUpgrades.map((u) =>
-      ctx.db
-        .update(members)
-        .set({ tierOfferId: u.tierOfferId, updatedAt: ctx.now })
-        .where(
-          and(
-            eq(members.id, u.memberId),
-            or(
-              isNull(members.tierOfferId),
-              sql`(SELECT ${offers.tierRank} FROM ${offers} WHERE ${offers.id} = ${members.tierOfferId}) < ${u.rank}`,
-            ),
-          ),
-        ),
-    ),
-    auditWrite(
-      { db: ctx.db, creatorId: ctx.creatorId, actor: `pos_device:${device.id}`, now: ctx.now },
-      "pos.batch_reconciled",
-      { type: "pos_device", id: device.id },
-      { batch_id: batch.batch_id, items: batch.items.length, landed_candidates: accepted.length },
-    ),
-  ];
-}
-
-/** The rows one item writes. Ids follow from the creator and the client id, so racing writers agree. */
-async function rowsFor(
-  ctx: ReconcileContext,
-  device: PosDeviceRow,
-  batch: BatchPayload,
-  a: Accepted,
-  memberId: string,
-) {
-  const token = (await sha256Hex(`pos\n${ctx.creatorId}\n${a.item.client_id}`)).slice(0, 30);
-  const orderId = `ord_${token}`;
-  const entitlementId = `ent_${token}`;
-  const landed: Landed = { member_id: memberId, order_id: orderId, entitlement_ids: [entitlementId] };
-  const membership = a.offer.kind === "membership" && a.offer.billingInterval !== null;
-  return {
-    result: {
-      creatorId: ctx.creatorId,
-      clientId: a.item.client_id,
-      deviceId: device.id,
-      batchId: batch.batch_id,
-      units: a.item.quantity,
-      capturedAt: a.capturedAt,
-      result: JSON.stringify(landed),
-      createdAt: ctx.now,
-    },
-    order: {
-      id: orderId,
-      creatorId: ctx.creatorId,
-      memberId,
-      email: a.email,
-      offerId: a.offer.id,
-      quantity: a.item.quantity,
-      currency: a.item.currency,
-      amountTotal: a.item.amount,
-      status: a.item.payment.method === "pay_later" ? ("pending" as const) : ("paid" as const),
-      source: "pos" as const,
-      buyerKey: `member:${memberId}`,
-      provider: `pos:${a.item.payment.method}`,
-      providerPaymentId: a.item.payment.reference ?? null,
-      clientReference: a.item.client_id,
-      createdAt: ctx.now,
-      updatedAt: ctx.now,
-      paidAt: a.item.payment.method === "pay_later" ? null : a.capturedAt,
-    },
-    entitlement: {
-      id: entitlementId,
-      creatorId: ctx.creatorId,
-      memberId,
-      offerId: a.offer.id,
-      benefitKey: a.offer.id,
-      sourceType: "pos" as const,
-      sourceId: a.item.client_id,
-      grantedAt: a.capturedAt,
-      // A tier sold at a pop-up lasts one billing period from the sale; recurring billing comes later.
-      expiresAt: membership ? periodEnd(a.capturedAt, a.offer.billingInterval as "month" | "year") : null,
-    },
-    upgrade:
-      membership && a.offer.tierRank !== null
-        ? { memberId, tierOfferId: a.offer.id, rank: a.offer.tierRank }
-        : null,
-  };
 }
