@@ -41,8 +41,13 @@ export const MAX_BOUND_PARAMETERS = 100;
  * A multi-row insert as as many statements as D1's parameter limit needs: each row binds one parameter
  * per field it carries. Put the result in the same batch, so the rows still land all or none.
  */
-export function insertInChunks<Row extends object>(rows: Row[], insert: (chunk: Row[]) => Write): Write[] {
-  const width = Math.max(1, ...rows.map((row) => Object.keys(row).length));
+export function insertInChunks<Row extends object>(
+  rows: Row[],
+  insert: (chunk: Row[]) => Write,
+  /** Parameters per row when drizzle binds more than the row's own fields (column defaults): the table's column count. */
+  columns?: number,
+): Write[] {
+  const width = columns ?? Math.max(1, ...rows.map((row) => Object.keys(row).length));
   const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / width));
   const writes: Write[] = [];
   for (let start = 0; start < rows.length; start += perStatement) {

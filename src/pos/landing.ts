@@ -1,5 +1,5 @@
 /** The writes that land a batch's admissible items: members by email, then one insert-or-ignore batch. */
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNull, or, sql, type Table } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { insertInChunks, runBatch, type Write } from "../db/client";
 import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
@@ -10,6 +10,8 @@ import type { BatchPayload } from "./batch";
 import type { Accepted, Landed, ReconcileContext } from "./reconcile";
 
 const IN_CHUNK = 90;
+/** Drizzle binds a parameter for every column with a default too: chunk by the table's full width. */
+const width = (table: Table): number => Object.keys(getTableColumns(table)).length;
 
 /** Every email's member: existing ones as they are, new ones enrolled from this pop-up. */
 export async function enrolMembers(
@@ -29,7 +31,11 @@ export async function enrolMembers(
   }));
   await runBatch(
     ctx.db,
-    insertInChunks(rows, (chunk) => ctx.db.insert(members).values(chunk).onConflictDoNothing()),
+    insertInChunks(
+      rows,
+      (chunk) => ctx.db.insert(members).values(chunk).onConflictDoNothing(),
+      width(members),
+    ),
   );
   const ids = new Map<string, string>();
   for (let i = 0; i < emails.length; i += IN_CHUNK) {
@@ -65,14 +71,17 @@ export async function landWrites(
     ...insertInChunks(
       rows.map((r) => r.result),
       (chunk) => ctx.db.insert(posItemResults).values(chunk).onConflictDoNothing(),
+      width(posItemResults),
     ),
     ...insertInChunks(
       rows.map((r) => r.order),
       (chunk) => ctx.db.insert(orders).values(chunk).onConflictDoNothing(),
+      width(orders),
     ),
     ...insertInChunks(
       rows.map((r) => r.entitlement),
       (chunk) => ctx.db.insert(entitlements).values(chunk).onConflictDoNothing(),
+      width(entitlements),
     ),
     // A higher tier sold at the pop-up upgrades the member; a lower one leaves them where they are.
     ...tierUpgrades.map((u) =>

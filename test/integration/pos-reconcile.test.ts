@@ -89,6 +89,18 @@ describe("POST /v1/pos/reconcile", () => {
     });
   });
 
+  it("lands a full 500-item batch (its inserts split under D1's 100 bound parameters)", async () => {
+    const tenant = await createTenant();
+    const offers = await shop(tenant);
+    const device = await posDevice(tenant, { max_offline_units: 1000 });
+    const items = Array.from({ length: 500 }, (_, i) => posItem(i % 2 ? offers.fan : offers.poster));
+    const res = await syncItems(device, items);
+    expect(res.status).toBe(200);
+    expect(new Set(statuses(res))).toEqual(new Set(["accepted"]));
+    const rows = await rowsFor(tenant);
+    expect([rows.members.length, rows.orders.length, rows.entitlements.length]).toEqual([500, 500, 500]);
+  });
+
   it("answers an item repeated within one batch as a duplicate of its first copy", async () => {
     const tenant = await createTenant();
     const offers = await shop(tenant);
