@@ -85,7 +85,8 @@ export async function reconcile(
   );
   const fresh = parsed.filter(({ index, item }) => {
     const earlier = landed.get(item.client_id);
-    if (earlier) results.set(index, { index, client_id: item.client_id, status: "duplicate", ...earlier });
+    if (earlier)
+      results.set(index, { index, client_id: item.client_id, status: "duplicate", ...idsOf(earlier) });
     return earlier === undefined;
   });
 
@@ -110,7 +111,7 @@ export async function reconcile(
         index: a.index,
         client_id: a.item.client_id,
         status: result.ours ? "accepted" : "duplicate",
-        ...result,
+        ...idsOf(result),
       });
     }
   }
@@ -123,6 +124,12 @@ export async function reconcile(
   }
   return batch.items.map((_raw, index) => results.get(index) as ItemResult);
 }
+
+const idsOf = ({ member_id, order_id, entitlement_ids }: Landed): Landed => ({
+  member_id,
+  order_id,
+  entitlement_ids,
+});
 
 const clientIdOf = (raw: unknown): string | null => {
   const id = (raw as { client_id?: unknown } | null)?.client_id;

@@ -52,6 +52,9 @@ describe("POST /v1/pos/reconcile", () => {
     expect(res.status).toBe(200);
     expect(statuses(res)).toEqual(["accepted", "accepted", "accepted"]);
     expect(res.body.results[0].member_id).toBe(res.body.results[1].member_id);
+    expect(Object.keys(res.body.results[2]).sort()).toEqual(
+      ["client_id", "entitlement_ids", "index", "member_id", "order_id", "status", "token"].sort(),
+    );
     const rows = await rowsFor(tenant);
     expect(rows.members).toHaveLength(2);
     const regular = rows.members.find((m) => m.email === email);
