@@ -4,7 +4,7 @@
  * nothing is written. Items are parsed one by one, so one bad item never fails the rest.
  */
 import { z } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { compactVerify, decodeProtectedHeader, importJWK } from "jose";
 import type { Db } from "../db/client";
 import { type PosDeviceRow, posDevices } from "../db/schema";
@@ -59,11 +59,7 @@ export async function verifiedBatch(
     throw unsigned("The body must be a compact JWS signed by a registered device.");
   }
   if (typeof kid !== "string") throw unsigned("The batch's JWS header names no device (kid).");
-  const [device] = await db
-    .select()
-    .from(posDevices)
-    .where(and(eq(posDevices.id, kid)))
-    .limit(1);
+  const [device] = await db.select().from(posDevices).where(eq(posDevices.id, kid)).limit(1);
   if (device === undefined) throw unsigned("No registered device has that kid.");
   if (device.revokedAt !== null)
     throw new AppError("device_revoked", "This device was revoked; its batches are refused.");
