@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { revokeEntitlement } from "../../entitlements/grants";
 import { type Entitlement, EntitlementSchema, RevokeEntitlementQuery } from "../../entitlements/schemas";
-import { revokeEntitlement } from "../../entitlements/verbs";
 import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { getEntitlement } from "../../entitlements/grants";
 import { type Entitlement, EntitlementSchema } from "../../entitlements/schemas";
-import { getEntitlement } from "../../entitlements/verbs";
 import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";

@@ -1,12 +1,13 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { grantEntitlement } from "../../entitlements/grants";
 import {
   type Entitlement,
   GrantEntitlementBody,
   type GrantedEntitlement,
   GrantedEntitlementSchema,
 } from "../../entitlements/schemas";
-import { grantEntitlement, issueToken } from "../../entitlements/verbs";
+import { issueToken } from "../../entitlements/verbs";
 import { requireApiKey } from "../../http/auth";
 import { type AppEnv, entitlementContext, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
