@@ -38,6 +38,7 @@ export type ErrorCode =
   | "payment_unavailable"
   | "webhook_signature_invalid"
   | "batch_signature_invalid"
+  | "claim_signature_invalid"
   | "device_revoked"
   | "internal"
   | "overloaded";

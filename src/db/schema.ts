@@ -15,7 +15,7 @@ export * from "./tables/sandbox";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { checkouts } from "./tables/checkout";
-import type { posDevices } from "./tables/pos";
+import type { posAllotments, posDevices } from "./tables/pos";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";
 import type { entitlements, orders, refreshCredentials } from "./tables/records";
 
@@ -30,3 +30,4 @@ export type RefreshCredentialRow = typeof refreshCredentials.$inferSelect;
 export type CheckoutRow = typeof checkouts.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
 export type PosDeviceRow = typeof posDevices.$inferSelect;
+export type PosAllotmentRow = typeof posAllotments.$inferSelect;

@@ -41,6 +41,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
   webhook_signature_invalid: { status: 400, title: "The webhook signature does not verify" },
   batch_signature_invalid: { status: 401, title: "The batch is not signed by a registered device" },
+  claim_signature_invalid: { status: 401, title: "The claim is not signed by a registered device" },
   device_revoked: { status: 403, title: "The device was revoked" },
   internal: { status: 500, title: "Internal error" },
   overloaded: { status: 503, title: "Temporarily overloaded" },

@@ -1,4 +1,5 @@
 /** What the drop object's RPC methods take and answer: plain, serializable shapes. */
+import type { ClaimRefusal, ConsumeOutcome } from "./allotments";
 import type { DropPhase, Hold, HoldRefusal, ReserveRefusal } from "./ledger";
 
 export interface StockSnapshot {
@@ -28,3 +29,26 @@ export type AdjustResult =
   | { ok: true; snapshot: StockSnapshot }
   | { ok: false; reason: "below_committed"; minimum: number }
   | NotConfigured;
+
+export interface ClaimCall {
+  allotmentId: string;
+  /** `pos:<device id>`. */
+  buyer: string;
+  quantity: number;
+  allowPartial: boolean;
+  ttlMs: number;
+  /** The device's claim id: a repeat answers the allotment it made. */
+  idempotencyKey: string;
+}
+export type ClaimResult =
+  | { ok: true; hold: Hold; replayed: boolean }
+  | Refused<ClaimRefusal | "idempotency_key_reused">
+  | NotConfigured;
+
+export interface SaleCall {
+  allotmentId: string;
+  saleId: string;
+  orderRef: string;
+  quantity: number;
+}
+export type ConsumeResult = { ok: true; outcomes: ConsumeOutcome[] } | NotConfigured;

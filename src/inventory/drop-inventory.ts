@@ -1,6 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
-import type { AdjustResult, HoldResult, ReserveCall, ReserveResult, StockSnapshot } from "./contract";
+import { claim, consume } from "./allotments";
+import type {
+  AdjustResult,
+  ClaimCall,
+  ClaimResult,
+  ConsumeResult,
+  HoldResult,
+  ReserveCall,
+  ReserveResult,
+  SaleCall,
+  StockSnapshot,
+} from "./contract";
 import {
   available,
   commit,
@@ -121,6 +132,55 @@ export class DropInventory extends DurableObject<Env> {
   /** A refunded order's units go back on sale, once (the drop's restock-on-refund policy). */
   async restock(holdId: string, orderRef: string): Promise<HoldResult> {
     return this.mutate((l, now, touched) => restock(l, { holdId, orderRef, now }, touched));
+  }
+
+  /**
+   * A point-of-sale device claims units for offline sales: a long hold under `pos:<device>`, kept until
+   * released or expired. Idempotent by the device's claim id.
+   */
+  async claim(call: ClaimCall): Promise<ClaimResult> {
+    if (this.ledger === null) return { ok: false, reason: "unconfigured" };
+    const request = `claim:${call.quantity}:${call.allowPartial}:${call.ttlMs}`;
+    const keyId = reserveKeyId(call.buyer, call.idempotencyKey);
+    const result = this.atomically((l, touched): ClaimResult => {
+      const seen = this.keys.get(keyId);
+      if (seen) {
+        const hold =
+          seen.request === request ? (l.live.get(seen.holdId) ?? this.store.hold(seen.holdId)) : undefined;
+        return hold ? { ok: true, hold, replayed: true } : { ok: false, reason: "idempotency_key_reused" };
+      }
+      const outcome = claim(l, { ...call, now: Date.now() }, touched);
+      if (!outcome.ok) return outcome;
+      this.store.insertHolds([{ hold: outcome.hold, reserveKey: call.idempotencyKey, request }]);
+      this.keys.set(keyId, { request, holdId: outcome.hold.id });
+      return { ok: true, hold: outcome.hold, replayed: false };
+    });
+    await this.scheduleExpiry();
+    await this.ctx.storage.sync();
+    return result;
+  }
+
+  /** Offline sales, each consumed once from its allotment (or, once that ended, from open stock). */
+  async consume(sales: SaleCall[]): Promise<ConsumeResult> {
+    if (this.ledger === null) return { ok: false, reason: "unconfigured" };
+    const outcomes = this.atomically((l, touched) =>
+      sales.map((sale) => {
+        const outcome = consume(l, { ...sale, now: Date.now() }, touched);
+        // Inserted at once, so a repeat of the same sale further down this list finds it.
+        if (outcome.ok && !outcome.replayed)
+          this.store.insertHolds([{ hold: outcome.sale, reserveKey: sale.saleId, request: "pos_sale" }]);
+        return outcome;
+      }),
+    );
+    await this.ctx.storage.sync();
+    return { ok: true, outcomes };
+  }
+
+  /** An allotment as it stands now (expired if its time is up), or null. */
+  allotment(id: string): Hold | null {
+    this.expireNow();
+    const hold = this.ledger?.live.get(id) ?? this.store.hold(id);
+    return hold?.kind === "allotment" ? hold : null;
   }
 
   /** Admin: new terms. Stock may shrink only down to what is held or sold. */

@@ -4,10 +4,14 @@ import { type DropRow, drops } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import type {
   AdjustResult,
+  ClaimCall,
+  ClaimResult,
+  ConsumeResult,
   HoldResult,
   NotConfigured,
   ReserveCall,
   ReserveResult,
+  SaleCall,
   StockSnapshot,
 } from "./contract";
 import type { DropInventory } from "./drop-inventory";
@@ -171,6 +175,14 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
         dropId,
         async (stub) => (await stub.extend(holdId, buyer)) as HoldResult,
       ),
+    /** A point-of-sale device's long hold for offline sales; idempotent by its claim id. */
+    claim: (dropId: string, call: ClaimCall) =>
+      onDrop<Configured<ClaimResult>>(dropId, async (stub) => (await stub.claim(call)) as ClaimResult),
+    /** Offline sales drawn from their allotments, each once; one outcome per sale, in order. */
+    consume: (dropId: string, sales: SaleCall[]) =>
+      onDrop<Configured<ConsumeResult>>(dropId, async (stub) => (await stub.consume(sales)) as ConsumeResult),
+    allotment: async (dropId: string, allotmentId: string): Promise<Hold | null> =>
+      withDeadline(stubFor(dropId).allotment(allotmentId)),
     adjust: (dropId: string, changes: Partial<Omit<DropTerms, "closed">>) =>
       onDrop<Configured<AdjustResult>>(dropId, async (stub) => (await stub.adjust(changes)) as AdjustResult),
     close: (dropId: string) =>

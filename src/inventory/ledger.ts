@@ -4,8 +4,14 @@
  * between, and persists what they report as touched. The model-based test drives the same functions.
  *
  * Invariants (checked by `ledgerViolations`): held + sold <= stock, so available = stock - held - sold
- * is never negative; held is the sum of live holds; a buyer's total is their live and committed units;
- * every live hold has an entry at its expiry in `expiries`, so expiry and the next alarm cost O(log n).
+ * is never negative; held is the sum of live holds' unconsumed units; a buyer's total is their live and
+ * committed units; every live hold has an entry at its expiry in `expiries`, so expiry and the next
+ * alarm cost O(log n).
+ *
+ * Holds come in three kinds. A buyer's `hold` is the checkout path. A point-of-sale device's
+ * `allotment` is a long hold that offline sales draw down (`consumed`) without ever ending it; each
+ * sale it pays for is a `pos_sale`, committed from birth. Only buyers' holds count toward per-buyer
+ * limits: a device is not a buyer (see allotments.ts).
  */
 import { Heap } from "heap-js";
 
@@ -19,9 +25,11 @@ export interface DropTerms {
 }
 
 export type HoldState = "held" | "committed" | "released" | "expired";
+export type HoldKind = "hold" | "allotment" | "pos_sale";
 
 export interface Hold {
   id: string;
+  kind: HoldKind;
   buyer: string;
   quantity: number;
   createdAt: number;
@@ -31,6 +39,8 @@ export interface Hold {
   extended: boolean;
   /** A committed hold whose order was refunded and whose units went back on sale. */
   restocked: boolean;
+  /** Allotments only: units offline sales have taken from it (they count as sold, not held). */
+  consumed: number;
 }
 
 /** Holds that are no longer live, looked up on demand (SQL in the object, a Map in tests). */
@@ -75,6 +85,10 @@ export interface Touched {
 }
 
 export const available = (l: Ledger): number => l.terms.stock - l.held - l.sold;
+/** The units a live hold keeps off sale: all of a buyer's hold, what is left of an allotment. */
+export const liveUnits = (hold: Hold): number => hold.quantity - hold.consumed;
+/** Only buyers' own holds count toward per-buyer limits. */
+const countsForBuyer = (hold: Hold): boolean => hold.kind === "hold";
 
 export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
   const expiries = new Heap<Expiry>((a, b) => a.at - b.at);
@@ -82,19 +96,19 @@ export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
 }
 
 /** A hold as it stands now: live, ended by this very operation (not yet archived), or archived. */
-const find = (l: Ledger, id: string, touched: Touched): Hold | undefined =>
+export const find = (l: Ledger, id: string, touched: Touched): Hold | undefined =>
   l.live.get(id) ?? touched.holds.findLast((h) => h.id === id) ?? l.archive.get(id);
 
-function addToBuyer(l: Ledger, buyer: string, delta: number): void {
-  l.buyers.set(buyer, (l.buyers.get(buyer) ?? 0) + delta);
+function addToBuyer(l: Ledger, hold: Hold, delta: number): void {
+  if (countsForBuyer(hold)) l.buyers.set(hold.buyer, (l.buyers.get(hold.buyer) ?? 0) + delta);
 }
 
 /** A live hold ends (released or expired): its units go back to available, and off the buyer's total. */
 function endHold(l: Ledger, hold: Hold, state: "released" | "expired", touched: Touched): Hold {
   const ended = { ...hold, state };
   l.live.delete(hold.id);
-  l.held -= hold.quantity;
-  addToBuyer(l, hold.buyer, -hold.quantity);
+  l.held -= liveUnits(hold);
+  addToBuyer(l, hold, -hold.quantity);
   touched.holds.push(ended);
   return ended;
 }
@@ -152,6 +166,7 @@ export function reserve(
   const quantity = Math.min(req.quantity, left, buyerRoom);
   const hold: Hold = {
     id: req.holdId,
+    kind: "hold",
     buyer: req.buyer,
     quantity,
     createdAt: req.now,
@@ -160,18 +175,28 @@ export function reserve(
     orderRef: null,
     extended: false,
     restocked: false,
+    consumed: 0,
   };
   putLive(l, hold);
   l.held += quantity;
-  addToBuyer(l, req.buyer, quantity);
+  addToBuyer(l, hold, quantity);
   return { ok: true, hold, available: available(l) };
 }
 
-/** Why a hold that is not live cannot be committed, released or extended. */
-function notLive(l: Ledger, id: string, now: number, touched: Touched): Outcome<HoldRefusal> | Hold {
+/**
+ * Why a hold that is not live cannot be committed, released or extended. Commit and extend act on
+ * buyers' holds only (`kinds`): to them an allotment or a sale does not exist.
+ */
+function notLive(
+  l: Ledger,
+  id: string,
+  now: number,
+  touched: Touched,
+  kinds: HoldKind[] = ["hold"],
+): Outcome<HoldRefusal> | Hold {
   expireDue(l, now, touched);
   const hold = find(l, id, touched);
-  if (hold === undefined) return { ok: false, reason: "hold_not_found" };
+  if (hold === undefined || !kinds.includes(hold.kind)) return { ok: false, reason: "hold_not_found" };
   if (hold.state === "held") return hold;
   const reason = {
     committed: "already_committed",
@@ -218,18 +243,21 @@ export function restock(
   if (hold.restocked) return { ok: true, hold };
   const restocked: Hold = { ...hold, restocked: true };
   l.sold -= hold.quantity;
-  addToBuyer(l, hold.buyer, -hold.quantity);
+  addToBuyer(l, hold, -hold.quantity);
   touched.holds.push(restocked);
   return { ok: true, hold: restocked };
 }
 
-/** Gives a live hold's units back. Releasing a hold that already ended returns it as it ended. */
+/**
+ * Gives a live hold's units back (an allotment's unconsumed ones). Releasing a hold that already ended
+ * returns it as it ended.
+ */
 export function release(
   l: Ledger,
   req: { holdId: string; now: number },
   touched: Touched,
 ): Outcome<HoldRefusal> {
-  const hold = notLive(l, req.holdId, req.now, touched);
+  const hold = notLive(l, req.holdId, req.now, touched, ["hold", "allotment"]);
   if (!("id" in hold)) {
     if (hold.hold && (hold.hold.state === "released" || hold.hold.state === "expired")) {
       return { ok: true, hold: hold.hold };
@@ -287,16 +315,18 @@ export function phaseAt(terms: Pick<DropTerms, "closed" | "startsAt" | "endsAt">
 export function ledgerViolations(l: Ledger): string[] {
   const problems: string[] = [];
   if (available(l) < 0) problems.push(`oversold: held ${l.held} + sold ${l.sold} > stock ${l.terms.stock}`);
-  let liveUnits = 0;
+  let units = 0;
   const queued = new Set(l.expiries.toArray().map((e) => `${e.id}@${e.at}`));
   const perBuyer = new Map<string, number>();
   for (const hold of l.live.values()) {
     if (hold.state !== "held") problems.push(`hold ${hold.id} is ${hold.state} but still live`);
     if (!queued.has(`${hold.id}@${hold.expiresAt}`)) problems.push(`hold ${hold.id} has no queued expiry`);
-    liveUnits += hold.quantity;
-    perBuyer.set(hold.buyer, (perBuyer.get(hold.buyer) ?? 0) + hold.quantity);
+    if (hold.consumed < 0 || hold.consumed > hold.quantity)
+      problems.push(`hold ${hold.id} consumed ${hold.consumed} of ${hold.quantity}`);
+    units += liveUnits(hold);
+    if (countsForBuyer(hold)) perBuyer.set(hold.buyer, (perBuyer.get(hold.buyer) ?? 0) + hold.quantity);
   }
-  if (liveUnits !== l.held) problems.push(`held ${l.held} but live holds total ${liveUnits}`);
+  if (units !== l.held) problems.push(`held ${l.held} but live holds total ${units}`);
   for (const [buyer, units] of l.buyers) {
     if (units < (perBuyer.get(buyer) ?? 0))
       problems.push(`buyer ${buyer} total ${units} below their live holds`);

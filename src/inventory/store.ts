@@ -3,7 +3,7 @@
  * that created it); held, sold, per-buyer totals and the key index are derived from the holds when the
  * object loads, so nothing can drift from the holds it counts.
  */
-import type { DropTerms, Hold, HoldState, Ledger, Touched } from "./ledger";
+import type { DropTerms, Hold, HoldKind, HoldState, Ledger, Touched } from "./ledger";
 import { newLedger, putLive } from "./ledger";
 
 const SCHEMA = `
@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS holds (
   order_ref TEXT,
   extended INTEGER NOT NULL,
   restocked INTEGER NOT NULL DEFAULT 0,
+  kind TEXT NOT NULL DEFAULT 'hold',
+  consumed INTEGER NOT NULL DEFAULT 0,
   -- The Idempotency-Key and request that created the hold: one hold per key per buyer.
   reserve_key TEXT NOT NULL,
   request TEXT NOT NULL
@@ -43,12 +45,20 @@ export interface NewHold {
   reserveKey: string;
   request: string;
 }
-const ROWS_PER_INSERT = 10;
+/** 8 rows of 12 columns stays within the 100 bound parameters a statement may carry. */
+const ROWS_PER_INSERT = 8;
+/** Columns added after the first objects were created: SQLite adds them in place on load. */
+const ADDED_COLUMNS: [string, string][] = [
+  ["restocked", "INTEGER NOT NULL DEFAULT 0"],
+  ["kind", "TEXT NOT NULL DEFAULT 'hold'"],
+  ["consumed", "INTEGER NOT NULL DEFAULT 0"],
+];
 
 export const reserveKeyId = (buyer: string, key: string): string => `${buyer}\n${key}`;
 
 const toHold = (r: Row): Hold => ({
   id: String(r.id),
+  kind: String(r.kind) as HoldKind,
   buyer: String(r.buyer),
   quantity: Number(r.quantity),
   createdAt: Number(r.created_at),
@@ -57,16 +67,20 @@ const toHold = (r: Row): Hold => ({
   orderRef: r.order_ref === null ? null : String(r.order_ref),
   extended: Number(r.extended) === 1,
   restocked: Number(r.restocked) === 1,
+  consumed: Number(r.consumed),
 });
 
 export class InventoryStore {
   constructor(private readonly sql: SqlStorage) {
     sql.exec(SCHEMA);
-    // Objects created before restock-on-refund existed gain the column (SQLite adds it in place).
-    const columns = sql.exec("SELECT name FROM pragma_table_info('holds')").toArray();
-    if (!columns.some((c) => c.name === "restocked")) {
-      sql.exec("ALTER TABLE holds ADD COLUMN restocked INTEGER NOT NULL DEFAULT 0");
-    }
+    const columns = new Set(
+      sql
+        .exec("SELECT name FROM pragma_table_info('holds')")
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const [name, type] of ADDED_COLUMNS)
+      if (!columns.has(name)) sql.exec(`ALTER TABLE holds ADD COLUMN ${name} ${type}`);
   }
 
   /** The ledger as stored, or null when the drop was never configured here. */
@@ -85,14 +99,14 @@ export class InventoryStore {
     for (const row of this.sql.exec("SELECT * FROM holds WHERE state = 'held'")) {
       const hold = toHold(row);
       putLive(ledger, hold);
-      ledger.held += hold.quantity;
+      ledger.held += hold.quantity - hold.consumed;
     }
     const [sold] = this.sql
       .exec("SELECT coalesce(sum(quantity), 0) AS n FROM holds WHERE state = 'committed' AND restocked = 0")
       .toArray();
     ledger.sold = Number(sold?.n ?? 0);
     const totals = this.sql.exec(
-      "SELECT buyer, sum(quantity) AS n FROM holds WHERE state = 'held' OR (state = 'committed' AND restocked = 0) GROUP BY buyer",
+      "SELECT buyer, sum(quantity) AS n FROM holds WHERE kind = 'hold' AND (state = 'held' OR (state = 'committed' AND restocked = 0)) GROUP BY buyer",
     );
     for (const row of totals) ledger.buyers.set(String(row.buyer), Number(row.n));
     return ledger;
@@ -118,17 +132,17 @@ export class InventoryStore {
 
   /**
    * New holds, with the reserve key and request that created each. Several rows per statement: a
-   * batch's inserts cost a few calls into SQLite, not one each (10 rows of 10 columns stays within
-   * the 100 bound parameters a statement may carry).
+   * batch's inserts cost a few calls into SQLite, not one each.
    */
   insertHolds(rows: NewHold[]): void {
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
       const chunk = rows.slice(start, start + ROWS_PER_INSERT);
       this.sql.exec(
-        `INSERT INTO holds (id, buyer, quantity, created_at, expires_at, state, order_ref, extended, reserve_key, request)
-         VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+        `INSERT INTO holds (id, kind, buyer, quantity, created_at, expires_at, state, order_ref, extended, consumed, reserve_key, request)
+         VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
         ...chunk.flatMap(({ hold: h, reserveKey, request }) => [
           h.id,
+          h.kind,
           h.buyer,
           h.quantity,
           h.createdAt,
@@ -136,6 +150,7 @@ export class InventoryStore {
           h.state,
           h.orderRef,
           h.extended ? 1 : 0,
+          h.consumed,
           reserveKey,
           request,
         ]),
@@ -147,12 +162,13 @@ export class InventoryStore {
   saveTouched(touched: Touched): void {
     for (const h of touched.holds) {
       this.sql.exec(
-        "UPDATE holds SET expires_at = ?, state = ?, order_ref = ?, extended = ?, restocked = ? WHERE id = ?",
+        "UPDATE holds SET expires_at = ?, state = ?, order_ref = ?, extended = ?, restocked = ?, consumed = ? WHERE id = ?",
         h.expiresAt,
         h.state,
         h.orderRef,
         h.extended ? 1 : 0,
         h.restocked ? 1 : 0,
+        h.consumed,
         h.id,
       );
     }

@@ -107,6 +107,10 @@ export async function landWrites(
   ];
 }
 
+/** The token every id an item creates is made from: the creator and the device's client id. */
+export const itemToken = async (creatorId: string, clientId: string): Promise<string> =>
+  (await sha256Hex(`pos\n${creatorId}\n${clientId}`)).slice(0, 30);
+
 /** The rows one item writes. Ids follow from the creator and the client id, so racing writers agree. */
 async function rowsFor(
   ctx: ReconcileContext,
@@ -115,7 +119,7 @@ async function rowsFor(
   a: Accepted,
   memberId: string,
 ) {
-  const token = (await sha256Hex(`pos\n${ctx.creatorId}\n${a.item.client_id}`)).slice(0, 30);
+  const token = await itemToken(ctx.creatorId, a.item.client_id);
   const orderId = `ord_${token}`;
   const entitlementId = `ent_${token}`;
   const landed: Landed = { member_id: memberId, order_id: orderId, entitlement_ids: [entitlementId] };
@@ -137,6 +141,8 @@ async function rowsFor(
       memberId,
       email: a.email,
       offerId: a.offer.id,
+      dropId: a.sale?.dropId ?? null,
+      holdId: a.sale?.holdId ?? null,
       quantity: a.item.quantity,
       currency: a.item.currency,
       amountTotal: a.item.amount,

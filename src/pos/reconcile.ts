@@ -5,12 +5,16 @@
  * batch's writes land in one D1 batch: two devices sending the same item write the same rows once, and
  * the item's result row says which batch landed it. The work is set-based (a few statements for the
  * whole batch, not per item), so large batches are cheap per item.
+ *
+ * A drop item names the allotment its units came from; before anything lands, the drop's object
+ * consumes its units from that allotment, once per item (drop-sales.ts).
  */
 import { and, eq, gte, inArray, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
 import { runBatch } from "../db/client";
 import { offers, type PosDeviceRow, posItemResults } from "../db/schema";
+import { type AllotmentContext, allotmentRows } from "./allotments";
 import { type BatchPayload, PosItem, type PosItemInput } from "./batch";
+import { consumeDropSales } from "./drop-sales";
 import { enrolMembers, landWrites } from "./landing";
 
 /** How far in the future a `captured_at` may be: device clocks drift. */
@@ -40,13 +44,16 @@ export interface Accepted {
   email: string;
   capturedAt: number;
   offer: { id: string; kind: string; billingInterval: "month" | "year" | null; tierRank: number | null };
+  /** Drop items: the allotment the units came from, and (once consumed) the sale that holds them. */
+  allotment?: { id: string; dropId: string };
+  sale?: { dropId: string; holdId: string };
 }
 
-export interface ReconcileContext {
-  db: Db;
-  now: number;
+export interface ReconcileContext extends AllotmentContext {
   creatorId: string;
 }
+
+export type Reject = (index: number, clientId: string | null, code: RejectCode, message: string) => void;
 
 /** Applies a verified batch and answers one result per item, in the items' order. */
 export async function reconcile(
@@ -55,7 +62,7 @@ export async function reconcile(
   batch: BatchPayload,
 ): Promise<ItemResult[]> {
   const results = new Map<number, ItemResult>();
-  const reject = (index: number, clientId: string | null, code: RejectCode, message: string) =>
+  const reject: Reject = (index, clientId, code, message) =>
     results.set(index, { index, client_id: clientId, status: "rejected", code, message });
 
   // 1. Shape, one item at a time. An item repeated within the batch is answered from its first copy.
@@ -90,8 +97,8 @@ export async function reconcile(
     return earlier === undefined;
   });
 
-  // 3. The device's rules, then the offers.
-  const accepted = await admissible(ctx, device, fresh, reject);
+  // 3. The device's rules, the offers and allotments; then drop items take their units.
+  const accepted = await consumeDropSales(ctx, await admissible(ctx, device, fresh, reject), reject);
 
   // 4. Members (found or enrolled by email), then every write in one batch.
   if (accepted.length > 0) {
@@ -165,7 +172,7 @@ async function admissible(
   ctx: ReconcileContext,
   device: PosDeviceRow,
   items: { index: number; item: PosItemInput }[],
-  reject: (index: number, clientId: string, code: RejectCode, message: string) => void,
+  reject: Reject,
 ): Promise<Accepted[]> {
   const windowMs = device.offlineWindowHours * 3600_000;
   const offerIds = [...new Set(items.map((i) => i.item.offer_id))];
@@ -183,6 +190,9 @@ async function admissible(
       .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, offerIds.slice(i, i + IN_CHUNK))));
     for (const row of rows) if (row.status === "active") known.set(row.id, row);
   }
+  const allotments = await allotmentRows(ctx.db, ctx.creatorId, [
+    ...new Set(items.flatMap((i) => (i.item.allotment_id === undefined ? [] : [i.item.allotment_id]))),
+  ]);
   const [used] = await ctx.db
     .select({ units: sql<number>`coalesce(sum(${posItemResults.units}), 0)` })
     .from(posItemResults)
@@ -215,17 +225,31 @@ async function admissible(
       );
     } else if (offer === undefined) {
       reject(index, item.client_id, "unknown_offer", `No active offer ${item.offer_id} for this creator.`);
-    } else if (item.allotment_id !== undefined) {
-      // Offline drop sales need allotments (units claimed from the drop while online): not built yet.
-      reject(
-        index,
-        item.client_id,
-        "invalid",
-        "Drop allotments are not supported yet; sell drop items online.",
-      );
     } else {
+      const allotment = item.allotment_id === undefined ? undefined : allotments.get(item.allotment_id);
+      const problem =
+        item.allotment_id === undefined
+          ? null
+          : allotment === undefined
+            ? `No allotment ${item.allotment_id} for this creator.`
+            : allotment.offerId !== offer.id
+              ? `Allotment ${allotment.id} is for drop ${allotment.dropId}, which sells another offer.`
+              : capturedAt < allotment.createdAt - CAPTURE_SKEW_MS
+                ? `Captured before allotment ${allotment.id} was claimed.`
+                : null;
+      if (problem !== null) {
+        reject(index, item.client_id, "invalid", problem);
+        continue;
+      }
       offlineUnits += item.quantity;
-      accepted.push({ index, item, email: item.email.trim().toLowerCase(), capturedAt, offer });
+      accepted.push({
+        index,
+        item,
+        email: item.email.trim().toLowerCase(),
+        capturedAt,
+        offer,
+        ...(allotment && { allotment: { id: allotment.id, dropId: allotment.dropId } }),
+      });
     }
   }
   return accepted;

@@ -36,6 +36,9 @@ import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
 import * as orderReceipt from "./orders/receipt";
 import * as refundOrder from "./orders/refund";
+import * as claimAllotment from "./pos/allotments-create";
+import * as releaseAllotment from "./pos/allotments-delete";
+import * as getAllotment from "./pos/allotments-get";
 import * as registerDevice from "./pos/devices-create";
 import * as revokeDevice from "./pos/devices-delete";
 import * as getDevice from "./pos/devices-get";
@@ -65,6 +68,9 @@ export const routes = [
   registerDevice,
   getDevice,
   revokeDevice,
+  claimAllotment,
+  getAllotment,
+  releaseAllotment,
   reconcile,
   listDrops,
   createDrop,

@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { entitlements, members, orders, type PosDeviceRow, posDevices } from "../../src/db/schema";
+import { inventoryGateway } from "../../src/inventory/gateway";
 import { reconcile } from "../../src/pos/reconcile";
 import { api, type Json } from "../support/api";
 import { introspect } from "../support/entitlements";
@@ -231,6 +233,7 @@ describe("the landing batch under a race", () => {
     const [deviceA, deviceB] = [await deviceRow(a.id), await deviceRow(b.id)];
     const batchOf = (id: string) => ({ batch_id: id, signed_at: new Date().toISOString(), items });
     // Device A lands everything just before device B's landing batch (B's second batch call) runs.
+    const inventory = inventoryGateway(env.DROP_INVENTORY, db);
     let calls = 0;
     const racing = new Proxy(db, {
       get(target, prop, receiver) {
@@ -238,13 +241,17 @@ describe("the landing batch under a race", () => {
         return async (writes: unknown) => {
           calls += 1;
           if (calls === 2)
-            await reconcile({ db, now: Date.now(), creatorId: tenant.creatorId }, deviceA, batchOf("a"));
+            await reconcile(
+              { db, inventory, now: Date.now(), creatorId: tenant.creatorId },
+              deviceA,
+              batchOf("a"),
+            );
           return (target.batch as (w: unknown) => Promise<unknown>).call(target, writes);
         };
       },
     });
     const results = await reconcile(
-      { db: racing, now: Date.now(), creatorId: tenant.creatorId },
+      { db: racing, inventory, now: Date.now(), creatorId: tenant.creatorId },
       deviceB,
       batchOf("b"),
     );

@@ -1,6 +1,7 @@
 /** Pop-up point of sale: the creator's registered devices, and each offline item's result, kept once. */
 import { sql } from "drizzle-orm";
-import { check, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { drops } from "./catalog";
 import { createdAt, creatorRef, updatedAt } from "./columns";
 
 /** A device that may sync offline sales: it signs each batch with the Ed25519 key registered here. */
@@ -52,5 +53,37 @@ export const posItemResults = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.creatorId, t.clientId] }),
     index("pos_item_results_device_idx").on(t.deviceId, t.capturedAt),
+  ],
+);
+
+/**
+ * Units of a drop a device claimed while online, to sell offline. The drop's Durable Object holds the
+ * units (a long hold under `pos:<device>`) and counts what offline sales consumed; this row is the
+ * registry: whose it is, which drop, and the claim it came from.
+ */
+export const posAllotments = sqliteTable(
+  "pos_allotments",
+  {
+    /** `alt_…`: also the hold's id in the drop's object. */
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => posDevices.id),
+    dropId: text("drop_id")
+      .notNull()
+      .references(() => drops.id),
+    /** The device's own id for the claim: claiming again with it answers the same allotment. */
+    claimId: text("claim_id").notNull(),
+    /** Units claimed (the object may grant fewer than asked, with allow_partial). */
+    quantity: integer("quantity").notNull(),
+    expiresAt: integer("expires_at", { mode: "number" }).notNull(),
+    releasedAt: integer("released_at", { mode: "number" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("pos_allotments_device_claim_unique").on(t.deviceId, t.claimId),
+    index("pos_allotments_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
   ],
 );

@@ -1,10 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { AppError } from "../../errors";
 import { type AppEnv, tokenContext } from "../../http/context";
 import { problemResponses } from "../../http/openapi";
-import { MAX_ITEMS } from "../../pos/batch";
+import { AllotmentSchema } from "../../pos/allotments";
+import { MAX_ITEMS, MAX_RELEASES } from "../../pos/batch";
 import { reconcileBatch } from "../../pos/verbs";
 import { jsonResponse, type Register } from "../shared";
+import { signedBody } from "./signed-body";
 
 const Result = z.object({
   index: z.number().int(),
@@ -36,8 +37,12 @@ export const route = createRoute({
   summary: "Sync a device's offline sales: a signed batch in, one result per item out",
   description:
     "The body is a compact JWS (`Content-Type: application/jose`), EdDSA, signed with the device's key " +
-    "under its id as `kid`; the payload is `{batch_id, signed_at, event?, items[]}` with at most " +
-    `${MAX_ITEMS} items (the body limit is 1 MiB; over it, 413). An unknown device, a bad signature or a ` +
+    "under its id as `kid`; the payload is `{batch_id, signed_at, event?, items[], release_allotments?}` with " +
+    `at most ${MAX_ITEMS} items (the body limit is 1 MiB; over it, 413). A drop item names the allotment its ` +
+    "units came from (`allotment_id`): it consumes them once, or is rejected `allotment_exceeded` (too few left) " +
+    "or `sold_out` (the allotment had ended and open stock cannot cover it). After the items land, the " +
+    `allotments in \`release_allotments\` (up to ${MAX_RELEASES}, the device's own) give their unused units back. ` +
+    "An unknown device, a bad signature or a " +
     "`signed_at` more than 5 minutes off is 401, a revoked device 403; nothing is written then. Each item " +
     "is accepted, a duplicate (already landed, by any batch or device: the original result again) or " +
     "rejected with a code; one bad item never fails the rest. Replays are safe in any number and order.",
@@ -49,22 +54,16 @@ export const route = createRoute({
         batch_id: z.string(),
         device_id: z.string(),
         results: z.array(Result),
+        released_allotments: z.array(AllotmentSchema),
       }),
     ),
-    ...problemResponses(401, 403, 413, 415, 422, 500),
+    ...problemResponses(401, 403, 413, 415, 422, 500, 503),
   },
 });
 
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  if (!/^application\/jose\b/i.test(c.req.header("content-type") ?? "")) {
-    throw new AppError(
-      "unsupported_media_type",
-      "Send the signed batch as `Content-Type: application/jose`.",
-    );
-  }
-  // Decoded by hand: workerd warns when text() reads a body whose type (application/jose) is not text.
-  const jws = new TextDecoder().decode(await c.req.arrayBuffer());
-  return c.json(await reconcileBatch(await tokenContext(c), jws), 200);
+  const ctx = { ...(await tokenContext(c)), inventory: c.get("inventory") };
+  return c.json(await reconcileBatch(ctx, await signedBody(c)), 200);
 };
 
 export const register: Register = (app) => app.openapi(route, handler);
