@@ -86,9 +86,24 @@ export class DropInventory extends DurableObject<Env> {
     return this.snapshotOf(this.requireLedger());
   }
 
-  /** The ledger's invariants, checked on demand; empty when all hold. For tests and operators. */
+  /**
+   * The ledger's invariants, and whether memory still agrees with what storage would load; empty when
+   * all hold. For tests and operators.
+   */
   selfCheck(): string[] {
-    return this.ledger ? ledgerViolations(this.ledger) : [];
+    if (this.ledger === null) return [];
+    const problems = ledgerViolations(this.ledger);
+    const stored = this.store.load();
+    const counters = (l: Ledger | null) =>
+      l &&
+      JSON.stringify([
+        l.held,
+        l.sold,
+        [...l.live.keys()].sort(),
+        [...l.buyers].filter(([, units]) => units !== 0).sort(),
+      ]);
+    if (counters(stored) !== counters(this.ledger)) problems.push("memory differs from storage");
+    return problems;
   }
 
   /** Counters as of now; holds past their expiry are expired first, as the alarm would. */

@@ -58,3 +58,35 @@ export const posItem = (offerId: string, overrides: Record<string, unknown> = {}
   payment: { method: "cash" },
   ...overrides,
 });
+
+/** A device claims units of a drop (a signed claim); `claim_id` defaults to a fresh one. */
+export async function claimUnits(
+  device: Device,
+  dropId: string,
+  quantity: number,
+  extra: Record<string, unknown> = {},
+) {
+  const payload = {
+    claim_id: crypto.randomUUID(),
+    signed_at: new Date().toISOString(),
+    drop_id: dropId,
+    quantity,
+    ...extra,
+  };
+  return api("POST", "/v1/pos/allotments", {
+    raw: await signBatch(device, payload),
+    headers: { "content-type": "application/jose" },
+  });
+}
+
+/** A batch that releases allotments after its items (which may be none). */
+export async function syncAndRelease(device: Device, items: Json[], release: string[]) {
+  return sendBatch(
+    await signBatch(device, {
+      batch_id: crypto.randomUUID(),
+      signed_at: new Date().toISOString(),
+      items,
+      release_allotments: release,
+    }),
+  );
+}
