@@ -5,6 +5,7 @@ import { type CheckoutRow, checkouts, members, type OrderRow, orders } from "../
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso, toIsoOrNull } from "../lib/time";
+import { cohortFor, cohortRulesOf } from "../members/cohorts";
 import type { PriceLine } from "../pricing/engine";
 import type { CheckoutView, OrderView } from "./schemas";
 
@@ -47,13 +48,14 @@ export async function memberForEmail(
   const where = and(eq(members.creatorId, p.creatorId), eq(members.email, p.email));
   const [found] = await db.select({ id: members.id }).from(members).where(where).limit(1);
   if (found) return found.id;
+  const rules = await cohortRulesOf(db, p.creatorId);
   await db
     .insert(members)
     .values({
       id: p.newId,
       creatorId: p.creatorId,
       email: p.email,
-      cohort: "utility",
+      cohort: cohortFor(rules, { at: p.now, atPopUp: false }),
       acquisitionSource: p.source,
       joinedAt: p.now,
       updatedAt: p.now,

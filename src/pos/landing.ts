@@ -6,6 +6,7 @@ import { entitlements, members, offers, orders, type PosDeviceRow, posItemResult
 import { periodEnd } from "../entitlements/rules";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
+import { cohortFor, cohortRulesOf } from "../members/cohorts";
 import type { BatchPayload } from "./batch";
 import type { Accepted, Landed, ReconcileContext } from "./reconcile";
 
@@ -20,11 +21,13 @@ export async function enrolMembers(
   event: string | undefined,
 ): Promise<Map<string, string>> {
   const emails = [...new Set(accepted.map((a) => a.email))];
+  // Only members new here take it: an existing email keeps its member, cohort and all.
+  const cohort = cohortFor(await cohortRulesOf(ctx.db, ctx.creatorId), { at: ctx.now, atPopUp: true });
   const rows = emails.map((email) => ({
     id: newId("member"),
     creatorId: ctx.creatorId,
     email,
-    cohort: "utility" as const,
+    cohort,
     acquisitionSource: `pos:${event ?? "pop-up"}`,
     joinedAt: ctx.now,
     updatedAt: ctx.now,

@@ -1,6 +1,8 @@
 import * as confirmCheckout from "./checkouts/confirm";
 import * as createCheckout from "./checkouts/create";
 import * as getCheckout from "./checkouts/get";
+import * as getCohortRules from "./cohort-rules/get";
+import * as putCohortRules from "./cohort-rules/put";
 import * as createCoupon from "./coupons/create";
 import * as getCoupon from "./coupons/get";
 import * as listCoupons from "./coupons/list";
@@ -83,6 +85,8 @@ export const routes = [
   listMembers,
   getMember,
   startSession,
+  getCohortRules,
+  putCohortRules,
   grantEntitlement,
   exchangeToken,
   introspectToken,

@@ -5,6 +5,7 @@ import { orders, type PosDeviceRow, posDevices } from "../../src/db/schema";
 import { inventoryGateway } from "../../src/inventory/gateway";
 import { reconcile } from "../../src/pos/reconcile";
 import { api, type Json } from "../support/api";
+import { authorisationSuite } from "../support/auth-suite";
 import { expectInvariants, reserveVia } from "../support/drops";
 import { createDrop } from "../support/fixtures";
 import {
@@ -288,4 +289,16 @@ describe("releasing an allotment", () => {
     expect((await api("DELETE", `/v1/pos/allotments/${alt.id}`, { key: tenant.key })).status).toBe(404);
     expect((await expectInvariants(stranger.dropId)).held).toBe(1);
   });
+});
+
+authorisationSuite("GET /v1/pos/allotments/{id}", async (owner) => {
+  const drop = await createDrop(owner, { stock: 3 });
+  const alt = await allotment(await posDevice(owner), drop.id, 1);
+  return (key) => api("GET", `/v1/pos/allotments/${alt.id}`, key ? { key } : {});
+});
+
+authorisationSuite("DELETE /v1/pos/allotments/{id}", async (owner) => {
+  const drop = await createDrop(owner, { stock: 3 });
+  const alt = await allotment(await posDevice(owner), drop.id, 1);
+  return (key) => api("DELETE", `/v1/pos/allotments/${alt.id}`, key ? { key } : {});
 });

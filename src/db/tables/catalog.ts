@@ -14,6 +14,12 @@ export const creators = sqliteTable("creators", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   defaultCurrency: text("default_currency").notNull(),
+  /** Cohort rules (members/cohorts.ts): members who join before this moment are `founding`. */
+  foundingCohortUntil: integer("founding_cohort_until", { mode: "number" }),
+  /** The cohort of members who join otherwise. */
+  defaultCohort: text("default_cohort", { enum: memberCohorts }).notNull().default("utility"),
+  /** The cohort of members who join at a pop-up, when it differs from the default. */
+  popUpCohort: text("pop_up_cohort", { enum: memberCohorts }),
   createdAt: createdAt(),
 });
 
