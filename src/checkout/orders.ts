@@ -29,7 +29,20 @@ export async function refundOrder({
     .innerJoin(checkouts, eq(checkouts.orderId, orders.id))
     .where(and(eq(orders.creatorId, input.creatorId), eq(orders.id, input.orderId)))
     .limit(1);
-  if (row === undefined) throw notFound("order", input.orderId);
+  if (row === undefined) {
+    // An order with no checkout was paid at a pop-up (cash or a card taken offline): no provider holds it.
+    const [pos] = await ctx.db
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.creatorId, input.creatorId), eq(orders.id, input.orderId)))
+      .limit(1);
+    if (pos === undefined) throw notFound("order", input.orderId);
+    throw new AppError(
+      "conflict",
+      "This order was paid at a point of sale, not through a payment provider: refund the buyer there, " +
+        "and revoke the entitlement with DELETE /v1/entitlements/{id}?reason=refund.",
+    );
+  }
   const loaded = await loadCheckout(ctx.db, row.checkoutId);
   if (loaded === undefined) throw notFound("order", input.orderId);
   if (loaded.order.status === "refunded") return renderOrder(loaded.order);
