@@ -89,7 +89,7 @@ export function consume(l: Ledger, req: ConsumeRequest, touched: Touched): Consu
   const made = find(l, req.saleId, touched);
   if (made !== undefined) {
     return made.kind === "pos_sale"
-      ? { ok: true, sale: made, from: made.buyer === req.allotmentId ? "allotment" : "stock", replayed: true }
+      ? { ok: true, sale: made, from: made.buyer === "stock" ? "stock" : "allotment", replayed: true }
       : { ok: false, reason: "allotment_not_found" };
   }
   const allotment = find(l, req.allotmentId, touched);

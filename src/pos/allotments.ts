@@ -11,7 +11,7 @@ import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { type Db, runBatch, type Write } from "../db/client";
 import { drops, type PosAllotmentRow, posAllotments } from "../db/schema";
-import { invalid, notFound } from "../errors";
+import { AppError, invalid, notFound } from "../errors";
 import { refuse } from "../holds/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
 import type { Hold } from "../inventory/ledger";
@@ -106,7 +106,11 @@ export async function claimAllotment(
       "The claim is over the device's limits.",
     );
   }
-  const id = `alt_${(await sha256Hex(`allotment\n${device.id}\n${payload.claim_id}`)).slice(0, 30)}`;
+  // The drop is part of the id: the same claim id sent to two drops makes two ids, and D1's unique
+  // (device, claim id) keeps one of them (below).
+  const id = `alt_${(await sha256Hex(`allotment\n${device.id}\n${payload.drop_id}\n${payload.claim_id}`)).slice(0, 30)}`;
+  const earlier = await claimRow(ctx.db, device.id, payload.claim_id);
+  if (earlier !== undefined && earlier.id !== id) throw claimIdReused();
   const claimed = await ctx.inventory.claim(payload.drop_id, {
     allotmentId: id,
     buyer: buyerOf(device.id),
@@ -115,7 +119,8 @@ export async function claimAllotment(
     ttlMs: hours * 3600_000,
     idempotencyKey: payload.claim_id,
   });
-  if (!claimed.ok) throw refuse(claimed.reason);
+  if (!claimed.ok)
+    throw claimed.reason === "idempotency_key_reused" ? claimIdReused() : refuse(claimed.reason);
   const row: PosAllotmentRow = {
     id,
     creatorId: device.creatorId,
@@ -129,11 +134,12 @@ export async function claimAllotment(
     updatedAt: ctx.now,
   };
   const allotment = renderAllotment({ ...row, offerId: drop.offerId }, claimed.hold);
+  const actor = { db: ctx.db, creatorId: device.creatorId, actor: `pos_device:${device.id}`, now: ctx.now };
   // A repeat (or a retry after a crash between the object and D1) lands the same row once.
   await runBatch(ctx.db, [
     ctx.db.insert(posAllotments).values(row).onConflictDoNothing(),
     auditWrite(
-      { db: ctx.db, creatorId: device.creatorId, actor: `pos_device:${device.id}`, now: ctx.now },
+      actor,
       claimed.replayed ? "pos_allotment.claim_replayed" : "pos_allotment.claimed",
       { type: "pos_allotment", id },
       {
@@ -144,7 +150,33 @@ export async function claimAllotment(
       },
     ),
   ]);
+  // Two claims under one claim id, for two drops, raced past the check above: the one whose row landed
+  // stands; the other gives its units straight back.
+  if ((await claimRow(ctx.db, device.id, payload.claim_id))?.id !== id) {
+    await ctx.inventory.release(payload.drop_id, id, buyerOf(device.id));
+    await runBatch(ctx.db, [
+      auditWrite(
+        actor,
+        "pos_allotment.claim_withdrawn",
+        { type: "pos_allotment", id },
+        { claim_id: payload.claim_id },
+      ),
+    ]);
+    throw claimIdReused();
+  }
   return { allotment, created: !claimed.replayed };
+}
+
+const claimIdReused = () =>
+  new AppError("idempotency_key_reused", "This claim_id was already used for a different claim.");
+
+async function claimRow(db: Db, deviceId: string, claimId: string) {
+  const [row] = await db
+    .select({ id: posAllotments.id })
+    .from(posAllotments)
+    .where(and(eq(posAllotments.deviceId, deviceId), eq(posAllotments.claimId, claimId)))
+    .limit(1);
+  return row;
 }
 
 /** The creator's allotments by id (another creator's answer nothing), with their drop's offer. */

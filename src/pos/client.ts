@@ -7,6 +7,9 @@
  * client_id once however often it is sent (a resend answers "duplicate" with the original ids). So the one
  * rule here: an item stays `pending` in storage until its result has been saved, and a pending item may
  * always be sent again — after a lost response, a timeout, or the app dying mid-sync.
+ *
+ * Selling a drop offline takes an allotment claimed while online: client-allotments.ts builds that on this
+ * file (claims, releases, and a local guard against selling past an allotment).
  */
 import { CompactSign } from "jose";
 
@@ -78,14 +81,19 @@ export interface BatchPayload {
   signed_at: string;
   event?: string;
   items: PosItem[];
+  /** Allotments the device is done with (see client-allotments.ts): released after the items land. */
+  release_allotments?: string[];
 }
 
 /** The request body: a compact JWS (EdDSA) under the device's id as `kid`. */
 export function signBatch(privateKey: CryptoKey, deviceId: string, payload: BatchPayload): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+  return signPayload(privateKey, deviceId, payload);
+}
+
+const signPayload = (privateKey: CryptoKey, deviceId: string, payload: object): Promise<string> =>
+  new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: "EdDSA", kid: deviceId })
     .sign(privateKey);
-}
 
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -152,15 +160,74 @@ class Stop {
   ) {}
 }
 
-export function createPosClient(options: PosClientOptions) {
-  const { deviceId, privateKey, storage, event } = options;
-  const url = `${options.baseUrl.replace(/\/+$/, "")}/v1/pos/reconcile`;
+export type SenderOptions = Pick<
+  PosClientOptions,
+  "baseUrl" | "deviceId" | "privateKey" | "fetch" | "now" | "maxAttempts" | "retryDelayMs" | "sleep"
+>;
+
+/**
+ * Posts device-signed payloads, retrying what a retry can fix: transport failures, 5xx and 429 (honouring
+ * Retry-After) and answers it cannot read, with jittered backoff doubling up to 60 s. Every attempt is
+ * signed anew with its own signed_at, which must be within 5 minutes of the server's clock when it arrives.
+ * `answer` reads any other response: the result, undefined if unreadable (tried again), or a throw to stop.
+ */
+export function signedSender(options: SenderOptions) {
+  const origin = options.baseUrl.replace(/\/+$/, "");
   const doFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
-  const maxBatch = Math.min(MAX_BATCH, Math.max(1, Math.floor(options.maxBatch ?? MAX_BATCH)));
   const maxAttempts = Math.max(1, options.maxAttempts ?? 5);
   const baseDelay = options.retryDelayMs ?? 1000;
+
+  return {
+    url: (path: string) => `${origin}${path}`,
+    /** `giveUp` makes what is thrown once maxAttempts are spent, from the attempts and the last failure. */
+    async post<T>(
+      path: string,
+      payload: object,
+      answer: (res: Response) => Promise<T | undefined>,
+      giveUp: (attempts: number, lastFailure: string) => unknown,
+    ): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        const signed = { ...payload, signed_at: new Date(now()).toISOString() };
+        const body = await signPayload(options.privateKey, options.deviceId, signed);
+        // A transport failure (offline, DNS, a reset) becomes its message.
+        const res = await Promise.resolve()
+          .then(() =>
+            doFetch(`${origin}${path}`, {
+              method: "POST",
+              headers: { "content-type": "application/jose" },
+              body,
+            }),
+          )
+          .catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+        let failure: string;
+        let retryAfterMs = 0;
+        if (typeof res === "string") {
+          failure = res;
+        } else if (res.status >= 500 || res.status === 429) {
+          failure = `HTTP ${res.status}`;
+          retryAfterMs = 1000 * (Number(res.headers.get("retry-after")) || 0);
+        } else {
+          const result = await answer(res);
+          if (result !== undefined) return result;
+          // A 200 we cannot read (a captive portal's page, a proxy): nothing is known, so try again.
+          failure = `an HTTP ${res.status} answer it could not read`;
+        }
+        if (attempt >= maxAttempts) throw giveUp(attempt, failure);
+        const backoff = Math.min(60_000, baseDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+        await sleep(Math.max(backoff, Math.min(retryAfterMs, 60_000)));
+      }
+    },
+  };
+}
+
+export function createPosClient(options: PosClientOptions) {
+  const { storage, event } = options;
+  const sender = signedSender(options);
+  const now = options.now ?? Date.now;
+  const url = sender.url("/v1/pos/reconcile");
+  const maxBatch = Math.min(MAX_BATCH, Math.max(1, Math.floor(options.maxBatch ?? MAX_BATCH)));
 
   // Every read-modify-write of storage runs one at a time, so an enqueue during a sync is never lost.
   let queue: Promise<unknown> = Promise.resolve();
@@ -174,47 +241,23 @@ export function createPosClient(options: PosClientOptions) {
   /**
    * Sends one chunk until the server answers it. A retry of the same chunk keeps its batch_id: it is the
    * same logical batch (the audit log shows one batch retried, not several), and the server's
-   * exactly-once is per client_id, so the id never decides what lands. The JWS is signed anew for every
-   * attempt, since signed_at must be within 5 minutes of the server's clock when it arrives.
+   * exactly-once is per client_id, so the id never decides what lands.
    */
-  async function send(chunk: PosItem[]): Promise<BufferedItem[]> {
-    const batchId = crypto.randomUUID();
-    for (let attempt = 1; ; attempt++) {
-      const payload = { batch_id: batchId, signed_at: new Date(now()).toISOString(), event, items: chunk };
-      const body = await signBatch(privateKey, deviceId, payload);
-      let failure: string;
-      let retryAfterMs = 0;
-      try {
-        const res = await doFetch(url, {
-          method: "POST",
-          headers: { "content-type": "application/jose" },
-          body,
-        });
-        if (res.ok) {
-          const outcomes = outcomesOf(await res.json().catch(() => undefined), chunk);
-          if (outcomes) return outcomes;
-          // A 200 we cannot read (a captive portal's page, a proxy): nothing is known, so try again.
-          failure = "a 200 response without one result per item";
-        } else if (res.status >= 500 || res.status === 429) {
-          failure = `HTTP ${res.status}`;
-          retryAfterMs = 1000 * (Number(res.headers.get("retry-after")) || 0);
-        } else {
-          throw stopFor(res.status, await detailOf(res));
-        }
-      } catch (error) {
-        if (error instanceof Stop) throw error;
-        failure = error instanceof Error ? error.message : String(error);
-      }
-      if (attempt >= maxAttempts) {
-        throw new Stop(
+  function send(chunk: PosItem[]): Promise<BufferedItem[]> {
+    return sender.post(
+      "/v1/pos/reconcile",
+      { batch_id: crypto.randomUUID(), event, items: chunk },
+      async (res) => {
+        if (!res.ok) throw stopFor(res.status, (await readProblem(res)).detail);
+        return outcomesOf(await res.json().catch(() => undefined), chunk);
+      },
+      (attempts, last) =>
+        new Stop(
           "unavailable",
-          `Could not sync after ${attempt} attempts (last: ${failure}). Nothing is lost: ` +
+          `Could not sync after ${attempts} attempts (last: ${last}). Nothing is lost: ` +
             "the items stay pending; sync again when the connection is back.",
-        );
-      }
-      const backoff = Math.min(60_000, baseDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
-      await sleep(Math.max(backoff, Math.min(retryAfterMs, 60_000)));
-    }
+        ),
+    );
   }
 
   /** A status retrying cannot fix, and what the app (or its operator) should do about it. */
@@ -294,11 +337,11 @@ export function createPosClient(options: PosClientOptions) {
     pending,
     /** Every buffered item, settled ones with their ids, token or rejection code. */
     items: () => locked(() => storage.load()),
-    /** Drops settled items (once the app has shown their tokens); returns how many went. */
-    prune: () =>
+    /** Drops settled items (once the app has shown their tokens) but those `keep` names; returns how many went. */
+    prune: (keep: (b: BufferedItem) => boolean = () => false) =>
       locked(async () => {
         const items = await storage.load();
-        const kept = items.filter((b) => b.status === "pending");
+        const kept = items.filter((b) => b.status === "pending" || keep(b));
         await storage.save(kept);
         return items.length - kept.length;
       }),
@@ -360,8 +403,14 @@ function outcomesOf(body: unknown, chunk: PosItem[]): BufferedItem[] | undefined
   return outcomes;
 }
 
-/** The problem+json `detail`, or the status text. */
-async function detailOf(res: Response): Promise<string> {
-  const problem = (await res.json().catch(() => undefined)) as { detail?: unknown } | undefined;
-  return typeof problem?.detail === "string" ? problem.detail : `HTTP ${res.status} ${res.statusText}`.trim();
+/** A refusal's problem+json `type` and `detail` (or the status text). */
+export async function readProblem(res: Response): Promise<{ type: string; detail: string }> {
+  const problem = (await res.json().catch(() => undefined)) as
+    | { type?: unknown; detail?: unknown }
+    | undefined;
+  return {
+    type: typeof problem?.type === "string" ? problem.type : "about:blank",
+    detail:
+      typeof problem?.detail === "string" ? problem.detail : `HTTP ${res.status} ${res.statusText}`.trim(),
+  };
 }

@@ -71,6 +71,23 @@ describe("POST /v1/pos/allotments", () => {
     expect((await expectInvariants(dropId)).held).toBe(4);
   });
 
+  it("refuses one claim id for a second drop, and its units stay on sale", async () => {
+    const { tenant, dropId, device } = await popUp(10);
+    const other = await createDrop(tenant, { stock: 10 });
+    expect((await claimUnits(device, dropId, 2, { claim_id: "same" })).status).toBe(201);
+    const second = await claimUnits(device, other.id, 3, { claim_id: "same" });
+    expect([second.status, second.body.detail]).toEqual([422, expect.stringContaining("claim_id")]);
+    expect((await expectInvariants(other.id)).held).toBe(0);
+    // Racing each other past the first check, one stands and the other gives its units back.
+    const [a, b] = await Promise.all([
+      claimUnits(device, dropId, 1, { claim_id: "race" }),
+      claimUnits(device, other.id, 1, { claim_id: "race" }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 422]);
+    const held = (await expectInvariants(dropId)).held + (await expectInvariants(other.id)).held;
+    expect(held).toBe(2 + 1);
+  });
+
   it("is not bound by the drop's per-buyer limit, but is bound by the stock and the device's limits", async () => {
     const tenant = await createTenant();
     const drop = await createDrop(tenant, { stock: 5, per_buyer_limit: 1 });
