@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-6s}
 ROUNDS=${ROUNDS:-5}
-ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue checkout pos1 pos500}
+ROUTES=${ROUTES:-hello echo d1 reserve price quote mint issue checkout pos1 pos500 pos500drop}
 LATENCY_ROUTES=${LATENCY_ROUTES-hello sign mint issue}
 PORT=${PORT:-8788}
 SERVER_CORE=${SERVER_CORE:-0}
@@ -70,6 +70,8 @@ load() { # name route round connections
   case "$route" in
     pos1) curl -sf -X POST "$base/bench/pos-batches?n=${POS1_POOL:-1500}&size=1" >"$state/batches.txt"; args=(-- "$state/batches.txt") ;;
     pos500) curl -sf -X POST "$base/bench/pos-batches?n=${POS500_POOL:-40}&size=500" >"$state/batches.txt"; args=(-- "$state/batches.txt") ;;
+    # The same, every item a drop sale from an allotment: what consuming allotments adds.
+    pos500drop) curl -sf -X POST "$base/bench/pos-batches?n=${POS500_POOL:-40}&size=500&drop=$drop" >"$state/batches.txt"; args=(-- "$state/batches.txt") ;;
   esac
   if [ "$route" = checkout ]; then
     # A quote per buyer for this run (outside the timing); a buyer's quote is reused only if the pool
@@ -79,7 +81,7 @@ load() { # name route round connections
   fi
   before=$(cpu_ticks)
   local script="bench/$route.lua"
-  case "$route" in pos1 | pos500) script=bench/pos.lua ;; esac
+  case "$route" in pos1 | pos500*) script=bench/pos.lua ;; esac
   line=$(taskset -c "$LOAD_CORE" wrk -t1 -c"$4" -d"$DURATION" --timeout 30s --latency -s "$script" "$(url_of "$route")" "${args[@]}" | grep '^BENCH_JSON ' | cut -d' ' -f2-)
   ticks=$(( $(cpu_ticks) - before ))
   echo "{\"name\":\"$1\",\"round\":$3,\"cpu_ticks\":$ticks,\"ticks_per_s\":$(getconf CLK_TCK),${line#\{}" >>"$results"
@@ -94,12 +96,12 @@ url_of() {
     issue) echo "$base/v1/entitlements/token" ;;
     sign) echo "$base/bench/sign" ;;
     checkout) echo "$base/v1/checkouts" ;;
-    pos1 | pos500) echo "$base/v1/pos/reconcile" ;;
+    pos1 | pos500*) echo "$base/v1/pos/reconcile" ;;
     d1 | mint) echo "$base/bench/$1" ;;
   esac
 }
 for route in $ROUTES $LATENCY_ROUTES; do
-  case "$route" in issue | checkout | pos1 | pos500) continue ;; esac # warmed by their own runs; they need inputs
+  case "$route" in issue | checkout | pos1 | pos500*) continue ;; esac # warmed by their own runs; they need inputs
   taskset -c "$LOAD_CORE" wrk -t1 -c"$CONNECTIONS" -d2s -s "bench/$route.lua" "$(url_of "$route")" >/dev/null 2>&1
 done
 # Rounds interleave the routes, so the machine's drift falls on all of them alike.
@@ -107,7 +109,7 @@ for round in $(seq 1 "$ROUNDS"); do
   for route in $ROUTES; do
     # A 500-item batch takes a few hundred ms of the single core: at 32 connections the queue outlives the
     # run and eats into the next route's. Both POS routes run at POS_CONNECTIONS so they compare fairly.
-    case "$route" in pos1 | pos500) load "$route" "$route" "$round" "${POS_CONNECTIONS:-2}" ;; *) load "$route" "$route" "$round" "$CONNECTIONS" ;; esac
+    case "$route" in pos1 | pos500*) load "$route" "$route" "$round" "${POS_CONNECTIONS:-2}" ;; *) load "$route" "$route" "$round" "$CONNECTIONS" ;; esac
   done
 done
 # Latency at one connection: what a single buyer waits, with nothing queued ahead of them.

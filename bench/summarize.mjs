@@ -89,6 +89,13 @@ if (summary.pos1 && summary.pos500) {
     `\nPOS enrolments per second: ${one.toFixed(0)} in 1-item batches, ${many.toFixed(0)} in 500-item batches: ` +
       `${(many / one).toFixed(1)}x (target >= 10x)`,
   );
+  if (summary.pos500drop) {
+    const drop = summary.pos500drop.rps * 500;
+    console.log(
+      `POS drop sales from an allotment, 500-item batches: ${drop.toFixed(0)}/s, ` +
+        `${(drop / one).toFixed(1)}x 1-item enrolments, ${(drop / many).toFixed(2)}x 500-item enrolments`,
+    );
+  }
 }
 
 if (summary.checkout && checkoutStatsJson) {

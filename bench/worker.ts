@@ -27,6 +27,7 @@ import { entitlementKeys } from "../src/entitlements/keys";
 import { startFamily } from "../src/entitlements/refresh";
 import { mintToken } from "../src/entitlements/token";
 import { inventoryGateway, termsOf } from "../src/inventory/gateway";
+import { claimAllotment } from "../src/pos/allotments";
 
 export { DropInventory } from "../src/inventory/drop-inventory";
 
@@ -125,13 +126,35 @@ async function posDevice(db: ReturnType<typeof database>): Promise<{ id: string;
   return benchDevice;
 }
 
+const signedBy = (device: { id: string; privateKey: CryptoKey }, payload: unknown) =>
+  new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: "EdDSA", kid: device.id })
+    .sign(device.privateKey);
+
 /**
  * `n` signed reconcile batches of `size` new enrolments each (a new email and client id per item), one
  * JWS per line: the reconcile route's inputs, signed now (batches are refused 5 minutes after signing).
+ * With `drop`, every item is a sale of that drop from an allotment the device claims here, up front.
  */
 bench.post("/bench/pos-batches", async (c) => {
   const [n, size] = [Number(c.req.query("n") ?? 10), Number(c.req.query("size") ?? 1)];
-  const device = await posDevice(database(c.env.DB));
+  const db = database(c.env.DB);
+  const device = await posDevice(db);
+  const dropId = c.req.query("drop");
+  const allotmentId =
+    dropId === undefined
+      ? undefined
+      : (
+          await claimAllotment(
+            { db, inventory: inventoryGateway(c.env.DROP_INVENTORY, db), now: Date.now() },
+            await signedBy(device, {
+              claim_id: crypto.randomUUID(),
+              signed_at: new Date().toISOString(),
+              drop_id: dropId,
+              quantity: n * size,
+            }),
+          )
+        ).allotment.id;
   const capturedAt = new Date(Date.now() - 60_000).toISOString();
   const lines: string[] = [];
   for (let b = 0; b < n; b++) {
@@ -146,6 +169,7 @@ bench.post("/bench/pos-batches", async (c) => {
         amount: 1000,
         currency: "USD",
         payment: { method: "cash" },
+        ...(allotmentId && { allotment_id: allotmentId }),
       };
     });
     const payload = {
@@ -154,11 +178,7 @@ bench.post("/bench/pos-batches", async (c) => {
       event: "bench",
       items,
     };
-    lines.push(
-      await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-        .setProtectedHeader({ alg: "EdDSA", kid: device.id })
-        .sign(device.privateKey),
-    );
+    lines.push(await signedBy(device, payload));
   }
   return c.text(lines.join("\n"));
 });

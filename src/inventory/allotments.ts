@@ -84,14 +84,19 @@ export type ConsumeOutcome =
  * ended, from whatever stock is left (the sale was made while the allotment held the units, so it is
  * honoured if the drop can still cover it). A sale id seen before answers the sale it made.
  */
+/** A sale made before, answered again: its units came from its allotment, or from open stock. */
+export const replayOf = (sale: Hold): ConsumeOutcome => ({
+  ok: true,
+  sale,
+  from: sale.buyer === "stock" ? "stock" : "allotment",
+  replayed: true,
+});
+
 export function consume(l: Ledger, req: ConsumeRequest, touched: Touched): ConsumeOutcome {
   expireDue(l, req.now, touched);
   const made = find(l, req.saleId, touched);
-  if (made !== undefined) {
-    return made.kind === "pos_sale"
-      ? { ok: true, sale: made, from: made.buyer === "stock" ? "stock" : "allotment", replayed: true }
-      : { ok: false, reason: "allotment_not_found" };
-  }
+  if (made !== undefined)
+    return made.kind === "pos_sale" ? replayOf(made) : { ok: false, reason: "allotment_not_found" };
   const allotment = find(l, req.allotmentId, touched);
   if (allotment === undefined || allotment.kind !== "allotment")
     return { ok: false, reason: "allotment_not_found" };

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { newId } from "../lib/ids";
-import { claim, consume } from "./allotments";
+import { claim, consume, replayOf } from "./allotments";
 import type {
   AdjustResult,
   ClaimCall,
@@ -178,15 +178,21 @@ export class DropInventory extends DurableObject<Env> {
   /** Offline sales, each consumed once from its allotment (or, once that ended, from open stock). */
   async consume(sales: SaleCall[]): Promise<ConsumeResult> {
     if (this.ledger === null) return { ok: false, reason: "unconfigured" };
-    const outcomes = this.atomically((l, touched) =>
-      sales.map((sale) => {
+    const outcomes = this.atomically((l, touched) => {
+      // New sales are inserted together at the end; a repeat of one further down the list finds it here.
+      const made = new Map<string, Hold>();
+      const answers = sales.map((sale) => {
+        const earlier = made.get(sale.saleId);
+        if (earlier) return replayOf(earlier);
         const outcome = consume(l, { ...sale, now: Date.now() }, touched);
-        // Inserted at once, so a repeat of the same sale further down this list finds it.
-        if (outcome.ok && !outcome.replayed)
-          this.store.insertHolds([{ hold: outcome.sale, reserveKey: sale.saleId, request: "pos_sale" }]);
+        if (outcome.ok && !outcome.replayed) made.set(sale.saleId, outcome.sale);
         return outcome;
-      }),
-    );
+      });
+      this.store.insertHolds(
+        [...made.values()].map((hold) => ({ hold, reserveKey: hold.id, request: "pos_sale" })),
+      );
+      return answers;
+    });
     await this.ctx.storage.sync();
     return { ok: true, outcomes };
   }

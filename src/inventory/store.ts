@@ -160,7 +160,9 @@ export class InventoryStore {
 
   /** Writes back how existing holds changed (buyer totals follow from them). */
   saveTouched(touched: Touched): void {
-    for (const h of touched.holds) {
+    // A hold touched many times in one operation (an allotment drawn down by each of a batch's sales) is
+    // written once, as it ended up.
+    for (const h of new Map(touched.holds.map((hold) => [hold.id, hold])).values()) {
       this.sql.exec(
         "UPDATE holds SET expires_at = ?, state = ?, order_ref = ?, extended = ?, restocked = ?, consumed = ? WHERE id = ?",
         h.expiresAt,
