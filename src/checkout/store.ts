@@ -48,7 +48,7 @@ export async function memberForEmail(
   const where = and(eq(members.creatorId, p.creatorId), eq(members.email, p.email));
   const [found] = await db.select({ id: members.id }).from(members).where(where).limit(1);
   if (found) return found.id;
-  const rules = await cohortRulesOf(db, p.creatorId);
+  const rules = await cohortRulesOf(db, p.creatorId, p.now);
   await db
     .insert(members)
     .values({

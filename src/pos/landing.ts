@@ -22,7 +22,10 @@ export async function enrolMembers(
 ): Promise<Map<string, string>> {
   const emails = [...new Set(accepted.map((a) => a.email))];
   // Only members new here take it: an existing email keeps its member, cohort and all.
-  const cohort = cohortFor(await cohortRulesOf(ctx.db, ctx.creatorId), { at: ctx.now, atPopUp: true });
+  const cohort = cohortFor(await cohortRulesOf(ctx.db, ctx.creatorId, ctx.now), {
+    at: ctx.now,
+    atPopUp: true,
+  });
   const rows = emails.map((email) => ({
     id: newId("member"),
     creatorId: ctx.creatorId,

@@ -14,7 +14,7 @@ export const route = createRoute({
   description:
     "Members who join before `founding_until` are `founding`; otherwise members enrolled at a pop-up join " +
     "`pop_up_cohort` (when set) and everyone else `default_cohort`. Rules apply to members who join from " +
-    "now on; existing members keep their cohort.",
+    "now on (in every location within 5 seconds); existing members keep their cohort.",
   security: bearerSecurity,
   middleware: [requireApiKey, idempotent(200)] as const,
   request: { headers: IdempotencyHeaders, body: jsonBody(CohortRulesBody) },
