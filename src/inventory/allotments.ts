@@ -9,9 +9,11 @@ import {
   expireDue,
   find,
   type Hold,
+  holdUnits,
   type Ledger,
   liveUnits,
-  putLive,
+  newHold,
+  notSelling,
   type ReserveRefusal,
   type Touched,
 } from "./ledger";
@@ -35,28 +37,20 @@ export function claim(
   touched: Touched,
 ): { ok: true; hold: Hold } | { ok: false; reason: ClaimRefusal } {
   expireDue(l, req.now, touched);
-  const { terms } = l;
-  if (req.now < terms.startsAt) return { ok: false, reason: "not_started" };
-  if (terms.closed || (terms.endsAt !== null && req.now >= terms.endsAt))
-    return { ok: false, reason: "ended" };
+  const shut = notSelling(l.terms, req.now);
+  if (shut) return { ok: false, reason: shut };
   const left = available(l);
   if (left === 0) return { ok: false, reason: "sold_out" };
   if (left < req.quantity && !req.allowPartial) return { ok: false, reason: "insufficient" };
-  const hold: Hold = {
+  const hold = newHold({
     id: req.allotmentId,
     kind: "allotment",
     buyer: req.buyer,
     quantity: Math.min(req.quantity, left),
     createdAt: req.now,
     expiresAt: req.now + req.ttlMs,
-    state: "held",
-    orderRef: null,
-    extended: false,
-    restocked: false,
-    consumed: 0,
-  };
-  putLive(l, hold);
-  l.held += hold.quantity;
+  });
+  holdUnits(l, hold);
   return { ok: true, hold };
 }
 
@@ -111,7 +105,7 @@ export function consume(l: Ledger, req: ConsumeRequest, touched: Touched): Consu
     touched.holds.push(drawn);
   }
   l.sold += req.quantity;
-  const sale: Hold = {
+  const sale = newHold({
     id: req.saleId,
     kind: "pos_sale",
     // A sale records where its units came from: the allotment's id, or the open stock.
@@ -121,9 +115,6 @@ export function consume(l: Ledger, req: ConsumeRequest, touched: Touched): Consu
     expiresAt: req.now,
     state: "committed",
     orderRef: req.orderRef,
-    extended: false,
-    restocked: false,
-    consumed: 0,
-  };
+  });
   return { ok: true, sale, from: fromAllotment ? "allotment" : "stock", replayed: false };
 }

@@ -153,8 +153,8 @@ export function reserve(
   expireDue(l, req.now, touched);
   const refuse = (reason: ReserveRefusal) => ({ ok: false as const, reason, available: available(l) });
   const { terms } = l;
-  if (req.now < terms.startsAt) return refuse("not_started");
-  if (terms.closed || (terms.endsAt !== null && req.now >= terms.endsAt)) return refuse("ended");
+  const shut = notSelling(terms, req.now);
+  if (shut) return refuse(shut);
   const left = available(l);
   if (left === 0) return refuse("sold_out");
   const buyerRoom =
@@ -163,24 +163,36 @@ export function reserve(
       : terms.perBuyerLimit - (l.buyers.get(req.buyer) ?? 0);
   if (buyerRoom <= 0 || (buyerRoom < req.quantity && !req.allowPartial)) return refuse("buyer_limit_reached");
   if (left < req.quantity && !req.allowPartial) return refuse("insufficient");
-  const quantity = Math.min(req.quantity, left, buyerRoom);
-  const hold: Hold = {
+  const hold = newHold({
     id: req.holdId,
     kind: "hold",
     buyer: req.buyer,
-    quantity,
+    quantity: Math.min(req.quantity, left, buyerRoom),
     createdAt: req.now,
     expiresAt: req.now + terms.holdTtlMs,
-    state: "held",
-    orderRef: null,
-    extended: false,
-    restocked: false,
-    consumed: 0,
-  };
-  putLive(l, hold);
-  l.held += quantity;
-  addToBuyer(l, hold, quantity);
+  });
+  holdUnits(l, hold);
   return { ok: true, hold, available: available(l) };
+}
+
+/** Why the drop takes no new holds at `now`, or null while it is live. */
+export function notSelling(terms: DropTerms, now: number): "not_started" | "ended" | null {
+  if (now < terms.startsAt) return "not_started";
+  if (terms.closed || (terms.endsAt !== null && now >= terms.endsAt)) return "ended";
+  return null;
+}
+
+/** A new hold: live unless said otherwise, never extended, restocked or drawn down. */
+export const newHold = (
+  h: Pick<Hold, "id" | "kind" | "buyer" | "quantity" | "createdAt" | "expiresAt"> &
+    Partial<Pick<Hold, "state" | "orderRef">>,
+): Hold => ({ state: "held", orderRef: null, extended: false, restocked: false, consumed: 0, ...h });
+
+/** Puts a new live hold's units on the books. */
+export function holdUnits(l: Ledger, hold: Hold): void {
+  putLive(l, hold);
+  l.held += hold.quantity;
+  addToBuyer(l, hold, hold.quantity);
 }
 
 /**
