@@ -16,6 +16,7 @@
 import {
   type BufferedItem,
   createPosClient,
+  memoryCell,
   type NewPosItem,
   type PosClientOptions,
   PosSyncError,
@@ -73,17 +74,9 @@ export interface AllotmentStorage {
   save(book: AllotmentBook): Promise<void>;
 }
 
-/** A book that lives as long as the page/process: for tests and demos. Copies in and out. */
-export function memoryAllotmentStorage(initial?: AllotmentBook): AllotmentStorage {
-  const copy = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
-  let book = copy(initial);
-  return {
-    load: async () => copy(book),
-    save: async (next) => {
-      book = copy(next);
-    },
-  };
-}
+/** An allotment book in memory: for tests and demos. */
+export const memoryAllotmentStorage = (initial?: AllotmentBook): AllotmentStorage =>
+  memoryCell<AllotmentBook | undefined>(initial);
 
 /** An allotment, what this device sold from it, and what it may still sell. */
 export interface AllotmentBalance {

@@ -64,17 +64,20 @@ export interface PosStorage {
   save(items: BufferedItem[]): Promise<void>;
 }
 
-/** A storage that lives as long as the page/process: for tests and demos. Copies in and out. */
-export function memoryStorage(initial: BufferedItem[] = []): PosStorage {
-  const copy = (items: BufferedItem[]): BufferedItem[] => JSON.parse(JSON.stringify(items));
-  let items = copy(initial);
+/** A value that lives as long as the page/process, copied in and out as a real storage would. */
+export function memoryCell<T>(initial: T): { load(): Promise<T>; save(next: T): Promise<void> } {
+  const copy = (value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+  let value = copy(initial);
   return {
-    load: async () => copy(items),
+    load: async () => copy(value),
     save: async (next) => {
-      items = copy(next);
+      value = copy(next);
     },
   };
 }
+
+/** A sales buffer in memory: for tests and demos. */
+export const memoryStorage = (initial: BufferedItem[] = []): PosStorage => memoryCell(initial);
 
 export interface BatchPayload {
   batch_id: string;
