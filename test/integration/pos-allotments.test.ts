@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { orders, type PosDeviceRow, posDevices } from "../../src/db/schema";
 import { inventoryGateway } from "../../src/inventory/gateway";
 import { reconcile } from "../../src/pos/reconcile";
@@ -318,4 +318,29 @@ authorisationSuite("DELETE /v1/pos/allotments/{id}", async (owner) => {
   const drop = await createDrop(owner, { stock: 3 });
   const alt = await allotment(await posDevice(owner), drop.id, 1);
   return (key) => api("DELETE", `/v1/pos/allotments/${alt.id}`, key ? { key } : {});
+});
+
+describe("an allotment's expiry", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("returns its unused units when its time is up; a sale from it that syncs later takes open stock", async () => {
+    const { tenant, dropId, offerId, device } = await popUp(5);
+    const alt = await allotment(device, dropId, 4);
+    const made = sale(offerId, alt.id, { quantity: 2 });
+    expect(outcomes(await syncItems(device, [sale(offerId, alt.id)]))).toEqual(["accepted"]);
+    // The drop's object runs in this isolate: moving the clock moves its clock too.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.parse(alt.expires_at) + 1000 });
+    expect(await expectInvariants(dropId)).toMatchObject({ available: 4, held: 0, sold: 1 });
+    expect((await getAllotment(tenant, alt.id)).body).toMatchObject({
+      state: "expired",
+      consumed: 1,
+      remaining: 0,
+    });
+    // Synced within the device's window but after the allotment ended: the drop still has the units.
+    const late = await syncItems(device, [
+      { ...made, captured_at: new Date(Date.now() - 60_000).toISOString() },
+    ]);
+    expect(outcomes(late)).toEqual(["accepted"]);
+    expect(await expectInvariants(dropId)).toMatchObject({ available: 2, held: 0, sold: 3 });
+  });
 });
