@@ -12,6 +12,7 @@ import type {
   SaleCall,
   StockSnapshot,
 } from "./contract";
+import { ledgerViolations } from "./invariants";
 import {
   available,
   commit,
@@ -20,7 +21,6 @@ import {
   extend,
   type Hold,
   type Ledger,
-  ledgerViolations,
   nextExpiry,
   phaseAt,
   release,

@@ -3,7 +3,7 @@
  * The Durable Object keeps one Ledger in memory, calls these functions without awaiting anything in
  * between, and persists what they report as touched. The model-based test drives the same functions.
  *
- * Invariants (checked by `ledgerViolations`): held + sold <= stock, so available = stock - held - sold
+ * Invariants (checked by `ledgerViolations`, invariants.ts): held + sold <= stock, so available = stock - held - sold
  * is never negative; held is the sum of live holds' unconsumed units; a buyer's total is their live and
  * committed units; every live hold has an entry at its expiry in `expiries`, so expiry and the next
  * alarm cost O(log n).
@@ -88,7 +88,7 @@ export const available = (l: Ledger): number => l.terms.stock - l.held - l.sold;
 /** The units a live hold keeps off sale: all of a buyer's hold, what is left of an allotment. */
 export const liveUnits = (hold: Hold): number => hold.quantity - hold.consumed;
 /** Only buyers' own holds count toward per-buyer limits. */
-const countsForBuyer = (hold: Hold): boolean => hold.kind === "hold";
+export const countsForBuyer = (hold: Hold): boolean => hold.kind === "hold";
 
 export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
   const expiries = new Heap<Expiry>((a, b) => a.at - b.at);
@@ -321,30 +321,4 @@ export function phaseAt(terms: Pick<DropTerms, "closed" | "startsAt" | "endsAt">
   if (now < terms.startsAt) return "upcoming";
   if (terms.endsAt !== null && now >= terms.endsAt) return "ended";
   return "live";
-}
-
-/** Every invariant the ledger must keep, as messages; empty when all hold. */
-export function ledgerViolations(l: Ledger): string[] {
-  const problems: string[] = [];
-  if (available(l) < 0) problems.push(`oversold: held ${l.held} + sold ${l.sold} > stock ${l.terms.stock}`);
-  let units = 0;
-  const queued = new Set(l.expiries.toArray().map((e) => `${e.id}@${e.at}`));
-  const perBuyer = new Map<string, number>();
-  for (const hold of l.live.values()) {
-    if (hold.state !== "held") problems.push(`hold ${hold.id} is ${hold.state} but still live`);
-    if (!queued.has(`${hold.id}@${hold.expiresAt}`)) problems.push(`hold ${hold.id} has no queued expiry`);
-    if (hold.consumed < 0 || hold.consumed > hold.quantity)
-      problems.push(`hold ${hold.id} consumed ${hold.consumed} of ${hold.quantity}`);
-    units += liveUnits(hold);
-    if (countsForBuyer(hold)) perBuyer.set(hold.buyer, (perBuyer.get(hold.buyer) ?? 0) + hold.quantity);
-  }
-  if (units !== l.held) problems.push(`held ${l.held} but live holds total ${units}`);
-  for (const [buyer, units] of l.buyers) {
-    if (units < (perBuyer.get(buyer) ?? 0))
-      problems.push(`buyer ${buyer} total ${units} below their live holds`);
-    if (l.terms.perBuyerLimit !== null && units > l.terms.perBuyerLimit) {
-      problems.push(`buyer ${buyer} has ${units}, over the limit of ${l.terms.perBuyerLimit}`);
-    }
-  }
-  return problems;
 }

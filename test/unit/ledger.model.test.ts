@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { claim, consume } from "../../src/inventory/allotments";
+import { ledgerViolations } from "../../src/inventory/invariants";
 import {
   available,
   commit,
@@ -9,7 +10,6 @@ import {
   extend,
   type Hold,
   type Ledger,
-  ledgerViolations,
   newLedger,
   release,
   reserve,
