@@ -105,7 +105,14 @@ export const OrderSchema = z
     email: z.string(),
     member_id: z.string().nullable(),
     source: z.string(),
-    payment: z.object({ provider: z.string().nullable(), id: z.string().nullable() }),
+    payment: z.object({
+      provider: z.string().nullable(),
+      id: z.string().nullable(),
+      reference: z
+        .string()
+        .nullable()
+        .openapi({ description: "A point of sale's own reference for a card it captured offline." }),
+    }),
     created_at: z.string(),
     paid_at: z.string().nullable(),
   })

@@ -125,7 +125,7 @@ export const renderOrder = (order: OrderRow): OrderView => ({
   email: order.email,
   member_id: order.memberId,
   source: order.source,
-  payment: { provider: order.provider, id: order.providerPaymentId },
+  payment: { provider: order.provider, id: order.providerPaymentId, reference: order.paymentReference },
   created_at: toIso(order.createdAt),
   paid_at: toIsoOrNull(order.paidAt),
 });

@@ -1,7 +1,7 @@
 /** The writes that land a batch's admissible items: members by email, then one insert-or-ignore batch. */
 import { and, eq, getTableColumns, inArray, isNull, or, sql, type Table } from "drizzle-orm";
 import { auditWrite } from "../audit";
-import { insertInChunks, runBatch, type Write } from "../db/client";
+import { type Db, insertInChunks, runBatch, type Write } from "../db/client";
 import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { sha256Hex } from "../lib/crypto";
@@ -66,9 +66,10 @@ export async function landWrites(
   const rows = await Promise.all(
     accepted.map((a) => rowsFor(ctx, device, batch, a, memberIds.get(a.email) as string)),
   );
+  const grants = rows.flatMap((r) => (r.grant ? [r.grant] : []));
   // One upgrade per member: the highest tier this batch sold them.
   const best = new Map<string, { memberId: string; tierOfferId: string; rank: number }>();
-  for (const { upgrade } of rows) {
+  for (const upgrade of grants.map((g) => g.upgrade)) {
     if (upgrade && (best.get(upgrade.memberId)?.rank ?? Number.NEGATIVE_INFINITY) < upgrade.rank)
       best.set(upgrade.memberId, upgrade);
   }
@@ -85,25 +86,11 @@ export async function landWrites(
       width(orders),
     ),
     ...insertInChunks(
-      rows.map((r) => r.entitlement),
+      grants.map((g) => g.entitlement),
       (chunk) => ctx.db.insert(entitlements).values(chunk).onConflictDoNothing(),
       width(entitlements),
     ),
-    // A higher tier sold at the pop-up upgrades the member; a lower one leaves them where they are.
-    ...tierUpgrades.map((u) =>
-      ctx.db
-        .update(members)
-        .set({ tierOfferId: u.tierOfferId, updatedAt: ctx.now })
-        .where(
-          and(
-            eq(members.id, u.memberId),
-            or(
-              isNull(members.tierOfferId),
-              sql`(SELECT ${offers.tierRank} FROM ${offers} WHERE ${offers.id} = ${members.tierOfferId}) < ${u.rank}`,
-            ),
-          ),
-        ),
-    ),
+    ...tierUpgrades.map((u) => tierUpgradeWrite(ctx.db, u, ctx.now)),
     auditWrite(
       { db: ctx.db, creatorId: ctx.creatorId, actor: `pos_device:${device.id}`, now: ctx.now },
       "pos.batch_reconciled",
@@ -127,9 +114,23 @@ async function rowsFor(
 ) {
   const token = await itemToken(ctx.creatorId, a.item.client_id);
   const orderId = `ord_${token}`;
-  const entitlementId = `ent_${token}`;
-  const landed: Landed = { member_id: memberId, order_id: orderId, entitlement_ids: [entitlementId] };
-  const membership = a.offer.kind === "membership" && a.offer.billingInterval !== null;
+  // Access follows money: a pay-later sale grants nothing until the creator records the payment.
+  const paid = a.item.payment.method !== "pay_later";
+  const grant = paid
+    ? posGrant({
+        creatorId: ctx.creatorId,
+        memberId,
+        offer: a.offer,
+        clientId: a.item.client_id,
+        token,
+        grantedAt: a.capturedAt,
+      })
+    : null;
+  const landed: Landed = {
+    member_id: memberId,
+    order_id: orderId,
+    entitlement_ids: grant ? [grant.entitlement.id] : [],
+  };
   return {
     result: {
       creatorId: ctx.creatorId,
@@ -152,31 +153,69 @@ async function rowsFor(
       quantity: a.item.quantity,
       currency: a.item.currency,
       amountTotal: a.item.amount,
-      status: a.item.payment.method === "pay_later" ? ("pending" as const) : ("paid" as const),
+      status: paid ? ("paid" as const) : ("pending" as const),
       source: "pos" as const,
       buyerKey: `member:${memberId}`,
       provider: `pos:${a.item.payment.method}`,
-      providerPaymentId: a.item.payment.reference ?? null,
+      paymentReference: a.item.payment.reference ?? null,
       clientReference: a.item.client_id,
       createdAt: ctx.now,
       updatedAt: ctx.now,
-      paidAt: a.item.payment.method === "pay_later" ? null : a.capturedAt,
+      paidAt: paid ? a.capturedAt : null,
     },
+    grant,
+  };
+}
+
+/**
+ * What a point-of-sale sale grants, from `grantedAt`: the entitlement (its id derived like the order's,
+ * so granting twice writes once) and, for a tier, the member's upgrade. A tier lasts one billing period;
+ * recurring billing comes later.
+ */
+export function posGrant(p: {
+  creatorId: string;
+  memberId: string;
+  offer: Accepted["offer"];
+  clientId: string;
+  /** The item's token (itemToken): the entitlement's id is made from it. */
+  token: string;
+  grantedAt: number;
+}) {
+  const membership = p.offer.kind === "membership" && p.offer.billingInterval !== null;
+  return {
     entitlement: {
-      id: entitlementId,
-      creatorId: ctx.creatorId,
-      memberId,
-      offerId: a.offer.id,
-      benefitKey: a.offer.id,
+      id: `ent_${p.token}`,
+      creatorId: p.creatorId,
+      memberId: p.memberId,
+      offerId: p.offer.id,
+      benefitKey: p.offer.id,
       sourceType: "pos" as const,
-      sourceId: a.item.client_id,
-      grantedAt: a.capturedAt,
-      // A tier sold at a pop-up lasts one billing period from the sale; recurring billing comes later.
-      expiresAt: membership ? periodEnd(a.capturedAt, a.offer.billingInterval as "month" | "year") : null,
+      sourceId: p.clientId,
+      grantedAt: p.grantedAt,
+      expiresAt: membership ? periodEnd(p.grantedAt, p.offer.billingInterval as "month" | "year") : null,
     },
     upgrade:
-      membership && a.offer.tierRank !== null
-        ? { memberId, tierOfferId: a.offer.id, rank: a.offer.tierRank }
+      membership && p.offer.tierRank !== null
+        ? { memberId: p.memberId, tierOfferId: p.offer.id, rank: p.offer.tierRank }
         : null,
   };
 }
+
+/** A higher tier upgrades the member; a lower one leaves them where they are. */
+export const tierUpgradeWrite = (
+  db: Db,
+  u: { memberId: string; tierOfferId: string; rank: number },
+  now: number,
+) =>
+  db
+    .update(members)
+    .set({ tierOfferId: u.tierOfferId, updatedAt: now })
+    .where(
+      and(
+        eq(members.id, u.memberId),
+        or(
+          isNull(members.tierOfferId),
+          sql`(SELECT ${offers.tierRank} FROM ${offers} WHERE ${offers.id} = ${members.tierOfferId}) < ${u.rank}`,
+        ),
+      ),
+    );

@@ -36,6 +36,8 @@ import * as offerPrice from "./offers/price";
 import * as getPriceTable from "./offers/price-table-get";
 import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
+import * as cancelOrder from "./orders/cancel";
+import * as collectOrder from "./orders/collect";
 import * as orderReceipt from "./orders/receipt";
 import * as refundOrder from "./orders/refund";
 import * as claimAllotment from "./pos/allotments-create";
@@ -65,6 +67,8 @@ export const routes = [
   getCheckout,
   confirmCheckout,
   refundOrder,
+  collectOrder,
+  cancelOrder,
   orderReceipt,
   stripeWebhook,
   registerDevice,

@@ -36,6 +36,12 @@ export const orders = sqliteTable(
     holdId: text("hold_id"),
     provider: text("provider"),
     providerPaymentId: text("provider_payment_id"),
+    /**
+     * What a point of sale recorded for a card it captured offline: the terminal's or the card network's
+     * reference, kept for reconciling with the acquirer. Not unique (it is theirs, not ours), so it is not
+     * `provider_payment_id`, whose unique index would silently drop a second sale under the same reference.
+     */
+    paymentReference: text("payment_reference"),
     /** Client-generated id, e.g. a POS device's item UUID: one order per client id per creator. */
     clientReference: text("client_reference"),
     createdAt: createdAt(),
