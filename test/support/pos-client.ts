@@ -16,7 +16,7 @@ import {
 } from "../../src/pos/client";
 import { createPosClientWithAllotments, memoryAllotmentStorage } from "../../src/pos/client-allotments";
 import { createOffer, membershipTier } from "./fixtures";
-import { posDevice } from "./pos";
+import { posDevice, saleOf } from "./pos";
 import { createTenant, db, type Tenant } from "./tenants";
 
 /** The real worker, as the client's fetch. */
@@ -99,12 +99,7 @@ export async function setup(limits: Record<string, unknown> = {}) {
 }
 
 export const sale = (offerId: string, overrides: Partial<NewPosItem> = {}): NewPosItem => ({
-  email: `fan-${crypto.randomUUID()}@example.test`,
-  offer_id: offerId,
-  quantity: 1,
-  amount: 500,
-  currency: "USD",
-  payment: { method: "cash" },
+  ...saleOf(offerId),
   ...overrides,
 });
 

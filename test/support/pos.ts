@@ -47,15 +47,21 @@ export async function syncItems(
   );
 }
 
-export const posItem = (offerId: string, overrides: Record<string, unknown> = {}) => ({
-  client_id: crypto.randomUUID(),
-  captured_at: new Date(Date.now() - 3600_000).toISOString(),
+/** A one-unit cash sale of the offer to a new buyer: what a POS app buffers (the reference client too). */
+export const saleOf = (offerId: string) => ({
   email: `fan-${crypto.randomUUID()}@example.test`,
   offer_id: offerId,
   quantity: 1,
   amount: 500,
   currency: "USD",
-  payment: { method: "cash" },
+  payment: { method: "cash" as const },
+});
+
+/** The sale as the worker receives it: with the device's client id and capture time (an hour ago). */
+export const posItem = (offerId: string, overrides: Record<string, unknown> = {}) => ({
+  client_id: crypto.randomUUID(),
+  captured_at: new Date(Date.now() - 3600_000).toISOString(),
+  ...saleOf(offerId),
   ...overrides,
 });
 
