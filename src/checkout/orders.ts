@@ -5,6 +5,7 @@ import { checkouts, entitlements, orders } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import { toIsoOrNull } from "../lib/time";
 import { ProviderError, type ProviderEvent } from "../payments/provider";
+import { refundAtTill } from "../pos/orders";
 import type { PriceLine } from "../pricing/engine";
 import { drainEmitted } from "./events";
 import type { OrderView, ReceiptView } from "./schemas";
@@ -20,7 +21,7 @@ export async function refundOrder({
   ctx,
   input,
 }: Call<
-  { creatorId: string; orderId: string; reason: string },
+  { creatorId: string; actor: string; orderId: string; reason: string },
   PaymentContext & { emitted: ProviderEvent[] }
 >): Promise<OrderView> {
   const [row] = await ctx.db
@@ -30,18 +31,16 @@ export async function refundOrder({
     .where(and(eq(orders.creatorId, input.creatorId), eq(orders.id, input.orderId)))
     .limit(1);
   if (row === undefined) {
-    // An order with no checkout was paid at a pop-up (cash or a card taken offline): no provider holds it.
+    // An order with no checkout was sold at a pop-up: the till paid the refund, and it is recorded here.
     const [pos] = await ctx.db
-      .select({ id: orders.id })
+      .select()
       .from(orders)
       .where(and(eq(orders.creatorId, input.creatorId), eq(orders.id, input.orderId)))
       .limit(1);
     if (pos === undefined) throw notFound("order", input.orderId);
-    throw new AppError(
-      "conflict",
-      "This order was paid at a point of sale, not through a payment provider: refund the buyer there, " +
-        "and revoke the entitlement with DELETE /v1/entitlements/{id}?reason=refund.",
-    );
+    if (pos.source !== "pos")
+      throw new AppError("conflict", "This order was not paid through a payment provider.");
+    return refundAtTill({ ...ctx, creatorId: input.creatorId, actor: input.actor }, pos, input.reason);
   }
   const loaded = await loadCheckout(ctx.db, row.checkoutId);
   if (loaded === undefined) throw notFound("order", input.orderId);

@@ -111,14 +111,17 @@ async function markExpired(ctx: PaymentContext, loaded: Loaded): Promise<Settled
 }
 
 /** Puts a refunded order's units back on sale when its drop says so; otherwise they stay sold. */
-async function restockIfPolicy(ctx: PaymentContext, checkout: CheckoutRow): Promise<void> {
-  if (checkout.dropId === null || checkout.holdId === null) return;
+export async function restockIfPolicy(
+  ctx: Pick<PaymentContext, "db" | "inventory">,
+  sold: { dropId: string | null; holdId: string | null; orderId: string },
+): Promise<void> {
+  if (sold.dropId === null || sold.holdId === null) return;
   const [drop] = await ctx.db
     .select({ restockOnRefund: drops.restockOnRefund })
     .from(drops)
-    .where(eq(drops.id, checkout.dropId))
+    .where(eq(drops.id, sold.dropId))
     .limit(1);
-  if (drop?.restockOnRefund) await ctx.inventory.restock(checkout.dropId, checkout.holdId, checkout.orderId);
+  if (drop?.restockOnRefund) await ctx.inventory.restock(sold.dropId, sold.holdId, sold.orderId);
 }
 
 /** Gives the units back at once; a hold that already lapsed or was released is fine. */

@@ -268,17 +268,3 @@ async function deviceRow(id: string): Promise<PosDeviceRow> {
   if (row === undefined) throw new Error(`no device ${id}`);
   return row;
 }
-
-describe("refunding a point-of-sale order", () => {
-  it("is 409 with what to do instead: no payment provider holds a pop-up's cash", async () => {
-    const tenant = await createTenant();
-    const offers = await shop(tenant);
-    const res = await syncItems(await posDevice(tenant), [posItem(offers.poster)]);
-    const refund = await api("POST", `/v1/orders/${res.body.results[0].order_id}/refund`, {
-      key: tenant.key,
-      headers: { "idempotency-key": crypto.randomUUID() },
-      body: {},
-    });
-    expect([refund.status, refund.body.detail]).toEqual([409, expect.stringContaining("point of sale")]);
-  });
-});

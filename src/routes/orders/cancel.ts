@@ -4,7 +4,7 @@ import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
-import { cancelOrder } from "../../pos/pay-later";
+import { cancelOrder } from "../../pos/orders";
 import { IdempotencyHeaders, IdParam, jsonResponse, type Register } from "../shared";
 
 export const route = createRoute({

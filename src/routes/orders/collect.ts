@@ -4,7 +4,7 @@ import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
-import { CollectBody, collectOrder } from "../../pos/pay-later";
+import { CollectBody, collectOrder } from "../../pos/orders";
 import { IdempotencyHeaders, IdParam, jsonBody, jsonResponse, type Register } from "../shared";
 
 export const route = createRoute({

@@ -15,7 +15,9 @@ export const route = createRoute({
   description:
     "Refunds through the order's payment provider, then ends the order refunded and revokes its " +
     "entitlement (the member's token version is bumped). Refunding a refunded order returns it unchanged; " +
-    "a `charge.refunded` webhook for the same refund changes nothing more. 409 for an order that is not paid.",
+    "a `charge.refunded` webhook for the same refund changes nothing more. 409 for an order that is not paid. " +
+    "A point-of-sale order has no provider: the till paid the buyer back, and this records it (the order " +
+    "refunded, its entitlement revoked, a drop sale's units restocked if the drop says so).",
   security: bearerSecurity,
   middleware: [requireApiKey, idempotent(200)] as const,
   request: { params: IdParam("Order id"), headers: IdempotencyHeaders, body: jsonBody(RefundOrderBody) },
@@ -27,7 +29,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
     await refundOrder({
       ctx: await checkoutContext(c),
       input: {
-        creatorId: c.get("tenant").creatorId,
+        ...c.get("tenant"),
         orderId: c.req.valid("param").id,
         reason: c.req.valid("json").reason,
       },

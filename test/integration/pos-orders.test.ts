@@ -114,6 +114,54 @@ describe("pay-later sales at a pop-up", () => {
   });
 });
 
+describe("refunding a point-of-sale order", () => {
+  it("records the till's refund: the order refunded, its entitlement revoked, a drop sale restocked by policy", async () => {
+    const tenant = await createTenant();
+    const drop = await createDrop(tenant, { stock: 4, restock_on_refund: true });
+    const device = await posDevice(tenant);
+    const alt = (await claimUnits(device, drop.id, 2)).body;
+    const item = posItem(drop.offer_id, { allotment_id: alt.id, captured_at: new Date().toISOString() });
+    const [result] = (await syncItems(device, [item])).body.results as Json[];
+    const token = result.token.token;
+    expect((await introspect(token, tenant.creatorId)).status).toBe(200);
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 1, held: 1, available: 2 });
+    const refund = () =>
+      post(tenant, `/v1/orders/${result.order_id}/refund`, { reason: "requested_by_customer" });
+    const res = await refund();
+    expect([res.status, res.body.status]).toEqual([200, "refunded"]);
+    const { grants } = await grantsOf(tenant, result.order_id);
+    expect(grants.map((g) => g.revokeReason)).toEqual(["refund"]);
+    // The token minted before the refund is refused at once: the member's token version moved.
+    expect((await introspect(token, tenant.creatorId)).status).toBe(410);
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 0, held: 1, available: 3 });
+    const before = await tableCounts();
+    expect((await refund()).body.status).toBe("refunded");
+    expect(await tableCounts()).toEqual(before);
+    expect((await expectInvariants(drop.id)).available).toBe(3);
+  });
+
+  it("leaves a drop sale's units sold when the drop does not restock, and refuses an unpaid order", async () => {
+    const tenant = await createTenant();
+    const drop = await createDrop(tenant, { stock: 4 });
+    const device = await posDevice(tenant);
+    const alt = (await claimUnits(device, drop.id, 2)).body;
+    const now = new Date().toISOString();
+    const [paid, unpaid] = (
+      await syncItems(device, [
+        posItem(drop.offer_id, { allotment_id: alt.id, captured_at: now }),
+        posItem(drop.offer_id, { allotment_id: alt.id, captured_at: now, payment: payLater }),
+      ])
+    ).body.results as Json[];
+    expect((await post(tenant, `/v1/orders/${paid.order_id}/refund`, {})).body.status).toBe("refunded");
+    expect(await expectInvariants(drop.id)).toMatchObject({ sold: 2, held: 0 });
+    const refused = await post(tenant, `/v1/orders/${unpaid.order_id}/refund`, {});
+    expect([refused.status, refused.body.detail]).toEqual([
+      409,
+      expect.stringContaining("cancelled instead"),
+    ]);
+  });
+});
+
 describe("card references recorded offline", () => {
   it("are kept on each order, and two sales under the same reference both land", async () => {
     const tenant = await createTenant();

@@ -1,16 +1,19 @@
 /**
- * Pay-later sales at a pop-up. Access follows money: the order lands `pending` and grants nothing. The
- * creator then records the payment, and the entitlement lands as if paid at the stall; or cancels the
- * order, and a drop sale's units go back on sale.
+ * Point-of-sale orders after the sale. Pay-later sales: access follows money, so the order lands
+ * `pending` and grants nothing; the creator then records the payment, and the entitlement lands as if paid
+ * at the stall, or cancels the order, and a drop sale's units go back on sale. And refunds paid out at
+ * the till.
  */
 import { z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { OrderView } from "../checkout/schemas";
+import { restockIfPolicy } from "../checkout/settle";
 import { renderOrder } from "../checkout/store";
 import type { Call, TenantContext } from "../context";
-import { expectOneChange } from "../db/client";
+import { expectOneChange, runBatch } from "../db/client";
 import { entitlements, type OrderRow, offers, orders } from "../db/schema";
+import { revokeSourceWrites } from "../entitlements/store";
 import { AppError, notFound } from "../errors";
 import { itemToken, posGrant, tierUpgradeWrite } from "./landing";
 
@@ -154,4 +157,50 @@ export async function cancelOrder({ ctx, input }: Call<{ id: string }>): Promise
   if (order.dropId !== null && order.holdId !== null)
     await ctx.inventory.restock(order.dropId, order.holdId, order.id);
   return view;
+}
+
+/**
+ * Records a refund paid out at the till (no payment provider holds a stall's cash): the order ends
+ * refunded, what it granted is revoked (the member's token version bumped), and a drop sale's units go
+ * back on sale if the drop says so. Refunding again changes nothing but retries that restock.
+ */
+export async function refundAtTill(
+  ctx: Pick<TenantContext, "db" | "inventory" | "now" | "creatorId" | "actor">,
+  order: OrderRow,
+  reason: string,
+): Promise<OrderView> {
+  const restock = () =>
+    restockIfPolicy(ctx, { dropId: order.dropId, holdId: order.holdId, orderId: order.id });
+  if (order.status === "refunded") {
+    await restock();
+    return renderOrder(order);
+  }
+  if (order.status !== "paid") {
+    const hint =
+      order.status === "pending" ? " A pay-later order that was never paid is cancelled instead." : "";
+    throw new AppError("conflict", `Only a paid order can be refunded; this one is ${order.status}.${hint}`);
+  }
+  const source = {
+    creatorId: ctx.creatorId,
+    type: "pos" as const,
+    id: order.clientReference as string,
+    memberId: order.memberId as string,
+  };
+  try {
+    await runBatch(ctx.db, [
+      ctx.db
+        .update(orders)
+        .set({ status: "refunded", updatedAt: ctx.now })
+        .where(and(eq(orders.id, order.id), eq(orders.status, "paid"))),
+      expectOneChange(ctx.db),
+      ...revokeSourceWrites(ctx.db, source, "refund", ctx.now),
+      auditWrite(ctx, "order.refunded", { type: "order", id: order.id }, { reason, at: "till" }),
+    ]);
+  } catch (error) {
+    // Another refund of the same order landed first: that one stands.
+    const [now] = await ctx.db.select({ status: orders.status }).from(orders).where(eq(orders.id, order.id));
+    if (now?.status !== "refunded") throw error;
+  }
+  await restock();
+  return renderOrder({ ...order, status: "refunded", updatedAt: ctx.now });
 }
