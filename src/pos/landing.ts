@@ -20,19 +20,20 @@ export async function enrolMembers(
   accepted: Accepted[],
   event: string | undefined,
 ): Promise<Map<string, string>> {
-  const emails = [...new Set(accepted.map((a) => a.email))];
-  // Only members new here take it: an existing email keeps its member, cohort and all.
-  const cohort = cohortFor(await cohortRulesOf(ctx.db, ctx.creatorId, ctx.now), {
-    at: ctx.now,
-    atPopUp: true,
-  });
-  const rows = emails.map((email) => ({
+  // A buyer joined when the stall first sold to them, not when the device synced: that moment decides
+  // their cohort too (a sale made before the founding cutoff counts as founding, however late it syncs).
+  const joined = new Map<string, number>();
+  for (const a of accepted) joined.set(a.email, Math.min(joined.get(a.email) ?? a.capturedAt, a.capturedAt));
+  const emails = [...joined.keys()];
+  const rules = await cohortRulesOf(ctx.db, ctx.creatorId, ctx.now);
+  // Only members new here are inserted: an existing email keeps its member, cohort and all.
+  const rows = [...joined].map(([email, joinedAt]) => ({
     id: newId("member"),
     creatorId: ctx.creatorId,
     email,
-    cohort,
+    cohort: cohortFor(rules, { at: joinedAt, atPopUp: true }),
     acquisitionSource: `pos:${event ?? "pop-up"}`,
-    joinedAt: ctx.now,
+    joinedAt,
     updatedAt: ctx.now,
   }));
   await runBatch(

@@ -86,6 +86,34 @@ describe("cohort rules", () => {
     expect(await cohortOf(tenant, "later@example.test")).toBe("seasonal");
   });
 
+  it("date a pop-up member from their first sale, not the sync: a sale before the cutoff is founding", async () => {
+    const tenant = await createTenant();
+    const cutoff = Date.now() - 30 * 60_000;
+    await putRules(tenant, {
+      founding_until: new Date(cutoff).toISOString(),
+      default_cohort: "utility",
+      pop_up_cohort: "seasonal",
+    });
+    const offer = await createOffer(tenant);
+    const [early, late] = ["early@example.test", "late@example.test"];
+    const res = await syncItems(await posDevice(tenant), [
+      posItem(offer.id, { email: late, captured_at: new Date(cutoff + 60_000).toISOString() }),
+      posItem(offer.id, { email: early, captured_at: new Date(cutoff + 60_000).toISOString() }),
+      posItem(offer.id, { email: early, captured_at: new Date(cutoff - 60_000).toISOString() }),
+    ]);
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual([
+      "accepted",
+      "accepted",
+      "accepted",
+    ]);
+    expect([await cohortOf(tenant, early), await cohortOf(tenant, late)]).toEqual(["founding", "seasonal"]);
+    const [row] = await db
+      .select()
+      .from(members)
+      .where(and(eq(members.creatorId, tenant.creatorId), eq(members.email, early)));
+    expect(row?.joinedAt).toBe(cutoff - 60_000);
+  });
+
   it("refuse malformed rules and unknown fields, writing nothing", async () => {
     const tenant = await createTenant();
     const good = { founding_until: null, default_cohort: "utility", pop_up_cohort: null };
