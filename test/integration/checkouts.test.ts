@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { auditEvents, entitlements, orders } from "../../src/db/schema";
+import type { Json } from "../support/api";
 import { checkout, confirm, quotedDrop, readCheckout } from "../support/checkouts";
 import { expectInvariants } from "../support/drops";
 import { introspect } from "../support/entitlements";
@@ -8,15 +9,21 @@ import { createTenant, db, tableCounts } from "../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 
+/** A new creator with a live drop, and a buyer holding a fresh quote for one unit of it. */
+async function buyerWithQuote() {
+  const tenant = await createTenant();
+  const buyerId = crypto.randomUUID();
+  return { tenant, buyerId, ...(await quotedDrop(tenant, buyerId)) };
+}
+
+/** The buyer pays for their quote with a sandbox test card. */
+const pay = (quote: Json, buyerId: string, card: string) =>
+  checkout({ quote: quote.token, email: email(), payment_method: card }, { buyerId });
+
 describe("POST /v1/checkouts with the sandbox", () => {
   it("pays with 4242…, commits the hold, marks the order paid, grants access and hands over a token", async () => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { drop, quote } = await quotedDrop(tenant, buyerId);
-    const res = await checkout(
-      { quote: quote.token, email: email(), payment_method: "4242 4242 4242 4242" },
-      { buyerId },
-    );
+    const { tenant, buyerId, drop, quote } = await buyerWithQuote();
+    const res = await pay(quote, buyerId, "4242 4242 4242 4242");
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       object: "checkout",
@@ -49,10 +56,8 @@ describe("POST /v1/checkouts with the sandbox", () => {
     ["4000 0000 0000 0002", "generic_decline"],
     ["4000 0000 0000 9995", "insufficient_funds"],
   ])("declines %s: records %s and releases the hold at once", async (card, declineCode) => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { drop, quote } = await quotedDrop(tenant, buyerId);
-    const res = await checkout({ quote: quote.token, email: email(), payment_method: card }, { buyerId });
+    const { buyerId, drop, quote } = await buyerWithQuote();
+    const res = await pay(quote, buyerId, card);
     expect(res.body).toMatchObject({
       status: "failed",
       failure: { code: "card_declined", decline_code: declineCode },
@@ -64,13 +69,8 @@ describe("POST /v1/checkouts with the sandbox", () => {
   });
 
   it("answers 3-D Secure with requires_action, extends the hold once, and completes on confirm", async () => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { drop, quote } = await quotedDrop(tenant, buyerId);
-    const res = await checkout(
-      { quote: quote.token, email: email(), payment_method: "4000002760003184" },
-      { buyerId },
-    );
+    const { buyerId, drop, quote } = await buyerWithQuote();
+    const res = await pay(quote, buyerId, "4000002760003184");
     expect(res.body).toMatchObject({ status: "requires_action", hold: { extended: true } });
     expect(res.body.payment.next_action).toMatchObject({ type: "redirect_to_url" });
     const confirmed = await confirm(res.body.id, res.body.secret);
@@ -79,9 +79,7 @@ describe("POST /v1/checkouts with the sandbox", () => {
   });
 
   it("waits for a method when none is given, then completes when the buyer confirms with one", async () => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { quote } = await quotedDrop(tenant, buyerId);
+    const { buyerId, quote } = await buyerWithQuote();
     const res = await checkout({ quote: quote.token, email: email() }, { buyerId });
     expect(res.body).toMatchObject({ status: "pending" });
     expect(res.body.payment.client_secret).toMatch(/_secret_/);
@@ -90,13 +88,8 @@ describe("POST /v1/checkouts with the sandbox", () => {
   });
 
   it("completes exactly once when five confirms race the sandbox's own event", async () => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { drop, quote } = await quotedDrop(tenant, buyerId);
-    const res = await checkout(
-      { quote: quote.token, email: email(), payment_method: "4000002760003184" },
-      { buyerId },
-    );
+    const { buyerId, drop, quote } = await buyerWithQuote();
+    const res = await pay(quote, buyerId, "4000002760003184");
     const results = await Promise.all([1, 2, 3, 4, 5].map(() => confirm(res.body.id, res.body.secret)));
     expect(results.every((r) => r.status === 200 && r.body.status === "paid")).toBe(true);
     const paid = await db.select().from(auditEvents).where(eq(auditEvents.subjectId, res.body.order_id));
@@ -110,9 +103,7 @@ describe("POST /v1/checkouts with the sandbox", () => {
 
 describe("checkout Idempotency-Key", () => {
   it("is required (400), replays the same body, refuses another body (422)", async () => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { drop, quote } = await quotedDrop(tenant, buyerId);
+    const { buyerId, drop, quote } = await buyerWithQuote();
     const body = { quote: quote.token, email: email(), payment_method: "4242424242424242" };
     expect((await checkout(body, { buyerId, key: null })).status).toBe(400);
     const key = `chk-${crypto.randomUUID()}`;
@@ -130,9 +121,7 @@ describe("checkout Idempotency-Key", () => {
 
 describe("a quote pays for one order", () => {
   it("refuses a second checkout with the same quote (409), also when both race, and leaves no extra hold", async () => {
-    const tenant = await createTenant();
-    const buyerId = crypto.randomUUID();
-    const { drop, quote } = await quotedDrop(tenant, buyerId);
+    const { buyerId, drop, quote } = await buyerWithQuote();
     const body = { quote: quote.token, email: email(), payment_method: "4242424242424242" };
     const racing = await Promise.all([1, 2, 3].map(() => checkout(body, { buyerId })));
     expect(racing.map((r) => r.status).sort()).toEqual([201, 409, 409]);
