@@ -3,7 +3,7 @@
  * reserves the drop's units, writes the order (pending) and the checkout, then creates the payment with
  * an idempotency key derived from the checkout's, and settles whatever the provider already knows.
  */
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call } from "../context";
 import { runBatch, type Write } from "../db/client";
@@ -11,20 +11,16 @@ import { checkouts, orders } from "../db/schema";
 import { memberOfToken, type TokenContext } from "../entitlements/verbs";
 import { AppError, invalid, notFound } from "../errors";
 import { buyerKey } from "../holds/buyer";
-import { refuse } from "../holds/verbs";
 import { randomToken, sha256Hex } from "../lib/crypto";
-import {
-  type CallStats,
-  newCallStats,
-  type Payment,
-  ProviderError,
-  type ProviderEvent,
-} from "../payments/provider";
+import { type CallStats, newCallStats, ProviderError, type ProviderEvent } from "../payments/provider";
 import type { QuoteClaims } from "../quotes/token";
 import { drainEmitted } from "./events";
+import { type HeldUnits, releaseAll, reserveAll } from "./holds";
+import { markPaid } from "./paid";
 import type { CheckoutView } from "./schemas";
 import { type PaymentContext, settlePayment } from "./settle";
 import { checkoutIds, loadCheckout, renderCheckout } from "./store";
+import { audit, land, moveWrites } from "./transition";
 
 export interface CheckoutContext extends PaymentContext {
   tokens: TokenContext;
@@ -52,43 +48,50 @@ export async function createCheckout({
 }: Call<CreateCheckoutInput, CheckoutContext>): Promise<CheckoutView & { secret: string }> {
   const { quote } = input;
   const buyer = await buyerOfQuote(ctx, input);
-  const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey);
-  await assertQuoteUnused(ctx, quote.id, orderId);
-  const hold = await reserveFor(ctx, quote, buyer.key, checkoutId);
+  const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey, quote.id);
+  await assertOpenable(ctx, quote.id, orderId);
+  const { holds, expiresAt } = await reserveAll(ctx, dropsOf(quote), buyer.key, checkoutId);
   const secret = `${checkoutId}_secret_${randomToken(32)}`;
+  const open = { input, buyer, checkoutId, orderId, holds, holdExpiresAt: expiresAt };
+  let opened: { id: string }[];
   try {
-    await runBatch(
-      ctx.db,
-      openWrites(ctx, { input, buyer, checkoutId, orderId, hold, secretHash: await sha256Hex(secret) }),
-    );
+    [, opened] = await ctx.db.batch(openWrites(ctx, { ...open, secretHash: await sha256Hex(secret) }));
   } catch (error) {
     // A racing checkout with the same quote took it first: give our units back and say so.
-    if (hold !== null && quote.dropId !== null) await ctx.inventory.release(quote.dropId, hold.id, buyer.key);
-    await assertQuoteUnused(ctx, quote.id, orderId);
+    await releaseAll(ctx, holds, buyer.key);
+    await assertOpenable(ctx, quote.id, orderId);
     throw error;
   }
+  // The row exists and has left `pending` (a racing retry settled it): it is never rewritten.
+  if (opened.length === 0) throw alreadySettled();
 
-  const stats = newCallStats();
-  const payment = await createPayment(ctx, { input, checkoutId, orderId, holdId: hold?.id ?? null }, stats);
-  await runBatch(ctx.db, [
-    ctx.db
-      .update(checkouts)
-      .set({
-        paymentId: payment.id,
-        clientSecret: payment.clientSecret,
-        providerLatencyMs: stats.latencyMs,
-        providerAttempts: stats.attempts,
-        providerRetries: stats.retries,
-        updatedAt: ctx.now,
-      })
-      .where(eq(checkouts.id, checkoutId)),
-    ctx.db
-      .update(orders)
-      .set({ providerPaymentId: payment.id, updatedAt: ctx.now })
-      .where(eq(orders.id, orderId)),
-  ]);
-  await settlePayment(ctx, payment, "confirm");
-  await drainEmitted(ctx);
+  if (quote.amount === 0) {
+    // Nothing to charge (a 100 % coupon, a free offer): it completes at once and grants like a paid one.
+    const loaded = await loadCheckout(ctx.db, checkoutId);
+    if (loaded !== undefined) await markPaid(ctx, loaded, null, "confirm");
+  } else {
+    const stats = newCallStats();
+    const payment = await createPayment(ctx, { ...open, holdId: holds[0]?.holdId ?? null }, stats);
+    await runBatch(ctx.db, [
+      ctx.db
+        .update(checkouts)
+        .set({
+          paymentId: payment.id,
+          clientSecret: payment.clientSecret,
+          providerLatencyMs: stats.latencyMs,
+          providerAttempts: stats.attempts,
+          providerRetries: stats.retries,
+          updatedAt: ctx.now,
+        })
+        .where(and(eq(checkouts.id, checkoutId), isNull(checkouts.paymentId))),
+      ctx.db
+        .update(orders)
+        .set({ providerPaymentId: payment.id, updatedAt: ctx.now })
+        .where(and(eq(orders.id, orderId), isNull(orders.providerPaymentId))),
+    ]);
+    await settlePayment(ctx, payment, "confirm");
+    await drainEmitted(ctx);
+  }
   const view = { ...(await currentView(ctx, checkoutId)), secret };
   await ctx.commit(
     [
@@ -104,16 +107,36 @@ export async function createCheckout({
   return view;
 }
 
-/** A quote pays for one order; a second checkout (another Idempotency-Key) with it is refused. */
-async function assertQuoteUnused(ctx: CheckoutContext, quoteId: string, orderId: string): Promise<void> {
+/** Every drop a checkout of this quote must hold, all or nothing (a bundle names each component's). */
+function dropsOf(quote: QuoteClaims): { dropId: string; quantity: number }[] {
+  const drops = (quote as { drops?: { dropId: string; quantity: number }[] }).drops;
+  if (drops !== undefined && drops.length > 0) return drops;
+  return quote.dropId === null ? [] : [{ dropId: quote.dropId, quantity: quote.quantity }];
+}
+
+const alreadySettled = () =>
+  new AppError(
+    "conflict",
+    "This checkout already exists and has moved past pending; it is never reopened. Read it with its " +
+      "secret, or quote again and use a new Idempotency-Key.",
+  );
+
+/**
+ * A quote pays for one order: a second checkout (another Idempotency-Key) with it is refused. This
+ * checkout's own order may exist already (a retry after a crash): it resumes only while still pending.
+ */
+async function assertOpenable(ctx: CheckoutContext, quoteId: string, orderId: string): Promise<void> {
   const [used] = await ctx.db
-    .select({ id: orders.id })
+    .select({ id: orders.id, status: checkouts.status })
     .from(orders)
+    .leftJoin(checkouts, eq(checkouts.orderId, orders.id))
     .where(eq(orders.quoteId, quoteId))
     .limit(1);
-  if (used !== undefined && used.id !== orderId) {
+  if (used === undefined) return;
+  if (used.id !== orderId) {
     throw new AppError("conflict", "This quote was already used for another checkout; ask for a new quote.");
   }
+  if (used.status !== null && used.status !== "pending") throw alreadySettled();
 }
 
 /** The buyer the checkout is for must be the buyer the quote was made for. */
@@ -148,18 +171,6 @@ const otherBuyer = (path: string) =>
     "The quote was made for another buyer; quote again as this one.",
   );
 
-async function reserveFor(ctx: CheckoutContext, quote: QuoteClaims, buyer: string, checkoutId: string) {
-  if (quote.dropId === null) return null;
-  const reserved = await ctx.inventory.reserve(quote.dropId, {
-    buyer,
-    quantity: quote.quantity,
-    allowPartial: false,
-    idempotencyKey: `checkout:${checkoutId}`,
-  });
-  if (!reserved.ok) throw refuse(reserved.reason);
-  return reserved.hold;
-}
-
 /**
  * The order (pending) and the checkout, written before the payment exists, so that an event about the
  * payment always finds them. A retry after a crash meets the same rows and takes over the secret.
@@ -171,11 +182,13 @@ function openWrites(
     buyer: { key: string; memberId: string | null };
     checkoutId: string;
     orderId: string;
-    hold: { id: string; expiresAt: number } | null;
+    holds: HeldUnits[];
+    holdExpiresAt: number | null;
     secretHash: string;
   },
-): Write[] {
+) {
   const { quote } = p.input;
+  const [first] = p.holds;
   return [
     ctx.db
       .insert(orders)
@@ -196,7 +209,7 @@ function openWrites(
         experimentId: quote.arm?.experimentId ?? null,
         experimentArm: quote.arm?.key ?? null,
         couponCode: quote.coupon,
-        holdId: p.hold?.id ?? null,
+        holdId: first?.holdId ?? null,
         provider: ctx.provider.name,
         createdAt: ctx.now,
         updatedAt: ctx.now,
@@ -214,23 +227,34 @@ function openWrites(
         email: p.input.email,
         memberId: p.buyer.memberId,
         provider: ctx.provider.name,
-        dropId: quote.dropId,
-        holdId: p.hold?.id ?? null,
-        holdExpiresAt: p.hold?.expiresAt ?? null,
+        dropId: first?.dropId ?? quote.dropId,
+        holdId: first?.holdId ?? null,
+        holdExpiresAt: p.holdExpiresAt,
+        holds: p.holds.length === 0 ? null : JSON.stringify(p.holds),
         lines: JSON.stringify(quote.lines),
         attribution: p.input.attribution === undefined ? null : JSON.stringify(p.input.attribution),
         createdAt: ctx.now,
         updatedAt: ctx.now,
       })
-      .onConflictDoUpdate({ target: checkouts.id, set: { secretHash: p.secretHash, updatedAt: ctx.now } }),
-  ];
+      // A retry after a crash takes the checkout over while it is still pending, and never after.
+      .onConflictDoUpdate({
+        target: checkouts.id,
+        set: { secretHash: p.secretHash, updatedAt: ctx.now },
+        setWhere: eq(checkouts.status, "pending"),
+      })
+      .returning({ id: checkouts.id }),
+  ] as const;
 }
 
-async function createPayment(
-  ctx: CheckoutContext,
-  p: { input: CreateCheckoutInput; checkoutId: string; orderId: string; holdId: string | null },
-  stats: CallStats,
-): Promise<Payment> {
+type Opening = {
+  input: CreateCheckoutInput;
+  buyer: { key: string };
+  checkoutId: string;
+  orderId: string;
+  holds: HeldUnits[];
+};
+
+async function createPayment(ctx: CheckoutContext, p: Opening & { holdId: string | null }, stats: CallStats) {
   const { quote } = p.input;
   try {
     return await ctx.provider.create(
@@ -256,29 +280,32 @@ async function createPayment(
   }
 }
 
-/** The provider refused the payment outright (not a decline): the checkout fails and its units go back. */
-async function abandonRefused(
-  ctx: CheckoutContext,
-  p: { input: CreateCheckoutInput; checkoutId: string; orderId: string; holdId: string | null },
-  error: ProviderError,
-): Promise<void> {
-  const { quote } = p.input;
-  await runBatch(ctx.db, [
-    ctx.db
-      .update(checkouts)
-      .set({
+/**
+ * The provider refused the payment outright (not a decline): the checkout fails and its units go back,
+ * but only from `pending`: whatever the key, a checkout that moved on (paid, refunded) is never touched.
+ */
+async function abandonRefused(ctx: CheckoutContext, p: Opening, error: ProviderError): Promise<void> {
+  const loaded = await loadCheckout(ctx.db, p.checkoutId);
+  if (loaded === undefined) return;
+  const settled = await land(
+    ctx.db,
+    p.checkoutId,
+    ["pending"],
+    [
+      ...moveWrites(ctx.db, p.checkoutId, ["pending"], {
         status: "failed",
         failureCode: error.code ?? error.kind,
         failureMessage: error.message,
         updatedAt: ctx.now,
-      })
-      .where(eq(checkouts.id, p.checkoutId)),
-    ctx.db.update(orders).set({ status: "failed", updatedAt: ctx.now }).where(eq(orders.id, p.orderId)),
-  ]);
-  if (quote.dropId !== null && p.holdId !== null) {
-    const buyer = (await loadCheckout(ctx.db, p.checkoutId))?.checkout.buyerKey;
-    if (buyer !== undefined) await ctx.inventory.release(quote.dropId, p.holdId, buyer);
-  }
+      }),
+      ctx.db
+        .update(orders)
+        .set({ status: "failed", updatedAt: ctx.now })
+        .where(and(eq(orders.id, p.orderId), eq(orders.status, "pending"))),
+      audit(ctx, loaded, "order.failed", { code: error.code ?? error.kind, refused_by_provider: true }),
+    ],
+  );
+  if (settled === "changed") await releaseAll(ctx, p.holds, p.buyer.key);
 }
 
 /**

@@ -4,14 +4,14 @@
  * the coupon. If the units are gone the payment is refunded in full: money is never kept without access.
  */
 import { eq } from "drizzle-orm";
-import { findCouponByCode, redemptionWrites } from "../coupons/store";
+import { findCouponByCode, redemptionState, redemptionWrites } from "../coupons/store";
 import type { Write } from "../db/client";
 import { checkouts, type EntitlementRow, type OrderRow, offers, orders } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { grantWrite } from "../entitlements/store";
-import { AppError } from "../errors";
 import { newId } from "../lib/ids";
 import type { Payment } from "../payments/provider";
+import { secureAll } from "./holds";
 import { memberForEmail } from "./store";
 import {
   audit,
@@ -27,16 +27,19 @@ import {
 export async function markPaid(
   ctx: PaymentContext,
   loaded: Loaded,
-  payment: Payment,
+  /** Null for an order with nothing to charge (a zero total). */
+  payment: Payment | null,
   via: "confirm" | "event",
 ): Promise<Settled> {
   const { checkout, order } = loaded;
   if (checkout.status === "paid" || checkout.status === "refunded") return "unchanged";
+  if (payment === null && order.amountTotal !== 0) return "unchanged";
   // Wall time (it advances across I/O in workerd): when success was learned, and, after the batch,
   // when the entitlement landed. Their difference is the time to entitlement creators watch.
   const learnedAt = Date.now();
-  const units = await secureUnits(ctx, loaded);
+  const units = await secureAll(ctx, checkout, order);
   if (units === "sold_out") return refundUnsellable(ctx, loaded, payment);
+  const holdId = units.holds[0]?.holdId ?? null;
   // Independent reads, side by side: the member (found or created by email), the offer, the coupon.
   const [memberId, interval, coupon] = await Promise.all([
     checkout.memberId ??
@@ -53,7 +56,10 @@ export async function markPaid(
   const paid = {
     status: "paid" as const,
     memberId,
-    holdId: units.holdId,
+    holdId,
+    holds: units.holds.length === 0 ? null : JSON.stringify(units.holds),
+    // A payment completed by an event after the create's answer was lost: it is this order's now.
+    paymentId: checkout.paymentId ?? payment?.id ?? null,
     paymentSucceededAt: checkout.paymentSucceededAt ?? learnedAt,
     entitlementIssuedAt: ctx.now,
     completedBy: via,
@@ -64,10 +70,17 @@ export async function markPaid(
     ...moveWrites(ctx.db, checkout.id, UNPAID, paid),
     ctx.db
       .update(orders)
-      .set({ status: "paid", paidAt: ctx.now, memberId, holdId: units.holdId, updatedAt: ctx.now })
+      .set({
+        status: "paid",
+        paidAt: ctx.now,
+        memberId,
+        holdId,
+        providerPaymentId: order.providerPaymentId ?? payment?.id ?? null,
+        updatedAt: ctx.now,
+      })
       .where(eq(orders.id, order.id)),
     grantWrite(ctx.db, grantFor(ctx, order, memberId, interval)),
-    audit(ctx, loaded, "order.paid", { payment_id: payment.id, via }),
+    audit(ctx, loaded, "order.paid", { payment_id: payment?.id ?? null, via }),
   ];
   const settled = await landPaid(ctx, loaded, core, coupon);
   if (settled === "changed") {
@@ -96,15 +109,32 @@ async function landPaid(
   });
   try {
     return await land(ctx.db, checkout.id, UNPAID, [...core, ...redemption]);
-  } catch {
-    // Still unpaid, so the coupon's guard refused: its last slot went to someone else after this buyer
-    // was quoted it. The buyer paid the quoted price, so the order lands anyway and the over-cap
-    // redemption is recorded for the creator.
+  } catch (error) {
+    // Still unpaid. If the coupon's guard refused (its last slot went to someone else after this buyer
+    // was quoted it), the buyer paid the quoted price, so the order lands anyway and the over-cap
+    // redemption is recorded for the creator. Any other failure (a transient D1 error) is thrown, so
+    // the redemption is never silently dropped: the caller's retry lands both.
+    if (await couponStillRedeemable(ctx, loaded, coupon.id)) throw error;
     return land(ctx.db, checkout.id, UNPAID, [
       ...core,
       audit(ctx, loaded, "coupon.honoured_over_cap", { code: order.couponCode }),
     ]);
   }
+}
+
+/** Whether the redemption would land now: then its guard was not what refused the batch. */
+async function couponStillRedeemable(ctx: PaymentContext, { checkout, order }: Loaded, couponId: string) {
+  const state = await redemptionState(ctx.db, {
+    creatorId: order.creatorId,
+    couponId,
+    orderId: order.id,
+    buyerKey: order.buyerKey ?? checkout.buyerKey,
+  });
+  const c = state.coupon;
+  if (c === undefined || c.status !== "active" || state.alreadyRedeemed) return false;
+  const underCap = c.maxRedemptions === null || c.redeemedCount < c.maxRedemptions;
+  const underBuyerCap = c.maxPerBuyer === null || state.buyerRedemptions < c.maxPerBuyer;
+  return underCap && underBuyerCap;
 }
 
 /** The entitlement an order grants: the offer, lifetime, or one billing period for a membership tier. */
@@ -139,40 +169,15 @@ async function billingIntervalOf(ctx: PaymentContext, offerId: string): Promise<
   return offer?.kind === "membership" ? offer.billingInterval : null;
 }
 
-/** Commits the hold; if it lapsed, takes the units again while any remain. */
-async function secureUnits(
-  ctx: PaymentContext,
-  { checkout, order }: Loaded,
-): Promise<{ holdId: string | null } | "sold_out"> {
-  if (checkout.dropId === null || checkout.holdId === null) return { holdId: null };
-  const committed = await ctx.inventory.commit(checkout.dropId, checkout.holdId, order.id);
-  if (committed.ok) return { holdId: checkout.holdId };
-  const again = await ctx.inventory.reserve(checkout.dropId, {
-    buyer: checkout.buyerKey,
-    quantity: order.quantity,
-    allowPartial: false,
-    // Both sides may get here at once: one key means one new hold between them.
-    idempotencyKey: `late-payment:${checkout.id}`,
-  });
-  if (!again.ok) {
-    // The other side is taking the same units right now, or the object is saturated: not a sell-out.
-    // Throwing leaves the checkout as it was; the confirm answers 503 and an event is retried later.
-    if (again.reason === "idempotency_in_flight" || again.reason === "overloaded") {
-      throw new AppError("overloaded", "The drop is busy securing these units; retry shortly.", {
-        headers: { "retry-after": "1" },
-      });
-    }
-    return "sold_out";
-  }
-  const recommitted = await ctx.inventory.commit(checkout.dropId, again.hold.id, order.id);
-  return recommitted.ok ? { holdId: again.hold.id } : "sold_out";
-}
-
 /** Paid after the hold lapsed and nothing is left: refund in full, record why, grant nothing. */
-async function refundUnsellable(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
+async function refundUnsellable(
+  ctx: PaymentContext,
+  loaded: Loaded,
+  payment: Payment | null,
+): Promise<Settled> {
   const { checkout, order } = loaded;
   const reason = "paid_after_hold_expired_sold_out";
-  if (payment.amountRefunded < payment.amount) {
+  if (payment !== null && payment.amountRefunded < payment.amount) {
     await ctx.provider.refund(payment.id, {
       idempotencyKey: `auto-refund:${checkout.id}`,
       reason: "requested_by_customer",
@@ -187,6 +192,6 @@ async function refundUnsellable(ctx: PaymentContext, loaded: Loaded, payment: Pa
       updatedAt: ctx.now,
     }),
     ctx.db.update(orders).set({ status: "refunded", updatedAt: ctx.now }).where(eq(orders.id, order.id)),
-    audit(ctx, loaded, "order.refunded", { reason, payment_id: payment.id }),
+    audit(ctx, loaded, "order.refunded", { reason, payment_id: payment?.id ?? null }),
   ]);
 }

@@ -5,12 +5,14 @@
  * first changes things and the other changes nothing. The drop's object is asked first (commit is
  * idempotent per order), so no order is ever marked paid without its units.
  */
-import { eq } from "drizzle-orm";
-import { type CheckoutRow, drops, orders } from "../db/schema";
+import { eq, inArray } from "drizzle-orm";
+import { runBatch } from "../db/client";
+import { drops, orders } from "../db/schema";
 import { revokeSourceWrites } from "../entitlements/store";
 import type { Payment } from "../payments/provider";
+import { extendAll, releaseCheckout } from "./holds";
 import { markPaid } from "./paid";
-import { loadCheckout } from "./store";
+import { holdsOf, loadCheckout } from "./store";
 import { audit, type Loaded, land, moveWrites, OPEN, type PaymentContext, type Settled } from "./transition";
 
 export type { PaymentContext, Settled } from "./transition";
@@ -24,6 +26,8 @@ export async function settlePayment(
   const checkoutId = payment.metadata.checkout_id;
   const loaded = checkoutId === undefined ? undefined : await loadCheckout(ctx.db, checkoutId);
   if (loaded === undefined || loaded.checkout.provider !== ctx.provider.name) return "unknown_payment";
+  const mismatch = mismatchOf(loaded, payment);
+  if (mismatch !== null) return refuseMismatch(ctx, loaded, payment, mismatch);
   switch (payment.status) {
     case "succeeded": {
       const paid = await markPaid(ctx, loaded, payment, via);
@@ -44,16 +48,58 @@ export async function settlePayment(
   }
 }
 
+/**
+ * Why this payment is not the order's, or null when it is: a payment lands only if its provider id (once
+ * recorded), its order, its amount and its currency are the order's. Metadata alone proves nothing: it
+ * is whatever the payment was created with.
+ */
+export function mismatchOf({ checkout, order }: Loaded, payment: Payment): string | null {
+  if (payment.metadata.order_id !== order.id) return "order";
+  const recorded = order.providerPaymentId ?? checkout.paymentId;
+  if (recorded !== null && recorded !== payment.id) return "payment_id";
+  if (payment.amount !== order.amountTotal) return "amount";
+  if (payment.currency.toUpperCase() !== order.currency) return "currency";
+  return null;
+}
+
+/**
+ * A payment that names this checkout but is not its order's: it never completes anything. If it took
+ * money, that money goes back in full, and the creator sees why in the audit log; the order is left as
+ * it was, to complete with its own payment or lapse.
+ */
+async function refuseMismatch(
+  ctx: PaymentContext,
+  loaded: Loaded,
+  payment: Payment,
+  mismatch: string,
+): Promise<Settled> {
+  if (payment.status !== "succeeded" || payment.amountRefunded >= payment.amount) return "unchanged";
+  await ctx.provider.refund(payment.id, {
+    idempotencyKey: `mismatch-refund:${payment.id}`,
+    reason: "requested_by_customer",
+    metadata: { order_id: loaded.order.id, reason: `payment_mismatch_${mismatch}` },
+  });
+  await runBatch(ctx.db, [
+    audit(ctx, loaded, "payment.mismatch_refunded", {
+      payment_id: payment.id,
+      mismatch,
+      amount: payment.amount,
+      currency: payment.currency,
+    }),
+  ]);
+  return "unchanged";
+}
+
 async function markRequiresAction(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout } = loaded;
   if (checkout.status !== "pending") return "unchanged";
   let holdExpiresAt = checkout.holdExpiresAt;
   let holdExtended = checkout.holdExtended;
   // The buyer is authenticating: keep their units a little longer, once.
-  if (checkout.dropId !== null && checkout.holdId !== null && !checkout.holdExtended) {
-    const extended = await ctx.inventory.extend(checkout.dropId, checkout.holdId, checkout.buyerKey);
-    if (extended.ok) {
-      holdExpiresAt = extended.hold.expiresAt;
+  if (!checkout.holdExtended) {
+    const extended = await extendAll(ctx, checkout, loaded.order.quantity);
+    if (extended !== null) {
+      holdExpiresAt = extended;
       holdExtended = true;
     }
   }
@@ -67,6 +113,7 @@ async function markRequiresAction(ctx: PaymentContext, loaded: Loaded, payment: 
         nextAction: JSON.stringify(payment.nextAction),
         holdExpiresAt,
         holdExtended,
+        paymentId: checkout.paymentId ?? payment.id,
         updatedAt: ctx.now,
       }),
       audit(ctx, loaded, "checkout.requires_action", { payment_id: payment.id }),
@@ -83,6 +130,7 @@ async function markFailed(ctx: PaymentContext, loaded: Loaded, payment: Payment)
       failureCode: failure?.code ?? "payment_failed",
       declineCode: failure?.declineCode ?? null,
       failureMessage: failure?.message ?? null,
+      paymentId: checkout.paymentId ?? payment.id,
       updatedAt: ctx.now,
     }),
     ctx.db
@@ -91,7 +139,8 @@ async function markFailed(ctx: PaymentContext, loaded: Loaded, payment: Payment)
       .where(eq(orders.id, checkout.orderId)),
     audit(ctx, loaded, "order.failed", { code: failure?.code, decline_code: failure?.declineCode }),
   ]);
-  await releaseHold(ctx, checkout);
+  // Also when the other side landed it first (it may have died before releasing); a sold hold refuses.
+  await releaseCheckout(ctx, checkout, loaded.order.quantity);
   return settled;
 }
 
@@ -106,28 +155,39 @@ async function markExpired(ctx: PaymentContext, loaded: Loaded): Promise<Settled
       .where(eq(orders.id, checkout.orderId)),
     audit(ctx, loaded, "order.cancelled", { reason: "payment_canceled" }),
   ]);
-  await releaseHold(ctx, checkout);
+  // Also when the other side landed it first (it may have died before releasing); a sold hold refuses.
+  await releaseCheckout(ctx, checkout, loaded.order.quantity);
   return settled;
 }
 
-/** Puts a refunded order's units back on sale when its drop says so; otherwise they stay sold. */
+/**
+ * Puts a refunded order's units back on sale, per drop, where the drop says so; otherwise they stay
+ * sold. `holds` is every hold the order sold (a bundle's one per component drop); a bare `dropId` and
+ * `holdId` describe a single one.
+ */
 export async function restockIfPolicy(
   ctx: Pick<PaymentContext, "db" | "inventory">,
-  sold: { dropId: string | null; holdId: string | null; orderId: string },
+  sold: {
+    dropId: string | null;
+    holdId: string | null;
+    orderId: string;
+    holds?: { dropId: string; holdId: string }[];
+  },
 ): Promise<void> {
-  if (sold.dropId === null || sold.holdId === null) return;
-  const [drop] = await ctx.db
-    .select({ restockOnRefund: drops.restockOnRefund })
+  const holds =
+    sold.holds ??
+    (sold.dropId === null || sold.holdId === null ? [] : [{ dropId: sold.dropId, holdId: sold.holdId }]);
+  if (holds.length === 0) return;
+  const policies = await ctx.db
+    .select({ id: drops.id, restockOnRefund: drops.restockOnRefund })
     .from(drops)
-    .where(eq(drops.id, sold.dropId))
-    .limit(1);
-  if (drop?.restockOnRefund) await ctx.inventory.restock(sold.dropId, sold.holdId, sold.orderId);
-}
-
-/** Gives the units back at once; a hold that already lapsed or was released is fine. */
-async function releaseHold(ctx: PaymentContext, checkout: CheckoutRow): Promise<void> {
-  if (checkout.dropId === null || checkout.holdId === null) return;
-  await ctx.inventory.release(checkout.dropId, checkout.holdId, checkout.buyerKey);
+    .where(inArray(drops.id, [...new Set(holds.map((h) => h.dropId))]));
+  const restocking = new Set(policies.filter((d) => d.restockOnRefund).map((d) => d.id));
+  await Promise.all(
+    holds
+      .filter((h) => restocking.has(h.dropId))
+      .map((h) => ctx.inventory.restock(h.dropId, h.holdId, sold.orderId)),
+  );
 }
 
 /**
@@ -159,6 +219,8 @@ async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Paymen
     ],
   );
   // The side that landed the refund (exactly one) applies the drop's restock policy.
-  if (settled === "changed") await restockIfPolicy(ctx, checkout);
+  if (settled === "changed") {
+    await restockIfPolicy(ctx, { ...checkout, holds: holdsOf(checkout, order.quantity) });
+  }
   return settled;
 }

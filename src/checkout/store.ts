@@ -10,13 +10,29 @@ import type { PriceLine } from "../pricing/engine";
 import type { CheckoutView, OrderView } from "./schemas";
 
 /**
- * A checkout's ids follow from its creator and Idempotency-Key, so a retry after a crash, which runs
- * afresh once the key's lock lapses, meets the same order, hold and payment instead of making new ones.
+ * A checkout's ids follow from its creator, Idempotency-Key and quote, so a retry after a crash, which
+ * runs afresh once the key's lock lapses, meets the same order, hold and payment instead of making new
+ * ones. The quote is part of it: the same key with another quote (after a refused create dropped the
+ * key, or after the key's 24 hours) names another checkout, never the first one's order or payment.
  */
-export async function checkoutIds(creatorId: string, idempotencyKey: string) {
-  const digest = await sha256Hex(`checkout\n${creatorId}\n${idempotencyKey}`);
+export async function checkoutIds(creatorId: string, idempotencyKey: string, quoteId: string) {
+  const digest = await sha256Hex(`checkout\n${creatorId}\n${idempotencyKey}\n${quoteId}`);
   const token = digest.slice(0, 30);
   return { checkoutId: `chk_${token}`, orderId: `ord_${token}` };
+}
+
+/** One hold a checkout took; a bundle's checkout holds one per component drop. */
+export interface HeldUnits {
+  dropId: string;
+  holdId: string;
+  quantity: number;
+}
+
+/** Every hold of a checkout (older rows name at most one, in `dropId` and `holdId`). */
+export function holdsOf(checkout: CheckoutRow, quantity: number): HeldUnits[] {
+  if (checkout.holds !== null) return JSON.parse(checkout.holds) as HeldUnits[];
+  if (checkout.dropId === null || checkout.holdId === null) return [];
+  return [{ dropId: checkout.dropId, holdId: checkout.holdId, quantity }];
 }
 
 export async function loadCheckout(db: Db, id: string) {

@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Call } from "../context";
 import { checkouts } from "../db/schema";
 import { derivedFamily } from "../entitlements/refresh";
-import { freshToken } from "../entitlements/verbs";
+import { freshToken, purchaseToken } from "../entitlements/verbs";
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso } from "../lib/time";
@@ -72,7 +72,14 @@ async function askProvider(
   return ctx.provider.retrieve(paymentId, stats);
 }
 
-/** The checkout as its buyer sees it: once paid, with a fresh token and the session's refresh credential. */
+/**
+ * The checkout as its buyer sees it: once paid, with a fresh token. What the token proves depends on
+ * what the buyer proved. A signed-in member (the checkout was made with their `member_token`) gets a
+ * token for everything they hold and the session's refresh credential. Anyone else only typed an
+ * email, which proves nothing: the order is recorded for the member with that email (it appears when
+ * they sign in), and this buyer gets a purchase receipt listing what this checkout paid for, with no
+ * refresh credential.
+ */
 async function withEntitlement(
   ctx: CheckoutContext,
   input: { id: string; secret: string },
@@ -83,13 +90,19 @@ async function withEntitlement(
   const { checkout } = loaded;
   if (checkout.status !== "paid" || checkout.memberId === null) return { ...view, entitlement: null };
   const audience = checkout.creatorId;
+  const member = { creatorId: checkout.creatorId, memberId: checkout.memberId, audience };
+  if (checkout.buyerKey !== `member:${checkout.memberId}`) {
+    const receipt = await purchaseToken(ctx.tokens, { ...member, orderIds: [checkout.orderId] });
+    if (receipt === undefined) return { ...view, entitlement: null };
+    return { ...view, entitlement: { ...receipt, refresh_token: null, refresh_expires_at: null } };
+  }
   const token = await freshToken(ctx.tokens, checkout.creatorId, checkout.memberId, audience);
   if (token === undefined) return { ...view, entitlement: null };
-  const refresh = await derivedFamily(
-    ctx.db,
-    { creatorId: checkout.creatorId, memberId: checkout.memberId, audience },
-    { secret: input.secret, familyKey: checkout.id, now: ctx.now },
-  );
+  const refresh = await derivedFamily(ctx.db, member, {
+    secret: input.secret,
+    familyKey: checkout.id,
+    now: ctx.now,
+  });
   return {
     ...view,
     entitlement: {

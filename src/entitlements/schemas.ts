@@ -127,6 +127,11 @@ export const IntrospectionSchema = z
     version: z.number().int(),
     issued_at: z.string().openapi({ format: "date-time" }),
     expires_at: z.string().openapi({ format: "date-time" }),
+    scope: z.enum(["session", "purchase"]).openapi({
+      description:
+        "`session`: a signed-in member. `purchase`: a checkout's or till sale's receipt, proving only the " +
+        "entitlements listed; not a sign-in, refused as `member_token`.",
+    }),
   })
   .openapi("Introspection");
 export type Introspection = z.infer<typeof IntrospectionSchema>;

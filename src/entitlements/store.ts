@@ -31,7 +31,17 @@ const activeAt = (now: number): SQL =>
  * The member's token version and active entitlements, in one D1 round trip. `memberIds` is a subquery
  * or a list naming at most one member, so callers can find the member inside the same batch.
  */
-export function tokenStateReads(db: Db, memberIds: SQLWrapper | string[], now: number) {
+export function tokenStateReads(
+  db: Db,
+  memberIds: SQLWrapper | string[],
+  now: number,
+  /** Only what these sources granted (a purchase receipt); everything active when absent. */
+  sources?: { type: EntitlementRow["sourceType"]; ids: string[] },
+) {
+  const fromSources =
+    sources === undefined
+      ? undefined
+      : and(eq(entitlements.sourceType, sources.type), inArray(entitlements.sourceId, sources.ids));
   return [
     db
       .select({ id: members.id, creatorId: members.creatorId, version: members.tokenVersion })
@@ -41,7 +51,7 @@ export function tokenStateReads(db: Db, memberIds: SQLWrapper | string[], now: n
     db
       .select({ key: entitlements.benefitKey, expiresAt: entitlements.expiresAt })
       .from(entitlements)
-      .where(and(inArray(entitlements.memberId, memberIds), activeAt(now))),
+      .where(and(inArray(entitlements.memberId, memberIds), activeAt(now), fromSources)),
   ] as const;
 }
 

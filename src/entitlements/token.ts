@@ -44,6 +44,7 @@ export async function mintToken(
   state: MemberTokenState,
   audience: string,
   now: number,
+  scope: "session" | "purchase" = "session",
 ): Promise<IssuedToken> {
   const issuedAt = Math.floor(now / 1000);
   let expiresAt = issuedAt + settings.ttlSeconds;
@@ -64,6 +65,8 @@ export async function mintToken(
     jti: tokenId,
     ent: entitlements,
     ver: state.version,
+    // A purchase receipt says so; a session token carries no scope (tokens minted before it still verify).
+    ...(scope === "purchase" ? { scope } : {}),
   };
   const token = await new CompactSign(encoder.encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg: ENTITLEMENT_ALG, typ: ENTITLEMENT_TYP, kid: keys.activeKid })

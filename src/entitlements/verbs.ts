@@ -78,6 +78,34 @@ export async function freshToken(
 }
 
 /**
+ * A purchase receipt: a token listing only what `orderIds` granted (active now), scoped `purchase` so
+ * that it proves nothing about who holds it. Checkout and reconcile hand this to a buyer whose email was
+ * never verified: the member with that email gets the order, the buyer gets only what they paid for.
+ * Undefined when the member is not this creator's or the orders granted nothing active.
+ */
+export async function purchaseToken(
+  ctx: Pick<TokenContext, "db" | "now" | "issuer">,
+  p: { creatorId: string; memberId: string; orderIds: string[]; audience: string },
+): Promise<TokenView | undefined> {
+  const [member, active] = await ctx.db.batch(
+    tokenStateReads(ctx.db, [p.memberId], ctx.now, { type: "order", ids: p.orderIds }),
+  );
+  const state = tokenStateOf(member, active);
+  if (state === undefined || state.creatorId !== p.creatorId || state.entitlements.length === 0) {
+    return undefined;
+  }
+  const issued = await mintToken(
+    ctx.issuer.keys,
+    ctx.issuer.settings,
+    state,
+    p.audience,
+    ctx.now,
+    "purchase",
+  );
+  return renderToken(issued, p.audience);
+}
+
+/**
  * Signs a member in: a token plus the first refresh credential of a new family. The creator's server
  * calls it once it knows who the member is; checkout and reconcile call it after a grant.
  */
@@ -143,6 +171,7 @@ export async function introspect({
     version: claims.version,
     issued_at: toIso(claims.issuedAt),
     expires_at: toIso(claims.expiresAt),
+    scope: claims.scope,
   };
 }
 
@@ -161,7 +190,13 @@ export async function memberOfToken(ctx: TokenContext, token: string, creatorId:
     typeof audience === "string" && (audience === creatorId || audience.startsWith(`${creatorId}:`))
       ? audience
       : creatorId;
-  return (await checkedToken(ctx, token, expected)).memberId;
+  const claims = await checkedToken(ctx, token, expected);
+  if (claims.scope === "purchase") {
+    throw new AppError("token_invalid", "A purchase receipt is not a sign-in; sign the member in first.", {
+      errors: [{ in: "body", path: "/member_token", message: "purchase_scope" }],
+    });
+  }
+  return claims.memberId;
 }
 
 async function checkedToken(ctx: TokenContext, token: string, audience: string): Promise<EntitlementClaims> {

@@ -52,6 +52,12 @@ export interface EntitlementClaims {
   entitlements: string[];
   issuedAt: number;
   expiresAt: number;
+  /**
+   * `"session"` for a signed-in member; `"purchase"` for the receipt token a checkout or a till sale
+   * hands back: it proves only the entitlements listed, which that purchase paid for, and says nothing
+   * about who holds it (the buyer's email was never verified). Never accept it as a sign-in.
+   */
+  scope: "session" | "purchase";
 }
 
 export interface VerificationKey {
@@ -137,7 +143,7 @@ function joseRejection(error: unknown): EntitlementTokenError {
 }
 
 function claimsOf(payload: Record<string, unknown>): EntitlementClaims {
-  const { iss, sub, aud, jti, ver, ent, iat, exp } = payload;
+  const { iss, sub, aud, jti, ver, ent, iat, exp, scope } = payload;
   const valid =
     typeof iss === "string" &&
     typeof sub === "string" &&
@@ -148,7 +154,8 @@ function claimsOf(payload: Record<string, unknown>): EntitlementClaims {
     Array.isArray(ent) &&
     ent.every((e) => typeof e === "string") &&
     typeof iat === "number" &&
-    typeof exp === "number";
+    typeof exp === "number" &&
+    (scope === undefined || scope === "purchase");
   if (!valid) throw reject("claims", "The token's claims are missing or malformed.");
   return {
     issuer: iss,
@@ -159,6 +166,7 @@ function claimsOf(payload: Record<string, unknown>): EntitlementClaims {
     entitlements: ent as string[],
     issuedAt: iat * 1000,
     expiresAt: exp * 1000,
+    scope: scope === "purchase" ? "purchase" : "session",
   };
 }
 

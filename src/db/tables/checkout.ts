@@ -43,6 +43,11 @@ export const checkouts = sqliteTable(
     holdId: text("hold_id"),
     holdExpiresAt: integer("hold_expires_at", { mode: "number" }),
     holdExtended: integer("hold_extended", { mode: "boolean" }).notNull().default(false),
+    /**
+     * JSON `[{ dropId, holdId, quantity }]`: every hold this checkout took, all or nothing (a bundle
+     * holds each component's drop). Older rows have none: `dropId` and `holdId` describe theirs.
+     */
+    holds: text("holds"),
     /** JSON of the quote's priced lines: the receipt shows them. */
     lines: text("lines").notNull(),
     /** JSON of where the buyer came from (campaign, stream, placement…), as the client sent it. */

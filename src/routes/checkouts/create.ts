@@ -11,7 +11,12 @@ import { problemResponses } from "../../http/openapi";
 import { quoteKeys, verifyQuote } from "../../quotes/token";
 import { jsonBody, jsonResponse, type Register } from "../shared";
 
-/** Idempotency keys are the creator's: the quote names the creator (its signature is checked later). */
+/**
+ * Idempotency keys are the creator's, and the quote names the creator. Its signature is checked before
+ * any key is claimed, so nobody can claim keys in the scope of a creator they hold no quote from, or of
+ * one that does not exist. Expiry is left to the handler: a replay of a stored answer stays a replay
+ * after the quote's ten minutes.
+ */
 async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
   if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) {
     throw new AppError("unsupported_media_type", "Send JSON bodies with `Content-Type: application/json`.");
@@ -19,13 +24,18 @@ async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
   const body = (await c.req.json().catch(() => {
     throw new AppError("malformed_request", "The body is not valid JSON.");
   })) as { quote?: unknown } | null;
+  const token = typeof body?.quote === "string" ? body.quote : undefined;
+  let issuedAt: unknown;
   try {
-    const aud = typeof body?.quote === "string" ? decodeJwt(body.quote).aud : undefined;
-    if (typeof aud === "string") return aud;
+    issuedAt = token === undefined ? undefined : decodeJwt(token).iat;
   } catch {
     // not a JWT: refused below
   }
-  throw invalid([{ in: "body", path: "/quote", message: "Not a quote token" }]);
+  if (token === undefined || typeof issuedAt !== "number") {
+    throw invalid([{ in: "body", path: "/quote", message: "Not a quote token" }]);
+  }
+  const keys = await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS);
+  return (await verifyQuote(keys, token, issuedAt * 1000)).creatorId;
 }
 
 export const route = createRoute({
