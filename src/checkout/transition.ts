@@ -5,6 +5,7 @@ import { type Db, expectOneChange, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow } from "../db/schema";
 import type { InventoryGateway } from "../inventory/gateway";
 import type { PaymentProvider } from "../payments/provider";
+import type { Status } from "./machine";
 import { loadCheckout } from "./store";
 
 export interface PaymentContext {
@@ -15,22 +16,21 @@ export interface PaymentContext {
 }
 
 export type Loaded = { checkout: CheckoutRow; order: OrderRow };
-export type Status = CheckoutRow["status"];
-/** Awaiting the buyer. */
-export const OPEN: Status[] = ["pending", "requires_action"];
-/**
- * Any state a succeeded payment may still complete: a decline can be followed by a successful retry on
- * the same payment, and a payment can succeed after its hold lapsed.
- */
-export const UNPAID: Status[] = ["pending", "requires_action", "failed", "expired"];
+export type { Status } from "./machine";
+export { OPEN, UNPAID } from "./machine";
 export type Settled = "changed" | "unchanged" | "unknown_payment";
 
 /** The checkout row moves from one of `from` to `changes`, or the batch lands nothing. */
-export const moveWrites = (db: Db, id: string, from: Status[], changes: Partial<CheckoutRow>): Write[] => [
+export const moveWrites = (
+  db: Db,
+  id: string,
+  from: readonly Status[],
+  changes: Partial<CheckoutRow>,
+): Write[] => [
   db
     .update(checkouts)
     .set(changes)
-    .where(and(eq(checkouts.id, id), inArray(checkouts.status, from))),
+    .where(and(eq(checkouts.id, id), inArray(checkouts.status, [...from]))),
   expectOneChange(db),
 ];
 
@@ -38,7 +38,12 @@ export const moveWrites = (db: Db, id: string, from: Status[], changes: Partial<
  * Runs a transition's batch. A refused batch whose checkout has meanwhile left `from` means the other
  * side got there first: nothing to do. Any other failure is real and is thrown.
  */
-export async function land(db: Db, checkoutId: string, from: Status[], writes: Write[]): Promise<Settled> {
+export async function land(
+  db: Db,
+  checkoutId: string,
+  from: readonly Status[],
+  writes: Write[],
+): Promise<Settled> {
   const [first, ...rest] = writes;
   if (first === undefined) return "unchanged";
   try {
