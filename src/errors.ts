@@ -29,6 +29,7 @@ export type ErrorCode =
   | "coupon_expired"
   | "coupon_exhausted"
   | "upsell_not_eligible"
+  | "amount_out_of_range"
   | "quote_invalid"
   | "quote_expired"
   | "token_invalid"

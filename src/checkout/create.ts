@@ -50,7 +50,7 @@ export async function createCheckout({
   const buyer = await buyerOfQuote(ctx, input);
   const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey, quote.id);
   await assertOpenable(ctx, quote.id, orderId);
-  const { holds, expiresAt } = await reserveAll(ctx, dropsOf(quote), buyer.key, checkoutId);
+  const { holds, expiresAt } = await reserveAll(ctx, quote.drops, buyer.key, checkoutId);
   const secret = `${checkoutId}_secret_${randomToken(32)}`;
   const open = { input, buyer, checkoutId, orderId, holds, holdExpiresAt: expiresAt };
   let opened: { id: string }[];
@@ -105,13 +105,6 @@ export async function createCheckout({
     view,
   );
   return view;
-}
-
-/** Every drop a checkout of this quote must hold, all or nothing (a bundle names each component's). */
-function dropsOf(quote: QuoteClaims): { dropId: string; quantity: number }[] {
-  const drops = (quote as { drops?: { dropId: string; quantity: number }[] }).drops;
-  if (drops !== undefined && drops.length > 0) return drops;
-  return quote.dropId === null ? [] : [{ dropId: quote.dropId, quantity: quote.quantity }];
 }
 
 const alreadySettled = () =>

@@ -21,7 +21,8 @@ export function renderEntitlement(row: EntitlementRow): Entitlement {
   };
 }
 
-const activeAt = (now: number): SQL =>
+/** Not revoked, not expired at `now`: what every token and receipt lists. */
+export const activeAt = (now: number): SQL =>
   and(
     isNull(entitlements.revokedAt),
     or(isNull(entitlements.expiresAt), gt(entitlements.expiresAt, now)),

@@ -32,6 +32,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   coupon_expired: { status: 422, title: "The coupon has expired" },
   coupon_exhausted: { status: 422, title: "The coupon has no redemptions left" },
   upsell_not_eligible: { status: 409, title: "No paid order this upsell can follow" },
+  amount_out_of_range: { status: 422, title: "No payment provider can charge this amount" },
   quote_invalid: { status: 422, title: "The quote token is not valid" },
   quote_expired: { status: 410, title: "The quote has expired" },
   token_invalid: { status: 422, title: "The entitlement token is not valid" },

@@ -9,7 +9,12 @@ export const MemberSchema = z
     tier_offer_id: z
       .string()
       .nullable()
-      .openapi({ description: "The membership offer the member holds, if any." }),
+      .openapi({
+        description:
+          "The member's tier now: the highest-ranked membership offer they hold an active entitlement " +
+          "to (not revoked, not expired); null when they hold none. It follows grants, refunds, " +
+          "revocations and expiry at once.",
+      }),
     cohort: z.enum(memberCohorts),
     acquisition_source: z.string().openapi({ example: "pos:spring-market" }),
     status: z.enum(memberStatuses),

@@ -1,14 +1,17 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, getTableColumns } from "drizzle-orm";
 import type { Call } from "../context";
-import { listOwned } from "../db/keyset";
+import type { Db } from "../db/client";
+import { keyset } from "../db/keyset";
 import { type MemberRow, members } from "../db/schema";
 import { notFound } from "../errors";
 import { toIso } from "../lib/time";
 import type { Member } from "./schemas";
+import { activeTierOfferId } from "./tier";
 
 /** One person is one member per creator: emails are compared trimmed and lower-cased. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 
+/** A member as read: `tierOfferId` is the tier derived from active entitlements (./tier.ts), not the column. */
 export function renderMember(row: MemberRow): Member {
   return {
     id: row.id,
@@ -24,10 +27,12 @@ export function renderMember(row: MemberRow): Member {
   };
 }
 
+/** Members with their tier as of `now`, in the one statement that reads them. */
+const selectMembers = (db: Db, now: number) =>
+  db.select({ ...getTableColumns(members), tierOfferId: activeTierOfferId(now) }).from(members);
+
 export async function getMember({ ctx, input }: Call<{ id: string }>): Promise<Member> {
-  const [row] = await ctx.db
-    .select()
-    .from(members)
+  const [row] = await selectMembers(ctx.db, ctx.now)
     .where(and(eq(members.creatorId, ctx.creatorId), eq(members.id, input.id)))
     .limit(1);
   if (row === undefined) throw notFound("member", input.id);
@@ -38,12 +43,16 @@ export async function listMembers({
   ctx,
   input,
 }: Call<{ limit: number; cursor?: string | undefined; cohort?: MemberRow["cohort"] | undefined }>) {
-  const listed = await listOwned(ctx.db, members, {
-    time: members.joinedAt,
-    creatorId: ctx.creatorId,
-    filter: input.cohort ? eq(members.cohort, input.cohort) : undefined,
-    query: input,
-    position: (r) => ({ t: r.joinedAt, id: r.id }),
-  });
-  return { ...listed, data: listed.data.map(renderMember) };
+  const page = keyset(members.joinedAt, members.id, input);
+  const rows = await selectMembers(ctx.db, ctx.now)
+    .where(
+      and(
+        eq(members.creatorId, ctx.creatorId),
+        input.cohort ? eq(members.cohort, input.cohort) : undefined,
+        page.where,
+      ),
+    )
+    .orderBy(...page.orderBy)
+    .limit(page.fetch);
+  return page.page(rows, (r) => ({ t: r.joinedAt, id: r.id }), renderMember);
 }

@@ -179,21 +179,31 @@ async function claimRow(db: Db, deviceId: string, claimId: string) {
   return row;
 }
 
-/** The creator's allotments by id (another creator's answer nothing), with their drop's offer. */
+/** Ids per lookup: D1 binds at most 100 parameters a statement, and the creator's id takes one. */
+const IN_CHUNK = 90;
+
+/**
+ * The creator's allotments by id (another creator's answer nothing), with their drop's offer. A batch may
+ * name one per item (500), so the ids are looked up in chunks under D1's parameter bound.
+ */
 export async function allotmentRows(
   db: Db,
   creatorId: string,
   ids: string[],
 ): Promise<Map<string, PosAllotmentRow & { offerId: string }>> {
-  const rows =
-    ids.length === 0
-      ? []
-      : await db
-          .select({ allotment: posAllotments, offerId: drops.offerId })
-          .from(posAllotments)
-          .innerJoin(drops, eq(drops.id, posAllotments.dropId))
-          .where(and(eq(posAllotments.creatorId, creatorId), inArray(posAllotments.id, ids)));
-  return new Map(rows.map((r) => [r.allotment.id, { ...r.allotment, offerId: r.offerId }]));
+  const unique = [...new Set(ids)];
+  const found = new Map<string, PosAllotmentRow & { offerId: string }>();
+  for (let i = 0; i < unique.length; i += IN_CHUNK) {
+    const rows = await db
+      .select({ allotment: posAllotments, offerId: drops.offerId })
+      .from(posAllotments)
+      .innerJoin(drops, eq(drops.id, posAllotments.dropId))
+      .where(
+        and(eq(posAllotments.creatorId, creatorId), inArray(posAllotments.id, unique.slice(i, i + IN_CHUNK))),
+      );
+    for (const r of rows) found.set(r.allotment.id, { ...r.allotment, offerId: r.offerId });
+  }
+  return found;
 }
 
 async function allotmentRow(ctx: TenantContext, id: string) {

@@ -9,6 +9,8 @@ import { CurrencySchema } from "../lib/currency";
 import { verifiedDeviceRequest } from "./signed";
 
 export const MAX_ITEMS = 500;
+/** How far in the future a `captured_at` may be: device clocks drift. */
+export const CAPTURE_SKEW_MS = 5 * 60 * 1000;
 
 export const PosItem = z.strictObject({
   client_id: z.uuid(),

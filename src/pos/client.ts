@@ -21,6 +21,10 @@ export type RejectCode =
   | "offline_window_exceeded"
   | "device_limit_exceeded"
   | "unknown_offer"
+  /** The offer sells only through an open or upcoming drop: sell it from an allotment of that drop. */
+  | "drop_required"
+  /** The allotment was claimed by another device: a device sells only from its own. */
+  | "allotment_not_owned"
   | "invalid";
 
 /** One sale as the worker receives it. `amount` is the whole item's price in minor units. */
@@ -39,10 +43,15 @@ export interface PosItem {
 export type NewPosItem = Omit<PosItem, "client_id" | "captured_at"> &
   Partial<Pick<PosItem, "client_id" | "captured_at">>;
 
+/**
+ * A receipt of one sale, to show the buyer: it lists only what that sale granted and is not a sign-in
+ * (the email typed at the till was never verified), so it cannot stand in for the member's own token.
+ */
 export interface BuyerToken {
   token: string;
   expires_at: string;
   entitlements: string[];
+  scope: "purchase";
 }
 
 /** An item and where it stands. Only `pending` items are ever sent. */

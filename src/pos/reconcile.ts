@@ -6,28 +6,34 @@
  * the item's result row says which batch landed it. The work is set-based (a few statements for the
  * whole batch, not per item), so large batches are cheap per item.
  *
- * A drop item names the allotment its units came from; before anything lands, the drop's object
- * consumes its units from that allotment, once per item (drop-sales.ts).
+ * A drop item names the allotment its units came from (one of this device's: admission.ts); an offer
+ * behind an open or upcoming drop sells only that way (drop-gate.ts). Before anything lands, the drop's
+ * object consumes the units from that allotment, once per item (drop-sales.ts).
  */
-import { and, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { runBatch } from "../db/client";
-import { offers, type PosDeviceRow, posItemResults } from "../db/schema";
-import { type AllotmentContext, allotmentRows } from "./allotments";
+import { type PosDeviceRow, posItemResults } from "../db/schema";
+import { admissible } from "./admission";
+import type { AllotmentContext } from "./allotments";
 import { type BatchPayload, PosItem, type PosItemInput } from "./batch";
 import { consumeDropSales } from "./drop-sales";
 import { enrolMembers, landWrites } from "./landing";
 
-/** How far in the future a `captured_at` may be: device clocks drift. */
-export const CAPTURE_SKEW_MS = 5 * 60 * 1000;
 const IN_CHUNK = 90;
 
-export type RejectCode =
-  | "sold_out"
-  | "allotment_exceeded"
-  | "offline_window_exceeded"
-  | "device_limit_exceeded"
-  | "unknown_offer"
-  | "invalid";
+export const rejectCodes = [
+  "sold_out",
+  "allotment_exceeded",
+  "offline_window_exceeded",
+  "device_limit_exceeded",
+  "unknown_offer",
+  /** The offer sells only through an open or upcoming drop, and the item names none of its allotments. */
+  "drop_required",
+  /** The allotment the item names was claimed by another device of the creator. */
+  "allotment_not_owned",
+  "invalid",
+] as const;
+export type RejectCode = (typeof rejectCodes)[number];
 
 export interface Landed {
   member_id: string;
@@ -166,91 +172,4 @@ async function landedResults(
     }
   }
   return found;
-}
-
-async function admissible(
-  ctx: ReconcileContext,
-  device: PosDeviceRow,
-  items: { index: number; item: PosItemInput }[],
-  reject: Reject,
-): Promise<Accepted[]> {
-  const windowMs = device.offlineWindowHours * 3600_000;
-  const offerIds = [...new Set(items.map((i) => i.item.offer_id))];
-  const known = new Map<string, Accepted["offer"]>();
-  for (let i = 0; i < offerIds.length; i += IN_CHUNK) {
-    const rows = await ctx.db
-      .select({
-        id: offers.id,
-        kind: offers.kind,
-        billingInterval: offers.billingInterval,
-        tierRank: offers.tierRank,
-        status: offers.status,
-      })
-      .from(offers)
-      .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, offerIds.slice(i, i + IN_CHUNK))));
-    for (const row of rows) if (row.status === "active") known.set(row.id, row);
-  }
-  const allotments = await allotmentRows(ctx.db, ctx.creatorId, [
-    ...new Set(items.flatMap((i) => (i.item.allotment_id === undefined ? [] : [i.item.allotment_id]))),
-  ]);
-  const [used] = await ctx.db
-    .select({ units: sql<number>`coalesce(sum(${posItemResults.units}), 0)` })
-    .from(posItemResults)
-    .where(and(eq(posItemResults.deviceId, device.id), gte(posItemResults.capturedAt, ctx.now - windowMs)));
-  let offlineUnits = Number(used?.units ?? 0);
-  const accepted: Accepted[] = [];
-  for (const { index, item } of items) {
-    const capturedAt = Date.parse(item.captured_at);
-    const offer = known.get(item.offer_id);
-    if (capturedAt > ctx.now + CAPTURE_SKEW_MS || capturedAt < ctx.now - windowMs) {
-      reject(
-        index,
-        item.client_id,
-        "offline_window_exceeded",
-        `Captured outside the device's ${device.offlineWindowHours}-hour window.`,
-      );
-    } else if (item.quantity > device.maxUnitsPerTransaction) {
-      reject(
-        index,
-        item.client_id,
-        "device_limit_exceeded",
-        `This device may sell ${device.maxUnitsPerTransaction} units per item.`,
-      );
-    } else if (offlineUnits + item.quantity > device.maxOfflineUnits) {
-      reject(
-        index,
-        item.client_id,
-        "device_limit_exceeded",
-        `This device's offline total is ${device.maxOfflineUnits} units per window.`,
-      );
-    } else if (offer === undefined) {
-      reject(index, item.client_id, "unknown_offer", `No active offer ${item.offer_id} for this creator.`);
-    } else {
-      const allotment = item.allotment_id === undefined ? undefined : allotments.get(item.allotment_id);
-      const problem =
-        item.allotment_id === undefined
-          ? null
-          : allotment === undefined
-            ? `No allotment ${item.allotment_id} for this creator.`
-            : allotment.offerId !== offer.id
-              ? `Allotment ${allotment.id} is for drop ${allotment.dropId}, which sells another offer.`
-              : capturedAt < allotment.createdAt - CAPTURE_SKEW_MS
-                ? `Captured before allotment ${allotment.id} was claimed.`
-                : null;
-      if (problem !== null) {
-        reject(index, item.client_id, "invalid", problem);
-        continue;
-      }
-      offlineUnits += item.quantity;
-      accepted.push({
-        index,
-        item,
-        email: item.email.trim().toLowerCase(),
-        capturedAt,
-        offer,
-        ...(allotment && { allotment: { id: allotment.id, dropId: allotment.dropId } }),
-      });
-    }
-  }
-  return accepted;
 }

@@ -1,21 +1,19 @@
 /**
  * The reconcile verb: verify the device's batch, land its items, release the allotments it is done
- * with, and give each landed buyer a token.
+ * with, and give each landed item's buyer a receipt of that sale (receipts.ts), never a sign-in.
  */
 import { runBatch } from "../db/client";
-import { tokenStatesOf } from "../entitlements/store";
-import { mintToken } from "../entitlements/token";
 import type { TokenIssuer } from "../entitlements/verbs";
-import { toIso } from "../lib/time";
 import { type AllotmentContext, type AllotmentView, allotmentRows, releaseAllotments } from "./allotments";
 import { verifiedBatch } from "./batch";
+import { type PurchaseReceipt, purchaseReceipts } from "./receipts";
 import { type ItemResult, reconcile } from "./reconcile";
 
 export interface ReconcileView {
   object: "pos_reconcile";
   batch_id: string;
   device_id: string;
-  results: (ItemResult & { token?: { token: string; expires_at: string; entitlements: string[] } })[];
+  results: (ItemResult & { token?: PurchaseReceipt })[];
   /** The allotments the batch released, as they stand after it; ids that are not this device's are left out. */
   released_allotments: AllotmentView[];
 }
@@ -33,23 +31,19 @@ export async function reconcileBatch(
   );
   const released = await releaseAllotments({ ...ctx, creatorId, actor: `pos_device:${device.id}` }, own);
   await runBatch(ctx.db, released.writes);
-  const landedMembers = [...new Set(results.flatMap((r) => (r.status === "rejected" ? [] : [r.member_id])))];
-  const states = await tokenStatesOf(ctx.db, device.creatorId, landedMembers, ctx.now);
-  const tokens = new Map<string, { token: string; expires_at: string; entitlements: string[] }>();
-  for (const [memberId, state] of states) {
-    const issued = await mintToken(ctx.issuer.keys, ctx.issuer.settings, state, device.creatorId, ctx.now);
-    tokens.set(memberId, {
-      token: issued.token,
-      expires_at: toIso(issued.expiresAt),
-      entitlements: issued.entitlements,
-    });
-  }
+  const receipts = await purchaseReceipts(
+    ctx,
+    creatorId,
+    results.flatMap((r) =>
+      r.status === "rejected" ? [] : [{ clientId: r.client_id, memberId: r.member_id }],
+    ),
+  );
   return {
     object: "pos_reconcile",
     batch_id: batch.batch_id,
     device_id: device.id,
     results: results.map((r) => {
-      const token = r.status === "rejected" ? undefined : tokens.get(r.member_id);
+      const token = r.status === "rejected" ? undefined : receipts.get(r.client_id);
       return token === undefined ? r : { ...r, token };
     }),
     released_allotments: released.views,

@@ -2,13 +2,15 @@
  * Who is being priced: the stable key experiments and coupon limits count against, and the member's
  * tier when we know it. A member is known two ways: the buyer presents their entitlement token
  * (`member_token`, verified as introspection verifies it), or the creator's server names `member_id`
- * with its API key. Either yields `member:<id>` and the member's current tier.
+ * with its API key. Either yields `member:<id>` and the member's current tier: the highest tier they
+ * hold an active entitlement to now (see members/tier.ts), read in the same statement as the member.
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { members, offers } from "../db/schema";
+import { members } from "../db/schema";
 import { AppError, invalid } from "../errors";
 import { buyerKey } from "../holds/buyer";
+import { activeTierOfferId, activeTierRank } from "../members/tier";
 
 export interface PricingBuyer {
   key: string;
@@ -26,7 +28,12 @@ export interface BuyerClaim {
     | undefined;
 }
 
-export async function pricingBuyer(db: Db, creatorId: string, claim: BuyerClaim): Promise<PricingBuyer> {
+export async function pricingBuyer(
+  db: Db,
+  creatorId: string,
+  now: number,
+  claim: BuyerClaim,
+): Promise<PricingBuyer> {
   if (claim.memberToken !== undefined) {
     if (claim.memberId !== undefined) {
       throw invalid([
@@ -34,7 +41,7 @@ export async function pricingBuyer(db: Db, creatorId: string, claim: BuyerClaim)
       ]);
     }
     const memberId = await claim.memberToken.memberOf(claim.memberToken.token, creatorId);
-    return { key: `member:${memberId}`, member: await activeMember(db, creatorId, memberId) };
+    return { key: `member:${memberId}`, member: await activeMember(db, creatorId, memberId, now) };
   }
   if (claim.memberId !== undefined) {
     if (claim.caller === null) {
@@ -44,7 +51,10 @@ export async function pricingBuyer(db: Db, creatorId: string, claim: BuyerClaim)
         { errors: [{ in: "body", path: "/member_id", message: "Needs the creator's API key" }] },
       );
     }
-    return { key: `member:${claim.memberId}`, member: await activeMember(db, creatorId, claim.memberId) };
+    return {
+      key: `member:${claim.memberId}`,
+      member: await activeMember(db, creatorId, claim.memberId, now),
+    };
   }
   if (claim.buyerId === undefined) {
     throw invalid(
@@ -55,17 +65,21 @@ export async function pricingBuyer(db: Db, creatorId: string, claim: BuyerClaim)
   return { key: buyerKey({ "buyer-id": claim.buyerId }), member: null };
 }
 
-/** The member and their tier rank; an inactive member prices as a plain buyer with the same key. */
-async function activeMember(db: Db, creatorId: string, memberId: string): Promise<PricingBuyer["member"]> {
+/** The member and their tier rank now; an inactive member prices as a plain buyer with the same key. */
+async function activeMember(
+  db: Db,
+  creatorId: string,
+  memberId: string,
+  now: number,
+): Promise<PricingBuyer["member"]> {
   const [row] = await db
     .select({
       id: members.id,
       status: members.status,
-      tierOfferId: members.tierOfferId,
-      tierRank: offers.tierRank,
+      tierOfferId: activeTierOfferId(now),
+      tierRank: activeTierRank(now),
     })
     .from(members)
-    .leftJoin(offers, eq(offers.id, members.tierOfferId))
     .where(and(eq(members.creatorId, creatorId), eq(members.id, memberId)))
     .limit(1);
   if (row === undefined) throw invalid([{ in: "body", path: "/member_id", message: "No such member" }]);

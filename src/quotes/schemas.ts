@@ -12,6 +12,15 @@ const Line = z
   })
   .openapi("PriceLine");
 
+const BoundDrops = z
+  .array(z.object({ drop_id: z.string(), quantity: z.number().int() }).openapi("QuotedDrop"))
+  .openapi({
+    description:
+      "Every drop a checkout of this quote holds, all or nothing, with its units: the offer's own drop " +
+      "(`drop_id`), and for a bundle each component's open or upcoming drop (component quantity × " +
+      "quantity). Empty when nothing quoted sells through a drop.",
+  });
+
 const Country = z
   .string()
   .regex(/^[A-Z]{2}$/, "ISO 3166-1 alpha-2, upper case")
@@ -30,7 +39,11 @@ const Breakdown = z.object({
   total: z
     .number()
     .int()
-    .openapi({ description: "The sum of the lines; never negative, never below the floor." }),
+    .openapi({
+      description:
+        "The sum of the lines; never negative, never below the floor. A quote's total is 0 or within " +
+        "what a payment provider charges in the currency (else 422 amount-out-of-range).",
+    }),
   experiment: z
     .object({ id: z.string(), arm: z.string() })
     .nullable()
@@ -43,6 +56,7 @@ export const QuoteSchema = Breakdown.extend({
   id: z.string().openapi({ example: "qte_…" }),
   object: z.literal("quote"),
   drop_id: z.string().nullable(),
+  drops: BoundDrops,
   coupon: z.string().nullable(),
   upsell_of: z.string().nullable(),
   member_id: z.string().nullable(),
@@ -67,7 +81,11 @@ export const CreateQuoteBody = z
       .min(1)
       .max(64)
       .optional()
-      .openapi({ description: "The drop the units will come from." }),
+      .openapi({
+        description:
+          "The drop the units come from. Required while the offer has an open or upcoming drop: such " +
+          "an offer sells only through it (422 on `/drop_id` names the drops to use).",
+      }),
     quantity: z.number().int().min(1).max(100).default(1),
     currency: CurrencySchema.optional().openapi({
       description: "Asked-for currency; the offer must be priced in it.",
@@ -111,6 +129,7 @@ export const VerifiedQuoteSchema = z
     id: z.string(),
     offer_id: z.string(),
     drop_id: z.string().nullable(),
+    drops: BoundDrops,
     quantity: z.number().int(),
     currency: z.string(),
     total: z.number().int(),

@@ -20,7 +20,14 @@ export interface QuoteClaims {
   creatorId: string;
   buyerKey: string;
   offerId: string;
+  /** The drop named on the quote (the offer's own), kept for readers written before `drops`. */
   dropId: string | null;
+  /**
+   * Every drop a checkout of this quote must hold, all or nothing: the offer's own drop, and for a bundle
+   * each component's open or upcoming drop, with the units it takes (component quantity × quantity).
+   * Empty when nothing quoted sells through a drop.
+   */
+  drops: QuoteDrop[];
   quantity: number;
   currency: string;
   amount: number;
@@ -30,6 +37,11 @@ export interface QuoteClaims {
   lines: PriceLine[];
   issuedAt: number;
   expiresAt: number;
+}
+
+export interface QuoteDrop {
+  dropId: string;
+  quantity: number;
 }
 
 interface QuoteKeys {
@@ -66,6 +78,9 @@ const Payload = z.object({
   exp: z.number().int(),
   off: z.string(),
   drp: z.string().optional(),
+  // Required: a token signed before drops were bound has none, and reading it as "holds nothing" would
+  // sell a drop's units without a hold. Such tokens (10 minutes at most) are refused; the buyer re-quotes.
+  drs: z.array(z.tuple([z.string(), z.number().int().min(1)])),
   qty: z.number().int().min(1),
   cur: z.string(),
   amt: z.number().int().min(0),
@@ -81,6 +96,7 @@ export async function signQuote(keys: QuoteKeys, quote: QuoteClaims): Promise<st
   return new SignJWT({
     off: quote.offerId,
     ...(quote.dropId ? { drp: quote.dropId } : {}),
+    drs: quote.drops.map((d) => [d.dropId, d.quantity]),
     qty: quote.quantity,
     cur: quote.currency,
     amt: quote.amount,
@@ -134,6 +150,7 @@ export async function verifyQuote(keys: QuoteKeys, token: string, now: number): 
     buyerKey: p.sub,
     offerId: p.off,
     dropId: p.drp ?? null,
+    drops: p.drs.map(([dropId, quantity]) => ({ dropId, quantity })),
     quantity: p.qty,
     currency: p.cur,
     amount: p.amt,

@@ -1,16 +1,18 @@
 /**
  * Price decisioning for buyers: the pricing-only preview, signed quotes, and quote verification. The
- * offer's pricing comes from the per-isolate catalog; the engine is pure; only coupons, members, drops
- * and upsell orders are read from D1, fresh, and only when the request names them.
+ * offer's pricing comes from the per-isolate catalog; the engine is pure; coupons, members and upsell
+ * orders are read from D1, fresh, when the request names them, and the drops the offer sells through on
+ * every quote (see ./drops.ts). Those reads run side by side, not one after another.
  */
 import { and, eq } from "drizzle-orm";
 import type { BuyerContext } from "../context";
 import { couponForQuote } from "../coupons/verbs";
 import type { Db } from "../db/client";
-import { drops, orders } from "../db/schema";
+import { orders } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
+import { chargeableProblem } from "../payments/limits";
 import { type CatalogEntry, pricingOf } from "../pricing/catalog";
 import {
   type CouponTerms,
@@ -21,6 +23,7 @@ import {
 } from "../pricing/engine";
 import { currencyOfCountry } from "../pricing/geo";
 import type { PricingBuyer } from "./buyer";
+import { bindDrops, dropsFor, type QuotedItems } from "./drops";
 import type { PriceView, QuoteView, VerifiedQuoteView } from "./schemas";
 import { type QuoteClaims, type quoteKeys, signQuote, verifyQuote } from "./token";
 
@@ -67,8 +70,19 @@ export async function createQuote({
 }): Promise<QuoteView> {
   const entry = await sellableOffer(ctx.db, input.offerId, ctx.now, ctx.caller);
   const creatorId = entry.creatorId;
-  const buyer = await input.buyer(creatorId);
   const currency = currencyFor(entry, input);
+  const items: QuotedItems = {
+    offerId: entry.priced.id,
+    quantity: input.quantity,
+    components: entry.priced.components,
+    named: input.dropId,
+  };
+  // The drop read needs no buyer, so it runs alongside the member read.
+  const [buyer, dropRows] = await Promise.all([
+    input.buyer(creatorId),
+    dropsFor(ctx.db, creatorId, items, ctx.now),
+  ]);
+  const bound = bindDrops(items, dropRows, ctx.now);
   const [coupon, orderWindowEnd] = await Promise.all([
     input.coupon === null
       ? null
@@ -81,11 +95,10 @@ export async function createQuote({
           now: ctx.now,
         }),
     quoteExpiry(ctx.db, entry, input, buyer, ctx.now),
-    input.dropId === null
-      ? undefined
-      : assertDropSells(ctx.db, creatorId, input.dropId, entry.priced.id, ctx.now),
   ]);
   const decision = decide(entry, input, currency.currency, buyer, coupon?.terms ?? null);
+  const unchargeable = chargeableProblem(decision.currency, decision.total);
+  if (unchargeable !== undefined) throw new AppError("amount_out_of_range", unchargeable);
   // Whole seconds, as the token's `exp` carries them, so the response and the token agree exactly.
   const expiresAt =
     Math.floor(Math.min(orderWindowEnd, coupon?.expiresAt ?? Number.POSITIVE_INFINITY) / 1000) * 1000;
@@ -95,6 +108,7 @@ export async function createQuote({
     buyerKey: buyer.key,
     offerId: entry.priced.id,
     dropId: input.dropId,
+    drops: bound,
     quantity: input.quantity,
     currency: decision.currency,
     amount: decision.total,
@@ -110,6 +124,7 @@ export async function createQuote({
     object: "quote",
     ...breakdown(input, decision, currency.source),
     drop_id: claims.dropId,
+    drops: dropsView(claims),
     coupon: claims.coupon,
     upsell_of: claims.upsellOf,
     member_id: buyer.member?.id ?? null,
@@ -136,6 +151,7 @@ export async function checkQuote({
     id: quote.id,
     offer_id: quote.offerId,
     drop_id: quote.dropId,
+    drops: dropsView(quote),
     quantity: quote.quantity,
     currency: quote.currency,
     total: quote.amount,
@@ -240,18 +256,5 @@ async function quoteExpiry(
   return Math.min(standard, windowEnd);
 }
 
-/** The drop must be this creator's, sell this offer, and not have ended; stock is checked at checkout. */
-async function assertDropSells(db: Db, creatorId: string, dropId: string, offerId: string, now: number) {
-  const [drop] = await db
-    .select({ offerId: drops.offerId, state: drops.state, endsAt: drops.endsAt })
-    .from(drops)
-    .where(and(eq(drops.creatorId, creatorId), eq(drops.id, dropId)))
-    .limit(1);
-  if (drop === undefined) throw invalid([{ in: "body", path: "/drop_id", message: "No such drop" }]);
-  if (drop.offerId !== offerId) {
-    throw invalid([{ in: "body", path: "/drop_id", message: "The drop sells another offer" }]);
-  }
-  if (drop.state === "closed" || (drop.endsAt !== null && drop.endsAt <= now)) {
-    throw new AppError("drop_ended", `Drop ${dropId} has ended.`);
-  }
-}
+const dropsView = (quote: Pick<QuoteClaims, "drops">) =>
+  quote.drops.map((d) => ({ drop_id: d.dropId, quantity: d.quantity }));

@@ -3,6 +3,7 @@ import { members } from "../../src/db/schema";
 import { newId } from "../../src/lib/ids";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
+import { appAt, grant, revoke } from "../support/entitlements";
 import { createOffer, membershipTier } from "../support/fixtures";
 import { createTenant, db, type Tenant } from "../support/tenants";
 
@@ -31,10 +32,8 @@ describe("GET /v1/members", () => {
       joinedAt: Date.UTC(2026, 0, 1),
       cohort: "founding",
     });
-    const late = await addMember(tenant, "late@example.com", {
-      tierOfferId: tier.id,
-      acquisitionSource: "pos:spring-market",
-    });
+    const late = await addMember(tenant, "late@example.com", { acquisitionSource: "pos:spring-market" });
+    expect((await grant(tenant, { member_id: late, offer_id: tier.id })).status).toBe(201);
     const res = await api("GET", "/v1/members", { key: tenant.key });
     expect(res.status).toBe(200);
     expect(res.body.data.map((m: { id: string }) => m.id)).toEqual([late, early]);
@@ -86,6 +85,43 @@ describe("GET /v1/members", () => {
     const res = await api("GET", `/v1/members${query}`, { key: tenant.key });
     expect(res.status).toBe(422);
     expect(res.body.errors[0]).toMatchObject({ in: "query", path });
+  });
+});
+
+describe("a member's tier as read", () => {
+  it("is the highest tier they hold an active entitlement to, not what the member row says", async () => {
+    const tenant = await createTenant();
+    const fan = await createOffer(tenant, membershipTier({ title: "Fan", tier_rank: 1 }));
+    const vip = await createOffer(tenant, membershipTier({ title: "VIP", tier_rank: 5 }));
+    const id = await addMember(tenant, "fan@example.com", { tierOfferId: vip.id });
+    const tierOf = async () =>
+      (await api("GET", `/v1/members/${id}`, { key: tenant.key })).body.tier_offer_id;
+    expect(await tierOf()).toBeNull();
+    expect((await grant(tenant, { member_id: id, offer_id: fan.id })).status).toBe(201);
+    expect(await tierOf()).toBe(fan.id);
+    const top = await grant(tenant, { member_id: id, offer_id: vip.id });
+    expect(await tierOf()).toBe(vip.id);
+    expect((await revoke(tenant, top.body.id, "refund")).status).toBe(200);
+    expect(await tierOf()).toBe(fan.id);
+  });
+
+  it("ends when the tier's entitlement expires", async () => {
+    const tenant = await createTenant();
+    const tier = await createOffer(tenant, membershipTier());
+    const id = await addMember(tenant, "fan@example.com");
+    const expiresAt = Date.now() + 60 * 60_000;
+    const granted = await grant(tenant, {
+      member_id: id,
+      offer_id: tier.id,
+      expires_at: new Date(expiresAt).toISOString(),
+    });
+    expect(granted.status).toBe(201);
+    const read = async (now: number) =>
+      (await appAt(now)("GET", `/v1/members/${id}`, undefined, tenant.key)).body.tier_offer_id;
+    expect(await read(expiresAt - 1_000)).toBe(tier.id);
+    expect(await read(expiresAt)).toBeNull();
+    const list = await appAt(expiresAt)("GET", "/v1/members", undefined, tenant.key);
+    expect(list.body.data[0]).toMatchObject({ id, tier_offer_id: null });
   });
 });
 

@@ -1,13 +1,22 @@
 import { eq } from "drizzle-orm";
 import { base64url, decodeProtectedHeader, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { coupons, drops } from "../../src/db/schema";
+import { coupons, drops, orders } from "../../src/db/schema";
 import { verifyQuote } from "../../src/quotes/token";
 import { checkQuote } from "../../src/quotes/verbs";
 import { api } from "../support/api";
+import { checkout } from "../support/checkouts";
 import { grant, revoke, startSession } from "../support/entitlements";
 import { createDrop, createOffer, membershipTier } from "../support/fixtures";
-import { buyer, insertMember, insertOrder, pricedOffer, quote, testQuoteKeys } from "../support/quotes";
+import {
+  buyer,
+  insertMember,
+  insertOrder,
+  memberWithTier,
+  pricedOffer,
+  quote,
+  testQuoteKeys,
+} from "../support/quotes";
 import { createTenant, db, tableCounts } from "../support/tenants";
 
 const usdEurBrl = {
@@ -202,16 +211,42 @@ describe("currency, country and member pricing", () => {
       expect(res.status).toBe(201);
       return res.body;
     };
+    const holding = async (tier: string, status?: "lapsed") =>
+      (await memberWithTier(tenant, tier, status)).memberId;
     expect((await totalFor(null)).total).toBe(1000);
-    expect((await totalFor(await insertMember(tenant, fan.id))).total).toBe(1000);
-    const merchQuote = await totalFor(await insertMember(tenant, merch.id));
+    expect((await totalFor(await holding(fan.id))).total).toBe(1000);
+    const merchQuote = await totalFor(await holding(merch.id));
     expect(merchQuote).toMatchObject({
       total: 900,
       lines: [{ type: "base" }, { type: "member_discount", amount: -100, ref: merch.id }],
     });
     expect(merchQuote.member_id).toMatch(/^mem_/);
-    expect((await totalFor(await insertMember(tenant, vip.id))).total).toBe(900);
-    expect((await totalFor(await insertMember(tenant, merch.id, "lapsed"))).total).toBe(1000);
+    expect((await totalFor(await holding(vip.id))).total).toBe(900);
+    expect((await totalFor(await holding(merch.id, "lapsed"))).total).toBe(1000);
+  });
+
+  it("prices a member who bought their tier online at that tier", async () => {
+    const tenant = await createTenant();
+    const merch = await createOffer(tenant, membershipTier({ title: "Merch", tier_rank: 2 }));
+    const offer = await pricedOffer(tenant, {
+      ...usdEurBrl,
+      member_discounts: [{ tier_offer_id: merch.id, percent_off: 10 }],
+    });
+    const buyerId = crypto.randomUUID();
+    const tier = await quote({ offer_id: merch.id }, buyer(buyerId));
+    expect(tier.status).toBe(201);
+    const paid = await checkout(
+      { quote: tier.body.token, email: `${buyerId}@example.test`, payment_method: "4242424242424242" },
+      { buyerId },
+    );
+    expect(paid.body.status).toBe("paid");
+    const [order] = await db.select().from(orders).where(eq(orders.id, paid.body.order_id));
+    const memberId = order?.memberId;
+    if (!memberId) throw new Error("the paid order names no member");
+    const priced = await quote({ offer_id: offer.id, member_id: memberId }, {}, tenant.key);
+    expect(priced.body).toMatchObject({ total: 900, member_id: memberId });
+    const member = await api("GET", `/v1/members/${memberId}`, { key: tenant.key });
+    expect(member.body.tier_offer_id).toBe(merch.id);
   });
 
   it("prices a signed-in buyer by their member token, and refuses a revoked or foreign one", async () => {

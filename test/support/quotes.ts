@@ -59,6 +59,24 @@ export async function insertMember(
   return id;
 }
 
+/**
+ * A member holding `tierOfferId` as pricing sees it: an active entitlement to the tier, granted through
+ * the admin API (the member row's own `tier_offer_id` is left as a pop-up sale would write it).
+ */
+export async function memberWithTier(
+  tenant: Tenant,
+  tierOfferId: string,
+  status: "active" | "lapsed" = "active",
+): Promise<{ memberId: string; entitlementId: string }> {
+  const memberId = await insertMember(tenant, tierOfferId, status);
+  const res = await api("POST", "/v1/entitlements", {
+    key: tenant.key,
+    body: { member_id: memberId, offer_id: tierOfferId },
+  });
+  if (res.status !== 201) throw new Error(`tier grant refused: ${JSON.stringify(res.body)}`);
+  return { memberId, entitlementId: res.body.id };
+}
+
 /** An order row as checkout will write it, for upsell windows and experiment results. */
 export async function insertOrder(
   tenant: Tenant,

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { chargeStep } from "../../src/lib/currency";
+import { chargeableProblem, chargeLimits } from "../../src/payments/limits";
 import {
   type ArmAdjustment,
   type CouponTerms,
@@ -132,6 +133,26 @@ describe("the pricing engine, by example", () => {
     ]);
     // A component without a EUR price: the bundle's own price is the base.
     expect(lineTypes(request({ offer: bundle, currency: "EUR" }))).toEqual([["base", 2400]]);
+  });
+});
+
+describe("what a payment provider can charge (Stripe's documented limits)", () => {
+  it.each([
+    ["USD", 50, 99_999_999],
+    ["EUR", 50, 99_999_999],
+    ["GBP", 30, 99_999_999],
+    ["JPY", 50, 99_999_999],
+    ["HUF", 17_500, 99_999_999],
+    ["MXN", 1_000, 99_999_999],
+    ["IDR", 50, 999_999_999],
+    ["INR", 50, 999_999_999],
+    ["COP", 50, 999_999_999],
+    ["XAF", 1, 99_999_999],
+  ])("%s charges from %i to %i minor units, and 0", (currency, minimum, maximum) => {
+    expect(chargeLimits(currency)).toEqual({ minimum, maximum });
+    for (const ok of [0, minimum, maximum]) expect(chargeableProblem(currency, ok)).toBeUndefined();
+    expect(chargeableProblem(currency, maximum + 1)).toContain(String(maximum));
+    if (minimum > 1) expect(chargeableProblem(currency, minimum - 1)).toContain(String(minimum));
   });
 });
 

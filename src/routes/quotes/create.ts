@@ -21,8 +21,11 @@ export const route = createRoute({
     "send its API key and `member_id`. " +
     "Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, " +
     "less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption " +
-    "is counted when payment succeeds. Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell " +
-    "not eligible; 422 currency not offered and coupon-unknown, -not-applicable, -expired, -exhausted.",
+    "is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that " +
+    "`drop_id`; a bundle's quote lists every component's drop its checkout will hold (`drops`). " +
+    "Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell not eligible; 422 currency not " +
+    "offered, a drop offer without its drop, coupon-unknown, -not-applicable, -expired, -exhausted, and " +
+    "amount-out-of-range for a total no payment provider can charge (0 is always allowed).",
   middleware: [optionalApiKey] as const,
   request: {
     headers: BuyerHeaders.partial().extend(CountryHeaders.shape),
@@ -37,8 +40,9 @@ export const route = createRoute({
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const caller = c.get("caller");
+  const ctx = buyerContext(c);
   const quote = await createQuote({
-    ctx: { ...buyerContext(c), caller, quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS) },
+    ctx: { ...ctx, caller, quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS) },
     input: {
       offerId: body.offer_id,
       dropId: body.drop_id ?? null,
@@ -48,7 +52,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       coupon: body.coupon ?? null,
       upsellOf: body.upsell_of ?? null,
       buyer: (creatorId) =>
-        pricingBuyer(c.get("db"), creatorId, {
+        pricingBuyer(ctx.db, creatorId, ctx.now, {
           caller,
           memberId: body.member_id,
           buyerId: c.req.valid("header")["buyer-id"],

@@ -1,0 +1,124 @@
+/**
+ * Which of a batch's fresh items may land: the device's rules (window, per-item and offline limits), an
+ * active offer of this creator, an allotment that is this creator's, this device's and for the item's
+ * offer, and the drop rule (an offer behind an open or upcoming drop sells only from its allotments).
+ * Every refusal is per item; nothing here writes.
+ */
+import { and, eq, gte, inArray, sql } from "drizzle-orm";
+import { offers, type PosDeviceRow, posItemResults } from "../db/schema";
+import { allotmentRows } from "./allotments";
+import { CAPTURE_SKEW_MS, type PosItemInput } from "./batch";
+import { dropGate } from "./drop-gate";
+import type { Accepted, ReconcileContext, Reject } from "./reconcile";
+
+const IN_CHUNK = 90;
+
+async function activeOffers(ctx: ReconcileContext, offerIds: string[]) {
+  const known = new Map<string, Accepted["offer"]>();
+  for (let i = 0; i < offerIds.length; i += IN_CHUNK) {
+    const rows = await ctx.db
+      .select({
+        id: offers.id,
+        kind: offers.kind,
+        billingInterval: offers.billingInterval,
+        tierRank: offers.tierRank,
+        status: offers.status,
+      })
+      .from(offers)
+      .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, offerIds.slice(i, i + IN_CHUNK))));
+    for (const { status, ...row } of rows) if (status === "active") known.set(row.id, row);
+  }
+  return known;
+}
+
+export async function admissible(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  items: { index: number; item: PosItemInput }[],
+  reject: Reject,
+): Promise<Accepted[]> {
+  const windowMs = device.offlineWindowHours * 3600_000;
+  const known = await activeOffers(ctx, [...new Set(items.map((i) => i.item.offer_id))]);
+  const allotments = await allotmentRows(
+    ctx.db,
+    ctx.creatorId,
+    items.flatMap((i) => (i.item.allotment_id === undefined ? [] : [i.item.allotment_id])),
+  );
+  const gate = await dropGate(ctx.db, ctx.creatorId, [...known.values()], ctx.now - windowMs, ctx.now);
+  const [used] = await ctx.db
+    .select({ units: sql<number>`coalesce(sum(${posItemResults.units}), 0)` })
+    .from(posItemResults)
+    .where(and(eq(posItemResults.deviceId, device.id), gte(posItemResults.capturedAt, ctx.now - windowMs)));
+  let offlineUnits = Number(used?.units ?? 0);
+  const accepted: Accepted[] = [];
+  for (const { index, item } of items) {
+    const capturedAt = Date.parse(item.captured_at);
+    const offer = known.get(item.offer_id);
+    if (capturedAt > ctx.now + CAPTURE_SKEW_MS || capturedAt < ctx.now - windowMs) {
+      reject(
+        index,
+        item.client_id,
+        "offline_window_exceeded",
+        `Captured outside the device's ${device.offlineWindowHours}-hour window.`,
+      );
+    } else if (item.quantity > device.maxUnitsPerTransaction) {
+      reject(
+        index,
+        item.client_id,
+        "device_limit_exceeded",
+        `This device may sell ${device.maxUnitsPerTransaction} units per item.`,
+      );
+    } else if (offlineUnits + item.quantity > device.maxOfflineUnits) {
+      reject(
+        index,
+        item.client_id,
+        "device_limit_exceeded",
+        `This device's offline total is ${device.maxOfflineUnits} units per window.`,
+      );
+    } else if (offer === undefined) {
+      reject(index, item.client_id, "unknown_offer", `No active offer ${item.offer_id} for this creator.`);
+    } else {
+      const allotment = item.allotment_id === undefined ? undefined : allotments.get(item.allotment_id);
+      const problem =
+        item.allotment_id === undefined
+          ? null
+          : allotment === undefined
+            ? `No allotment ${item.allotment_id} for this creator.`
+            : allotment.offerId !== offer.id
+              ? `Allotment ${allotment.id} is for drop ${allotment.dropId}, which sells another offer.`
+              : capturedAt < allotment.createdAt - CAPTURE_SKEW_MS
+                ? `Captured before allotment ${allotment.id} was claimed.`
+                : null;
+      if (problem !== null) {
+        reject(index, item.client_id, "invalid", problem);
+        continue;
+      }
+      // An allotment is one device's units: another device of the creator never draws it down (nor,
+      // once it ended, the open stock it falls back to), or a lost device's claim could be spent twice.
+      if (allotment && allotment.deviceId !== device.id) {
+        reject(
+          index,
+          item.client_id,
+          "allotment_not_owned",
+          `Allotment ${allotment.id} was claimed by another device; a device sells only from its own allotments.`,
+        );
+        continue;
+      }
+      const gated = gate.refusal(offer, capturedAt, allotment !== undefined);
+      if (gated !== null) {
+        reject(index, item.client_id, "drop_required", gated);
+        continue;
+      }
+      offlineUnits += item.quantity;
+      accepted.push({
+        index,
+        item,
+        email: item.email.trim().toLowerCase(),
+        capturedAt,
+        offer,
+        ...(allotment && { allotment: { id: allotment.id, dropId: allotment.dropId } }),
+      });
+    }
+  }
+  return accepted;
+}

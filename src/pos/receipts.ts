@@ -1,0 +1,93 @@
+/**
+ * What reconcile hands back for each landed or duplicate item: a purchase receipt, never a sign-in. The
+ * buyer's email at the till was never verified, so it files the sale under that email's member (who sees
+ * it once signed in) but unlocks nothing else of theirs: the token lists only the active entitlements
+ * that item's own sale granted, carries `scope: "purchase"` (refused wherever a member_token is asked
+ * for), and comes with no refresh credential. A pay-later item not yet collected granted nothing and so
+ * gets no token; neither does a sale since refunded. A duplicate is judged by what the original sale
+ * granted, never by the payment the replay claims.
+ *
+ * Set-based: one read per 90 items (an entitlement and its member's token version joined), then one
+ * signature per item.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { entitlements, members } from "../db/schema";
+import { activeAt } from "../entitlements/store";
+import { mintToken } from "../entitlements/token";
+import type { TokenIssuer } from "../entitlements/verbs";
+import { toIso } from "../lib/time";
+
+const IN_CHUNK = 90;
+
+export interface PurchaseReceipt {
+  token: string;
+  expires_at: string;
+  entitlements: string[];
+  scope: "purchase";
+}
+
+/** One receipt per client id whose sale holds at least one active entitlement, keyed by client id. */
+export async function purchaseReceipts(
+  ctx: { db: Db; now: number; issuer: TokenIssuer },
+  creatorId: string,
+  items: { clientId: string; memberId: string }[],
+): Promise<Map<string, PurchaseReceipt>> {
+  const memberOf = new Map(items.map((i) => [i.clientId, i.memberId]));
+  const clientIds = [...memberOf.keys()];
+  const bySale = new Map<
+    string,
+    { memberId: string; version: number; entitlements: { key: string; expiresAt: number | null }[] }
+  >();
+  for (let i = 0; i < clientIds.length; i += IN_CHUNK) {
+    const rows = await ctx.db
+      .select({
+        clientId: entitlements.sourceId,
+        memberId: entitlements.memberId,
+        version: members.tokenVersion,
+        key: entitlements.benefitKey,
+        expiresAt: entitlements.expiresAt,
+      })
+      .from(entitlements)
+      .innerJoin(members, eq(members.id, entitlements.memberId))
+      .where(
+        and(
+          eq(entitlements.creatorId, creatorId),
+          eq(entitlements.sourceType, "pos"),
+          inArray(entitlements.sourceId, clientIds.slice(i, i + IN_CHUNK)),
+          activeAt(ctx.now),
+        ),
+      );
+    for (const row of rows) {
+      // The sale's own member only: a receipt never speaks for anyone else.
+      if (memberOf.get(row.clientId) !== row.memberId) continue;
+      const sale = bySale.get(row.clientId) ?? {
+        memberId: row.memberId,
+        version: row.version,
+        entitlements: [],
+      };
+      sale.entitlements.push({ key: row.key, expiresAt: row.expiresAt });
+      bySale.set(row.clientId, sale);
+    }
+  }
+  const receipts = new Map<string, PurchaseReceipt>();
+  await Promise.all(
+    [...bySale].map(async ([clientId, sale]) => {
+      const issued = await mintToken(
+        ctx.issuer.keys,
+        ctx.issuer.settings,
+        { ...sale, creatorId },
+        creatorId,
+        ctx.now,
+        "purchase",
+      );
+      receipts.set(clientId, {
+        token: issued.token,
+        expires_at: toIso(issued.expiresAt),
+        entitlements: issued.entitlements,
+        scope: "purchase",
+      });
+    }),
+  );
+  return receipts;
+}
