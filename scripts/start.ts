@@ -7,7 +7,7 @@
  *
  * Local secrets (a quote signing key and an Ed25519 entitlement key) are generated once into
  * .wrangler/dev-secrets.env and passed with --env-file, so quotes and tokens survive restarts and no
- * secret is ever committed.
+ * secret is ever committed. ENVIRONMENT is set to development here: wrangler.toml's default is production.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -115,6 +115,9 @@ if (!process.argv.includes("--seed-only")) {
       "8787",
       "--env-file",
       await devSecrets(),
+      // wrangler.toml defaults to production, which fails closed; a local run opts in to the sandbox.
+      "--var",
+      "ENVIRONMENT:development",
     ],
     {
       stdio: "inherit",

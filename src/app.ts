@@ -1,13 +1,13 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { readConfig } from "./config";
 import { database } from "./db/client";
 import { AppError } from "./errors";
 import { allowedMethodsFor } from "./http/allowed-methods";
+import { BODY_LIMIT_BYTES, bodyGuard, documentBodyErrors, RECONCILE_BODY_LIMIT_BYTES } from "./http/body";
 import type { AppEnv } from "./http/context";
 import { fromHttpException, problemResponse } from "./http/problem";
 import { validationHook } from "./http/validation";
@@ -15,10 +15,6 @@ import { inventoryGateway } from "./inventory/gateway";
 import { type Clock, systemClock } from "./lib/time";
 import { type PaymentsFactory, paymentProvider } from "./payments";
 import { routes } from "./routes";
-
-export const BODY_LIMIT_BYTES = 64 * 1024;
-/** A point-of-sale batch of up to 500 items, signed: the one route allowed a larger body. */
-export const RECONCILE_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } = {}) {
   const clock = options.clock ?? systemClock;
@@ -40,17 +36,17 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     c.set("payments", payments);
     await next();
   });
-  const limitTo = (maxSize: number) =>
-    bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new AppError("payload_too_large", `Request bodies here are limited to ${maxSize} bytes.`);
-      },
-    });
-  const [usual, reconcile] = [limitTo(BODY_LIMIT_BYTES), limitTo(RECONCILE_BODY_LIMIT_BYTES)];
-  app.use((c, next) => (c.req.path === "/v1/pos/reconcile" ? reconcile(c, next) : usual(c, next)));
-
-  for (const route of routes) route.register(app);
+  for (const { route, register } of routes) {
+    // Registered just ahead of the route, so only its own requests pay for it: an unknown path or an
+    // operation that reads no body answers as it would without one, never with an undocumented 413.
+    const guard = bodyGuard(
+      route,
+      route.path === "/v1/pos/reconcile" ? RECONCILE_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES,
+    );
+    if (guard) app.on(route.method.toUpperCase(), route.getRoutingPath(), guard);
+    register(app);
+  }
+  documentBodyErrors(app.openAPIRegistry);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
@@ -65,7 +61,9 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
       description:
         "Every error is RFC 9457 `application/problem+json` (the `Problem` schema) with a stable `type` and the " +
         "`request_id` that is also sent as the `Request-Id` header. Unknown paths answer 404, a known path with " +
-        "the wrong method 405 (with `Allow`), and any body over 64 KiB 413.",
+        "the wrong method 405 (with `Allow`). A POST, PUT or PATCH body over 64 KiB (1 MiB for the signed POS " +
+        "batch) answers 413, and a JSON body sent as anything but `application/json` (UTF-8) 415; GET and " +
+        "DELETE bodies are ignored. Integer query parameters take plain decimal digits only.",
     },
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
@@ -89,7 +87,13 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     return problemResponse(c, new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`));
   });
   app.onError((error, c) => {
-    if (error instanceof AppError) return problemResponse(c, error);
+    if (error instanceof AppError) {
+      // The operator, not the client, must act: say what to fix where they look (wrangler tail, logs).
+      if (error.code === "misconfigured") {
+        console.error(JSON.stringify({ request_id: c.get("requestId"), error: error.detail }));
+      }
+      return problemResponse(c, error);
+    }
     if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
     console.error(
       JSON.stringify({ request_id: c.get("requestId"), error: String(error), stack: (error as Error).stack }),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AppError } from "./errors";
 
 /** A secret holding JSON, checked against `shape`; parse errors never echo the secret's text. */
 function jsonSecret<T extends z.ZodType>(shape: T) {
@@ -65,14 +66,16 @@ const EntitlementKeysSchema = jsonSecret(
 
 /** Variables and secrets the worker reads, checked once per isolate; a missing one is named in the error. */
 const ConfigSchema = z.object({
-  ENVIRONMENT: z.enum(["development", "test", "production"]),
+  ENVIRONMENT: z.enum(["development", "test", "production"], {
+    error: 'must be "development", "test" or "production"',
+  }),
   QUOTE_SIGNING_KEYS: QuoteKeysSchema,
   ENTITLEMENT_SIGNING_KEYS: EntitlementKeysSchema,
   /** The `iss` of entitlement tokens: this worker's public origin, where /.well-known/jwks.json lives. */
   ENTITLEMENT_ISSUER: z.url(),
   /** Entitlement token lifetime: 5 minutes unless set; never more than 15. */
   ENTITLEMENT_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(900).default(300),
-  /** Stripe's secret key; without it checkouts use the sandbox provider (Stripe's test-card semantics). */
+  /** Stripe's secret key. Without it, and only in development and test, checkouts use the sandbox. */
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/)
@@ -84,21 +87,105 @@ const ConfigSchema = z.object({
     .optional(),
   /** Another Stripe API base, such as a local Stripe-compatible fake; Stripe's own when unset. */
   STRIPE_API_BASE: z.url().optional(),
+  /** The mail API's key (Resend's `re_…`): sign-in codes are mailed through it in production. */
+  MAIL_API_KEY: z
+    .string()
+    .regex(/^[\x21-\x7e]{8,256}$/)
+    .optional(),
+  /** The sender of sign-in mail, `name@domain` or `Name <name@domain>`, on a domain the mail API verified. */
+  MAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/)
+    .optional(),
+  /** Another endpoint taking Resend's `POST /emails` JSON; Resend's own when unset. */
+  MAIL_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/**
+ * Secrets production cannot run without: elsewhere the sandbox stands in for Stripe and the development
+ * outbox for mail, but a production worker without them would take test payments or send no mail.
+ */
+const requiredInProduction = [
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "MAIL_API_KEY",
+  "MAIL_FROM",
+] as const;
+
+const inProduction = "required when ENVIRONMENT is production";
+
+/**
+ * Production fails closed. On top of ConfigSchema: every secret above is set; Stripe's key is a live one
+ * (test mode charges nobody and its test cards succeed, so they would grant real access); the issuer is
+ * an https origin; and no other Stripe API base (a Stripe-compatible fake would "charge" anything).
+ * Parsed apart from ConfigSchema, not as its refinement, because zod skips an object's refinements once
+ * any field has failed, and one error must name every problem.
+ */
+const ProductionRules = z.object({
+  ...Object.fromEntries(requiredInProduction.map((name) => [name, z.string({ error: inProduction })])),
+  STRIPE_SECRET_KEY: z
+    .string({ error: inProduction })
+    .regex(
+      /^(sk|rk)_live_/,
+      "must be a live key (sk_live_… or rk_live_…) in production: test mode charges nobody",
+    ),
+  ENTITLEMENT_ISSUER: z.url({
+    protocol: /^https$/,
+    error: "must be this worker's https origin in production",
+  }),
+  STRIPE_API_BASE: z
+    .undefined({ error: "must be unset in production: only Stripe's own API takes real payments" })
+    .optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type QuoteKeyConfig = Config["QUOTE_SIGNING_KEYS"];
 export type EntitlementKeyConfig = Config["ENTITLEMENT_SIGNING_KEYS"];
 
-const checked = new WeakMap<object, Config>();
+/** True where local stand-ins are allowed: the sandbox payment provider, a client-sent Buyer-Country. */
+export const allowsLocalStandIns = (config: Config): boolean =>
+  config.ENVIRONMENT === "development" || config.ENVIRONMENT === "test";
 
+/** A deploy the worker refuses to run: the operator's to fix, answered as a 500 problem naming it. */
+export const misconfigured = (problems: string): AppError =>
+  new AppError(
+    "misconfigured",
+    `The worker's configuration is invalid: ${problems}. Its operator must fix each one (see the README's Configuration).`,
+  );
+
+type Issue = { path: PropertyKey[]; message: string };
+
+/** Each broken setting once, by name and what is wrong with it; never its value. */
+function describeProblems(env: Record<string, unknown>, base: Issue[], production: Issue[]): string {
+  const problems = new Map<string, string>();
+  const note = (issues: Issue[], missing: string | null) => {
+    for (const { path, message } of issues) {
+      const [name, ...inside] = path.map(String);
+      if (name === undefined || problems.has(name)) continue;
+      const what = inside.length > 0 ? `${inside.join(".")}: ${message}` : message;
+      problems.set(name, missing !== null && env[name] === undefined ? missing : what);
+    }
+  };
+  note(base, "missing");
+  note(production, null);
+  return [...problems].map(([name, problem]) => `${name} (${problem})`).join("; ");
+}
+
+const checked = new WeakMap<object, Config | AppError>();
+
+/** The worker's configuration, checked once per isolate; a broken one throws the same error every time. */
 export function readConfig(env: Env): Config {
-  const cached = checked.get(env);
-  if (cached) return cached;
-  const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => i.path.join(".")).join(", ");
-    throw new Error(`Worker configuration is invalid: check ${names} in wrangler.toml or the secrets.`);
+  let result = checked.get(env);
+  if (result === undefined) {
+    const raw = env as unknown as Record<string, unknown>;
+    const parsed = ConfigSchema.safeParse(env);
+    const rules = raw.ENVIRONMENT === "production" ? ProductionRules.safeParse(env) : undefined;
+    const [base, production] = [parsed.error?.issues ?? [], rules?.error?.issues ?? []];
+    result =
+      parsed.success && production.length === 0
+        ? parsed.data
+        : misconfigured(describeProblems(raw, base, production));
+    checked.set(env, result);
   }
-  checked.set(env, parsed.data);
-  return parsed.data;
+  if (result instanceof AppError) throw result;
+  return result;
 }

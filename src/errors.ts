@@ -36,12 +36,14 @@ export type ErrorCode =
   | "token_expired"
   | "token_revoked"
   | "refresh_token_invalid"
+  | "sign_in_code_invalid"
   | "payment_unavailable"
   | "webhook_signature_invalid"
   | "batch_signature_invalid"
   | "claim_signature_invalid"
   | "device_revoked"
   | "internal"
+  | "misconfigured"
   | "overloaded";
 
 /** One field-level complaint. `in` says where the field lives; `path` is a JSON Pointer into it. */

@@ -1,8 +1,16 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 
 const root = path.join(import.meta.dirname, "..");
+
+/** The `[vars]` a deploy gets from wrangler.toml: bare (`wrangler deploy`) and `--env production`. */
+const shippedVars = (env?: string) =>
+  unstable_readConfig(
+    { config: path.join(root, "wrangler.toml"), ...(env ? { env } : {}) },
+    { hideWarnings: true },
+  ).vars;
 
 export default defineConfig(async () => ({
   root,
@@ -51,6 +59,8 @@ export default defineConfig(async () => ({
             ],
           }),
           ENTITLEMENT_ISSUER: "https://commerce.test",
+          // What wrangler.toml ships, so the deploy attack tests run the worker as a real deploy would.
+          WRANGLER_VARS: JSON.stringify({ top: shippedVars(), production: shippedVars("production") }),
           // The same SQL files wrangler applies, applied by test/support/apply-migrations.ts.
           TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
         },

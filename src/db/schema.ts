@@ -12,6 +12,7 @@ export * from "./tables/pos";
 export * from "./tables/pricing";
 export * from "./tables/records";
 export * from "./tables/sandbox";
+export * from "./tables/sign-in";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { checkouts } from "./tables/checkout";

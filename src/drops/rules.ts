@@ -1,6 +1,6 @@
 import type { DropRow } from "../db/schema";
 import type { FieldError } from "../errors";
-import { type DropPhase, phaseAt } from "../inventory/ledger";
+import { type DropPhase, phaseAt } from "../inventory/phase";
 import { toIso, toIsoOrNull } from "../lib/time";
 import type { Drop } from "./schemas";
 

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { dropStates } from "../db/schema";
-import { dropPhases } from "../inventory/ledger";
+import { dropPhases } from "../inventory/phase";
 
 const Instant = z.iso
   .datetime({ offset: true })

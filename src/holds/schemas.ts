@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { dropPhases } from "../inventory/ledger";
+import { dropPhases } from "../inventory/phase";
 
 export const HoldSchema = z
   .object({

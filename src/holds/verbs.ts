@@ -100,7 +100,9 @@ export async function releaseHold({
   return renderHold(input.dropId, result.hold);
 }
 
-const stockCache = new Map<string, StockSnapshot>();
+let stockCache = new Map<string, StockSnapshot>();
+/** Only drops that exist get here (the gateway 404s any other id); a reset when full bounds memory anyway. */
+const MAX_CACHED_STOCKS = 10_000;
 
 /** Public and polled by overlays: served from this isolate's copy when it is under STOCK_CACHE_MS old. */
 export async function readStock({
@@ -113,6 +115,7 @@ export async function readStock({
   let snapshot = stockCache.get(input.dropId);
   if (snapshot === undefined || ctx.now - snapshot.asOf >= STOCK_CACHE_MS) {
     snapshot = await ctx.inventory.snapshot(input.dropId);
+    if (stockCache.size >= MAX_CACHED_STOCKS) stockCache = new Map();
     stockCache.set(input.dropId, snapshot);
   }
   const { asOf, ...counts } = snapshot;

@@ -1,13 +1,10 @@
 import { z } from "@hono/zod-openapi";
 
 import { MAX_PAGE_SIZE } from "../db/keyset";
+import { queryInt } from "./query";
 
 export const PageQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
+  limit: queryInt({ min: 1, max: MAX_PAGE_SIZE })
     .default(20)
     .openapi({ description: `Page size, 1 to ${MAX_PAGE_SIZE}.` }),
   cursor: z

@@ -39,12 +39,15 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   token_expired: { status: 410, title: "The entitlement token has expired" },
   token_revoked: { status: 410, title: "The entitlement token predates a revocation" },
   refresh_token_invalid: { status: 401, title: "The refresh credential is not valid" },
+  sign_in_code_invalid: { status: 401, title: "The sign-in code is not valid" },
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
   webhook_signature_invalid: { status: 400, title: "The webhook signature does not verify" },
   batch_signature_invalid: { status: 401, title: "The batch is not signed by a registered device" },
   claim_signature_invalid: { status: 401, title: "The claim is not signed by a registered device" },
   device_revoked: { status: 403, title: "The device was revoked" },
   internal: { status: 500, title: "Internal error" },
+  // The operator's fault, not the client's, and not transient: 500, which every operation documents.
+  misconfigured: { status: 500, title: "The worker is misconfigured" },
   overloaded: { status: 503, title: "Temporarily overloaded" },
 };
 

@@ -13,10 +13,10 @@ import {
   type Ledger,
   liveUnits,
   newHold,
-  notSelling,
   type ReserveRefusal,
   type Touched,
 } from "./ledger";
+import { notSelling } from "./phase";
 
 export interface ClaimRequest {
   allotmentId: string;
@@ -88,10 +88,10 @@ export const replayOf = (sale: Hold): ConsumeOutcome => ({
 
 export function consume(l: Ledger, req: ConsumeRequest, touched: Touched): ConsumeOutcome {
   expireDue(l, req.now, touched);
-  const made = find(l, req.saleId, touched);
+  const made = find(l, req.saleId, touched, req.now);
   if (made !== undefined)
     return made.kind === "pos_sale" ? replayOf(made) : { ok: false, reason: "allotment_not_found" };
-  const allotment = find(l, req.allotmentId, touched);
+  const allotment = find(l, req.allotmentId, touched, req.now);
   if (allotment === undefined || allotment.kind !== "allotment")
     return { ok: false, reason: "allotment_not_found" };
   const fromAllotment = allotment.state === "held";

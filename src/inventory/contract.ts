@@ -1,6 +1,7 @@
 /** What the drop object's RPC methods take and answer: plain, serializable shapes. */
 import type { ClaimRefusal, ConsumeOutcome } from "./allotments";
-import type { DropPhase, Hold, HoldRefusal, ReserveRefusal } from "./ledger";
+import type { Hold, HoldRefusal, ReserveRefusal } from "./ledger";
+import type { DropPhase } from "./phase";
 
 export interface StockSnapshot {
   stock: number;

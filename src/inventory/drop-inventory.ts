@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import { newId } from "../lib/ids";
 import { claim, consume, replayOf } from "./allotments";
 import type {
   AdjustResult,
@@ -12,36 +11,35 @@ import type {
   SaleCall,
   StockSnapshot,
 } from "./contract";
-import { ledgerViolations } from "./invariants";
+import { footprintOf, type ObjectFootprint, selfCheckOf } from "./diagnostics";
+import { GroupCommit } from "./group-commit";
+import { applyReserve, keyedHold } from "./keyed-reserve";
 import {
   available,
   commit,
+  compactExpiries,
   type DropTerms,
   expireDue,
   extend,
+  find,
   type Hold,
   type Ledger,
   nextExpiry,
-  phaseAt,
   release,
-  reserve,
   restock,
   setStock,
   type Touched,
 } from "./ledger";
-import { InventoryStore, type NewHold, type ReserveKey, reserveKeyId } from "./store";
+import { phaseAt } from "./phase";
+import { forgetAt } from "./retention";
+import { InventoryStore, type NewHold } from "./store";
 
 /** Reserves waiting for the next group commit beyond this answer `overloaded` (503) at once. */
 export const MAX_QUEUED_RESERVES = 2000;
 /** A reserve that waited longer than this is answered `overloaded` rather than applied late. */
 export const MAX_QUEUE_WAIT_MS = 2000;
-
-interface Queued {
-  call: ReserveCall;
-  queuedAt: number;
-  resolve: (result: ReserveResult) => void;
-  reject: (error: unknown) => void;
-}
+/** Forgotten holds deleted per alarm (one statement); more wait for the next alarm, set at once. */
+export const PURGE_BATCH = 5000;
 
 const fresh = (): Touched => ({ holds: [] });
 
@@ -49,31 +47,41 @@ const fresh = (): Touched => ({ holds: [] });
  * One object per drop: the single source of truth for its stock. Every operation runs the pure ledger
  * synchronously, so nothing can interleave between reading stock and writing it.
  *
- * Reserves are group-committed: while one batch's writes are being made durable, new reserves queue;
- * the next batch applies them all in one synchronous pass and one storage commit, and each caller is
- * answered only after the commit that holds its write is durable.
+ * Reserves are group-committed (group-commit.ts): each caller is answered only after the storage
+ * commit that holds its write is durable.
+ *
+ * What it keeps is bounded (retention.ts): reserve keys are looked up in SQLite, never mirrored in
+ * memory, and the alarm purges ended holds, keys and all, once they are forgotten.
  */
 export class DropInventory extends DurableObject<Env> {
   private store!: InventoryStore;
   private ledger: Ledger | null = null;
-  /** Reserve keys seen, as stored with their holds; read on every reserve, so kept in memory. */
-  private keys = new Map<string, ReserveKey>();
-  private queue: Queued[] = [];
-  private draining = false;
-  /** Reserve keys applied in the batch now committing: a repeat before it is durable answers 409. */
-  private committing = new Set<string>();
   private alarmAt: number | null = null;
+  /** When the earliest stored ended hold is forgotten: the alarm purges then. */
+  private forgetDueAt: number | null = null;
   /** The queue's bounds (length, age); fields so a test can make saturation cheap. */
   queueLimit = MAX_QUEUED_RESERVES;
   queueWaitLimitMs = MAX_QUEUE_WAIT_MS;
+  /** Forgotten holds deleted per alarm; a field so a test can make a backlog cheap. */
+  purgeBatch = PURGE_BATCH;
+  private readonly reserves = new GroupCommit<ReserveCall, ReserveResult>(this, {
+    apply: (calls, now) => this.applyReserves(calls, now),
+    durable: async () => {
+      await this.scheduleAlarm();
+      await this.ctx.storage.sync();
+    },
+    failed: () => this.reload(),
+    overloaded: { ok: false, reason: "overloaded" },
+  });
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       this.store = new InventoryStore(ctx.storage.sql);
       this.reload();
+      if (this.ledger === null) return; // never configured: touch nothing more
       this.alarmAt = await ctx.storage.getAlarm();
-      await this.scheduleExpiry();
+      await this.scheduleAlarm();
     });
   }
 
@@ -86,24 +94,14 @@ export class DropInventory extends DurableObject<Env> {
     return this.snapshotOf(this.requireLedger());
   }
 
-  /**
-   * The ledger's invariants, and whether memory still agrees with what storage would load; empty when
-   * all hold. For tests and operators.
-   */
+  /** The ledger's invariants, memory against storage, and the purge's schedule; empty when all hold. */
   selfCheck(): string[] {
-    if (this.ledger === null) return [];
-    const problems = ledgerViolations(this.ledger);
-    const stored = this.store.load();
-    const counters = (l: Ledger | null) =>
-      l &&
-      JSON.stringify([
-        l.held,
-        l.sold,
-        [...l.live.keys()].sort(),
-        [...l.buyers].filter(([, units]) => units !== 0).sort(),
-      ]);
-    if (counters(stored) !== counters(this.ledger)) problems.push("memory differs from storage");
-    return problems;
+    return this.ledger === null ? [] : selfCheckOf(this.ledger, this.store, this.alarmAt);
+  }
+
+  /** What the object keeps, in storage and in memory: for tests and operators, to see it stays bounded. */
+  footprint(): ObjectFootprint {
+    return footprintOf(this.ledger, this.store);
   }
 
   /** Counters as of now; holds past their expiry are expired first, as the alarm would. */
@@ -115,17 +113,12 @@ export class DropInventory extends DurableObject<Env> {
 
   reserve(call: ReserveCall): Promise<ReserveResult> {
     if (this.ledger === null) return Promise.resolve({ ok: false, reason: "unconfigured" });
-    if (this.queue.length >= this.queueLimit) return Promise.resolve({ ok: false, reason: "overloaded" });
-    return new Promise((resolve, reject) => {
-      this.queue.push({ call, queuedAt: Date.now(), resolve, reject });
-      if (!this.draining) void this.drain();
-    });
+    return this.reserves.submit(call);
   }
 
   /** The buyer's own hold as it stands now (a hold past its expiry reads as expired, alarm or not). */
   hold(holdId: string, buyer: string): Hold | null {
-    this.expireNow();
-    const hold = this.ledger?.live.get(holdId) ?? this.store.hold(holdId);
+    const hold = this.current(holdId);
     return hold && hold.buyer === buyer ? hold : null;
   }
 
@@ -156,21 +149,20 @@ export class DropInventory extends DurableObject<Env> {
   async claim(call: ClaimCall): Promise<ClaimResult> {
     if (this.ledger === null) return { ok: false, reason: "unconfigured" };
     const request = `claim:${call.quantity}:${call.allowPartial}:${call.ttlMs}`;
-    const keyId = reserveKeyId(call.buyer, call.idempotencyKey);
     const result = this.atomically((l, touched): ClaimResult => {
-      const seen = this.keys.get(keyId);
+      const now = Date.now();
+      const seen = keyedHold(this.store, l, { buyer: call.buyer, key: call.idempotencyKey }, touched, now);
       if (seen) {
-        const hold =
-          seen.request === request ? (l.live.get(seen.holdId) ?? this.store.hold(seen.holdId)) : undefined;
-        return hold ? { ok: true, hold, replayed: true } : { ok: false, reason: "idempotency_key_reused" };
+        return seen.request === request
+          ? { ok: true, hold: seen.hold, replayed: true }
+          : { ok: false, reason: "idempotency_key_reused" };
       }
-      const outcome = claim(l, { ...call, now: Date.now() }, touched);
+      const outcome = claim(l, { ...call, now }, touched);
       if (!outcome.ok) return outcome;
       this.store.insertHolds([{ hold: outcome.hold, reserveKey: call.idempotencyKey, request }]);
-      this.keys.set(keyId, { request, holdId: outcome.hold.id });
       return { ok: true, hold: outcome.hold, replayed: false };
     });
-    await this.scheduleExpiry();
+    await this.scheduleAlarm();
     await this.ctx.storage.sync();
     return result;
   }
@@ -199,8 +191,7 @@ export class DropInventory extends DurableObject<Env> {
 
   /** An allotment as it stands now (expired if its time is up), or null. */
   allotment(id: string): Hold | null {
-    this.expireNow();
-    const hold = this.ledger?.live.get(id) ?? this.store.hold(id);
+    const hold = this.current(id);
     return hold?.kind === "allotment" ? hold : null;
   }
 
@@ -233,65 +224,36 @@ export class DropInventory extends DurableObject<Env> {
     return snapshot;
   }
 
-  /** Expires due holds. Safe to run twice or late: expiry is idempotent and also happens lazily. */
+  /**
+   * Expires due holds and purges forgotten ones. Safe to run twice or late: expiry is idempotent and
+   * also happens lazily, and a forgotten hold reads as gone whether or not its row was purged yet.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (this.ledger === null) return;
     this.expireNow();
-    await this.scheduleExpiry();
+    this.purge();
+    await this.scheduleAlarm();
   }
 
-  private async drain(): Promise<void> {
-    this.draining = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0);
-        try {
-          const results = this.atomically((l, touched) => {
-            const created: NewHold[] = [];
-            const now = Date.now();
-            const answers = batch.map(
-              (q): ReserveResult =>
-                now - q.queuedAt > this.queueWaitLimitMs
-                  ? { ok: false, reason: "overloaded" }
-                  : this.applyReserve(l, q.call, touched, created),
-            );
-            this.store.insertHolds(created);
-            return answers;
-          });
-          await this.scheduleExpiry();
-          await this.ctx.storage.sync();
-          for (const [i, q] of batch.entries()) q.resolve(results[i] ?? { ok: false, reason: "overloaded" });
-        } catch (error) {
-          // Nothing in this batch is known durable: fail every caller (the worker answers 5xx) and
-          // start again from what storage holds.
-          this.reload();
-          for (const q of batch) q.reject(error);
-        } finally {
-          this.committing.clear();
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
+  /** One batch of reserves in one transaction, their new holds inserted together at its end. */
+  private applyReserves(calls: ReserveCall[], now: number): ReserveResult[] {
+    return this.atomically((l, touched) => {
+      const created: NewHold[] = [];
+      // Keys applied in this batch, with their requests: a repeat before they are durable answers 409.
+      const committing = new Map<string, string>();
+      const batch = { touched, created, committing, now };
+      const answers = calls.map((call) => applyReserve(this.store, l, call, batch));
+      this.store.insertHolds(created);
+      return answers;
+    });
   }
 
-  private applyReserve(l: Ledger, call: ReserveCall, touched: Touched, created: NewHold[]): ReserveResult {
-    const request = `${call.quantity}:${call.allowPartial}`;
-    const keyId = reserveKeyId(call.buyer, call.idempotencyKey);
-    const seen = this.keys.get(keyId);
-    if (seen) {
-      if (seen.request !== request) return { ok: false, reason: "idempotency_key_reused" };
-      if (this.committing.has(keyId)) return { ok: false, reason: "idempotency_in_flight" };
-      const hold = l.live.get(seen.holdId) ?? this.store.hold(seen.holdId);
-      if (hold) return { ok: true, hold, replayed: true };
-    }
-    const outcome = reserve(l, { holdId: newId("hold"), ...call, now: Date.now() }, touched);
-    if (!outcome.ok) return { ok: false, reason: outcome.reason };
-    // Inserted with its key, in one statement with the batch's other new holds.
-    created.push({ hold: outcome.hold, reserveKey: call.idempotencyKey, request });
-    this.keys.set(keyId, { request, holdId: outcome.hold.id });
-    this.committing.add(keyId);
-    return { ok: true, hold: outcome.hold, replayed: false };
+  /** A hold as it stands now (expired if its time is up), or null; a forgotten one is gone. */
+  private current(id: string): Hold | null {
+    if (this.ledger === null) return null;
+    this.expireNow();
+    return find(this.ledger, id, fresh(), Date.now()) ?? null;
   }
 
   private async onOwnHold(
@@ -307,7 +269,7 @@ export class DropInventory extends DurableObject<Env> {
   private async mutate(op: (l: Ledger, now: number, touched: Touched) => HoldResult): Promise<HoldResult> {
     if (this.ledger === null) return { ok: false, reason: "unconfigured" };
     const result = this.atomically((l, touched) => op(l, Date.now(), touched));
-    await this.scheduleExpiry();
+    await this.scheduleAlarm();
     await this.ctx.storage.sync();
     return result;
   }
@@ -323,6 +285,8 @@ export class DropInventory extends DurableObject<Env> {
         const touched = fresh();
         const result = op(l, touched);
         this.store.saveTouched(touched);
+        // A hold that ended here is forgotten later; the alarm must come back for it.
+        for (const hold of touched.holds) this.forgetBy(forgetAt(hold));
         return result;
       });
     } catch (error) {
@@ -339,15 +303,35 @@ export class DropInventory extends DurableObject<Env> {
       this.atomically((ledger, touched) => expireDue(ledger, Date.now(), touched));
   }
 
+  /**
+   * Deletes forgotten holds once they are due, a bounded number at a time: if more are left, the next
+   * due time is already past, so the alarm comes straight back for them.
+   */
+  private purge(): void {
+    const now = Date.now();
+    if (this.forgetDueAt === null || this.forgetDueAt > now) return;
+    this.store.purge(now, this.purgeBatch);
+    this.forgetDueAt = this.store.nextForget();
+  }
+
+  private forgetBy(at: number | null): void {
+    if (at !== null && (this.forgetDueAt === null || at < this.forgetDueAt)) this.forgetDueAt = at;
+  }
+
   /** Memory follows storage: after a start, or a failed write that storage rolled back. */
   private reload(): void {
     this.ledger = this.store.load();
-    this.keys = this.store.reserveKeys();
+    this.forgetDueAt = this.store.nextForget();
   }
 
-  /** Keeps the alarm at the earliest live hold's expiry. */
-  private async scheduleExpiry(): Promise<void> {
-    const next = this.ledger ? nextExpiry(this.ledger) : null;
+  /** Keeps the alarm at the earliest live hold's expiry, or the next purge if that comes first. */
+  private async scheduleAlarm(): Promise<void> {
+    const l = this.ledger;
+    if (l === null) return;
+    compactExpiries(l);
+    const expiry = nextExpiry(l);
+    const forget = this.forgetDueAt;
+    const next = expiry === null ? forget : forget === null ? expiry : Math.min(expiry, forget);
     if (next === null || (this.alarmAt !== null && this.alarmAt <= next)) return;
     this.alarmAt = next;
     await this.ctx.storage.setAlarm(next);

@@ -69,24 +69,13 @@ async function withDeadline<T>(call: Promise<T>): Promise<T> {
 
 type Stub = DurableObjectStub<DropInventory>;
 
-// A drop's object id is a hash of its name; compute it once per isolate, not once per request.
-const ids = new WeakMap<DurableObjectNamespace<DropInventory>, Map<string, DurableObjectId>>();
-const MAX_CACHED_IDS = 10_000;
-function idFor(namespace: DurableObjectNamespace<DropInventory>, dropId: string): DurableObjectId {
-  let byName = ids.get(namespace);
-  if (byName === undefined || byName.size >= MAX_CACHED_IDS) {
-    byName = new Map();
-    ids.set(namespace, byName);
-  }
-  let id = byName.get(dropId);
-  if (id === undefined) {
-    id = namespace.idFromName(dropId);
-    byName.set(dropId, id);
-  }
-  return id;
-}
-
-/** Drop ids are `drp_` and a short token; anything else is answered 404 without waking an object. */
+/**
+ * Drops this isolate has seen in D1, with their object ids. Only a drop D1 knows is ever addressed: an
+ * object comes into being on its first call, so a made-up `drp_` id must be refused before any stub is
+ * called. Positives only, and for good: drops are never deleted. A reset when full bounds the memory.
+ */
+const MAX_KNOWN_DROPS = 10_000;
+/** Drop ids are `drp_` and a short token; anything else is answered 404 without a read. */
 const DROP_ID = /^drp_[0-9a-z_]{1,60}$/;
 
 // Bindings are stable per isolate, so one gateway serves every request.
@@ -104,11 +93,30 @@ export function inventoryGateway(namespace: DurableObjectNamespace<DropInventory
  * The worker's side of the drop objects. Each call has a deadline, saturation becomes 503, and an
  * object that was never configured (its drop's creation crashed between D1 and the object) is
  * configured from D1 and the call retried, so the two stores heal rather than drift.
+ *
+ * An id no drop has is 404 before any object is called. The check costs one D1 read by primary key the
+ * first time this isolate meets a drop, and nothing after; a made-up id costs that read every time,
+ * and never an object or a byte of its storage.
  */
 function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) {
-  const stubFor = (dropId: string): Stub => {
+  let known = new Map<string, DurableObjectId>();
+
+  const remember = (dropId: string): DurableObjectId => {
+    if (known.size >= MAX_KNOWN_DROPS) known = new Map();
+    // The id is a hash of the name: computed once per drop, not once per request.
+    const id = namespace.idFromName(dropId);
+    known.set(dropId, id);
+    return id;
+  };
+
+  /** The drop's object, once D1 vouches that the drop exists. */
+  const stubFor = async (dropId: string): Promise<Stub> => {
+    const cached = known.get(dropId);
+    if (cached !== undefined) return namespace.get(cached);
     if (!DROP_ID.test(dropId)) throw notFound("drop", dropId);
-    return namespace.get(idFor(namespace, dropId));
+    const [row] = await db.select({ id: drops.id }).from(drops).where(eq(drops.id, dropId)).limit(1);
+    if (row === undefined) throw notFound("drop", dropId);
+    return namespace.get(remember(dropId));
   };
 
   async function configureFromD1(stub: Stub, dropId: string): Promise<void> {
@@ -127,7 +135,7 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
     op: (stub: Stub) => Promise<T | NotConfigured>,
     hot = false,
   ): Promise<T> {
-    const stub = stubFor(dropId);
+    const stub = await stubFor(dropId);
     const first = await (hot ? guarded(op(stub)) : withDeadline(op(stub)));
     if (!isUnconfigured(first)) return first;
     await configureFromD1(stub, dropId);
@@ -140,8 +148,9 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
   const unconfigured: NotConfigured = { ok: false, reason: "unconfigured" };
 
   return {
+    /** At the drop's creation, after its D1 row landed: the drop is known from here on. */
     configure: async (dropId: string, terms: DropTerms): Promise<StockSnapshot> =>
-      withDeadline(stubFor(dropId).configure(terms)),
+      withDeadline(namespace.get(known.get(dropId) ?? remember(dropId)).configure(terms)),
     snapshot: (dropId: string) =>
       onDrop<StockSnapshot>(dropId, async (stub) => (await stub.snapshot()) ?? unconfigured),
     reserve: (dropId: string, call: ReserveCall) =>
@@ -151,7 +160,7 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
         true,
       ),
     hold: async (dropId: string, holdId: string, buyer: string): Promise<Hold | null> =>
-      withDeadline(stubFor(dropId).hold(holdId, buyer)),
+      withDeadline((await stubFor(dropId)).hold(holdId, buyer)),
     release: (dropId: string, holdId: string, buyer: string) =>
       onDrop<Configured<HoldResult>>(
         dropId,
@@ -182,7 +191,7 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
     consume: (dropId: string, sales: SaleCall[]) =>
       onDrop<Configured<ConsumeResult>>(dropId, async (stub) => (await stub.consume(sales)) as ConsumeResult),
     allotment: async (dropId: string, allotmentId: string): Promise<Hold | null> =>
-      withDeadline(stubFor(dropId).allotment(allotmentId)),
+      withDeadline((await stubFor(dropId)).allotment(allotmentId)),
     adjust: (dropId: string, changes: Partial<Omit<DropTerms, "closed">>) =>
       onDrop<Configured<AdjustResult>>(dropId, async (stub) => (await stub.adjust(changes)) as AdjustResult),
     close: (dropId: string) =>

@@ -18,6 +18,8 @@ export function ledgerViolations(l: Ledger): string[] {
   }
   if (units !== l.held) problems.push(`held ${l.held} but live holds total ${units}`);
   for (const [buyer, units] of l.buyers) {
+    // A zero total is dropped: one-off anonymous buyers must not pile up in memory.
+    if (units <= 0) problems.push(`buyer ${buyer} kept with a total of ${units}`);
     if (units < (perBuyer.get(buyer) ?? 0))
       problems.push(`buyer ${buyer} total ${units} below their live holds`);
     if (l.terms.perBuyerLimit !== null && units > l.terms.perBuyerLimit) {

@@ -14,6 +14,8 @@
  * limits: a device is not a buyer (see allotments.ts).
  */
 import { Heap } from "heap-js";
+import { notSelling } from "./phase";
+import { remembered } from "./retention";
 
 export interface DropTerms {
   stock: number;
@@ -95,12 +97,21 @@ export function newLedger(terms: DropTerms, archive: HoldArchive): Ledger {
   return { terms, held: 0, sold: 0, live: new Map(), expiries, buyers: new Map(), archive };
 }
 
-/** A hold as it stands now: live, ended by this very operation (not yet archived), or archived. */
-export const find = (l: Ledger, id: string, touched: Touched): Hold | undefined =>
-  l.live.get(id) ?? touched.holds.findLast((h) => h.id === id) ?? l.archive.get(id);
+/**
+ * A hold as it stands at `now`: live, ended by this very operation (not yet archived), or archived; a
+ * hold past its retention (retention.ts) is gone, purged or not.
+ */
+export function find(l: Ledger, id: string, touched: Touched, now: number): Hold | undefined {
+  const hold = l.live.get(id) ?? touched.holds.findLast((h) => h.id === id) ?? l.archive.get(id);
+  return hold && remembered(hold, now) ? hold : undefined;
+}
 
+/** A buyer whose total falls to zero leaves the map: one-off anonymous buyers must not pile up in memory. */
 function addToBuyer(l: Ledger, hold: Hold, delta: number): void {
-  if (countsForBuyer(hold)) l.buyers.set(hold.buyer, (l.buyers.get(hold.buyer) ?? 0) + delta);
+  if (!countsForBuyer(hold)) return;
+  const total = (l.buyers.get(hold.buyer) ?? 0) + delta;
+  if (total === 0) l.buyers.delete(hold.buyer);
+  else l.buyers.set(hold.buyer, total);
 }
 
 /** A live hold ends (released or expired): its units go back to available, and off the buyer's total. */
@@ -175,13 +186,6 @@ export function reserve(
   return { ok: true, hold, available: available(l) };
 }
 
-/** Why the drop takes no new holds at `now`, or null while it is live. */
-export function notSelling(terms: DropTerms, now: number): "not_started" | "ended" | null {
-  if (now < terms.startsAt) return "not_started";
-  if (terms.closed || (terms.endsAt !== null && now >= terms.endsAt)) return "ended";
-  return null;
-}
-
 /** A new hold: live unless said otherwise, never extended, restocked or drawn down. */
 export const newHold = (
   h: Pick<Hold, "id" | "kind" | "buyer" | "quantity" | "createdAt" | "expiresAt"> &
@@ -207,7 +211,7 @@ function notLive(
   kinds: HoldKind[] = ["hold"],
 ): Outcome<HoldRefusal> | Hold {
   expireDue(l, now, touched);
-  const hold = find(l, id, touched);
+  const hold = find(l, id, touched, now);
   if (hold === undefined || !kinds.includes(hold.kind)) return { ok: false, reason: "hold_not_found" };
   if (hold.state === "held") return hold;
   const reason = {
@@ -248,7 +252,7 @@ export function restock(
   touched: Touched,
 ): Outcome<HoldRefusal> {
   expireDue(l, req.now, touched);
-  const hold = find(l, req.holdId, touched);
+  const hold = find(l, req.holdId, touched, req.now);
   if (hold === undefined) return { ok: false, reason: "hold_not_found" };
   if (hold.state !== "committed" || hold.orderRef !== req.orderRef)
     return { ok: false, reason: "not_committed", hold };
@@ -305,20 +309,25 @@ export function setStock(
   return { ok: true };
 }
 
-/** The earliest moment a live hold expires: when the alarm must fire. */
+/**
+ * The earliest moment a live hold expires: when the alarm must fire. Stale entries on top of the heap
+ * (holds that ended or were extended) are dropped on the way, so this costs O(log n) amortised.
+ */
 export function nextExpiry(l: Ledger): number | null {
-  let earliest: number | null = null;
-  for (const hold of l.live.values())
-    if (earliest === null || hold.expiresAt < earliest) earliest = hold.expiresAt;
-  return earliest;
+  for (let next = l.expiries.peek(); next !== undefined; next = l.expiries.peek()) {
+    if (current(l, next)) return next.at;
+    l.expiries.pop();
+  }
+  return null;
 }
 
-export const dropPhases = ["upcoming", "live", "ended", "closed"] as const;
-export type DropPhase = (typeof dropPhases)[number];
-
-export function phaseAt(terms: Pick<DropTerms, "closed" | "startsAt" | "endsAt">, now: number): DropPhase {
-  if (terms.closed) return "closed";
-  if (now < terms.startsAt) return "upcoming";
-  if (terms.endsAt !== null && now >= terms.endsAt) return "ended";
-  return "live";
+/**
+ * Rebuilds the expiry heap from the live holds once stale entries outnumber them (by `slack`): a
+ * released hold's entry would otherwise stay in memory until its expiry time, so churn behind one
+ * long-lived hold could pile them up. Amortised O(1) per entry.
+ */
+export function compactExpiries(l: Ledger, slack = 64): void {
+  if (l.expiries.size() <= 2 * l.live.size + slack) return;
+  l.expiries = new Heap<Expiry>((a, b) => a.at - b.at);
+  for (const hold of l.live.values()) l.expiries.push({ at: hold.expiresAt, id: hold.id });
 }

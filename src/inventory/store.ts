@@ -1,10 +1,18 @@
 /**
  * The drop object's SQLite storage. Only terms and holds are stored (each hold with the reserve key
- * that created it); held, sold, per-buyer totals and the key index are derived from the holds when the
- * object loads, so nothing can drift from the holds it counts.
+ * that created it); held, sold and per-buyer totals are derived from the holds when the object loads,
+ * so nothing can drift from the holds it counts. Reserve keys are looked up here, by index, rather than
+ * held in memory; ended holds are purged once forgotten (retention.ts), their keys with them.
+ *
+ * Nothing is written until the drop is configured: an object that was only addressed (by an id that
+ * names no drop) creates no tables and leaves no storage behind.
  */
 import type { DropTerms, Hold, HoldKind, HoldState, Ledger, Touched } from "./ledger";
 import { newLedger, putLive } from "./ledger";
+import { RETAIN_ENDED_MS } from "./retention";
+
+/** Holds that retention.ts forgets RETAIN_ENDED_MS past their expiry: buyers' holds that ended. */
+const ENDED = "kind = 'hold' AND state IN ('released', 'expired')";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS terms (
@@ -28,18 +36,26 @@ CREATE TABLE IF NOT EXISTS holds (
   restocked INTEGER NOT NULL DEFAULT 0,
   kind TEXT NOT NULL DEFAULT 'hold',
   consumed INTEGER NOT NULL DEFAULT 0,
-  -- The Idempotency-Key and request that created the hold: one hold per key per buyer.
+  -- The Idempotency-Key and request that created the hold. Not unique: once a key's hold is forgotten
+  -- the key is free again, and the newest hold under it is the one a replay finds.
   reserve_key TEXT NOT NULL,
   request TEXT NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS holds_reserve_key ON holds (buyer, reserve_key);`;
+CREATE INDEX IF NOT EXISTS holds_by_key ON holds (buyer, reserve_key);
+-- ${ENDED}: the holds retention.ts lets go, in the order they are forgotten.
+CREATE INDEX IF NOT EXISTS holds_ended ON holds (expires_at) WHERE ${ENDED};
+-- The first objects made keys unique for ever; forgotten keys must be reusable.
+DROP INDEX IF EXISTS holds_reserve_key;`;
 
 type Row = Record<string, SqlStorageValue>;
 
-export interface ReserveKey {
+/** A hold as stored, with the request its reserve key made. */
+export interface KeyedHold {
+  hold: Hold;
   request: string;
-  holdId: string;
 }
+/** How many holds a drop's object stores, by kind and state: what its start-up loads and its disk keeps. */
+export type Footprint = Record<`${HoldKind}:${HoldState}`, number>;
 export interface NewHold {
   hold: Hold;
   reserveKey: string;
@@ -53,8 +69,6 @@ const ADDED_COLUMNS: [string, string][] = [
   ["kind", "TEXT NOT NULL DEFAULT 'hold'"],
   ["consumed", "INTEGER NOT NULL DEFAULT 0"],
 ];
-
-export const reserveKeyId = (buyer: string, key: string): string => `${buyer}\n${key}`;
 
 const toHold = (r: Row): Hold => ({
   id: String(r.id),
@@ -71,20 +85,33 @@ const toHold = (r: Row): Hold => ({
 });
 
 export class InventoryStore {
+  /** Whether the tables exist: only once the drop was configured here. */
+  private ready: boolean;
+
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
+    // A read, not a write: an object nobody configured must stay empty.
+    this.ready =
+      sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'terms'").toArray().length > 0;
+    if (this.ready) this.migrate();
+  }
+
+  /** Creates the tables, or brings an older object's up to date (no-ops when it already is). */
+  private migrate(): void {
+    this.sql.exec(SCHEMA);
     const columns = new Set(
-      sql
+      this.sql
         .exec("SELECT name FROM pragma_table_info('holds')")
         .toArray()
         .map((c) => c.name),
     );
     for (const [name, type] of ADDED_COLUMNS)
-      if (!columns.has(name)) sql.exec(`ALTER TABLE holds ADD COLUMN ${name} ${type}`);
+      if (!columns.has(name)) this.sql.exec(`ALTER TABLE holds ADD COLUMN ${name} ${type}`);
+    this.ready = true;
   }
 
   /** The ledger as stored, or null when the drop was never configured here. */
   load(): Ledger | null {
+    if (!this.ready) return null;
     const [t] = this.sql.exec("SELECT * FROM terms WHERE id = 1").toArray();
     if (t === undefined) return null;
     const terms: DropTerms = {
@@ -117,7 +144,9 @@ export class InventoryStore {
     return row ? toHold(row) : undefined;
   }
 
+  /** The drop's terms; the first save creates the tables. */
   saveTerms(terms: DropTerms): void {
+    if (!this.ready) this.migrate();
     this.sql.exec(
       `INSERT OR REPLACE INTO terms (id, stock, starts_at, ends_at, per_buyer_limit, hold_ttl_ms, closed)
        VALUES (1, ?, ?, ?, ?, ?, ?)`,
@@ -177,17 +206,42 @@ export class InventoryStore {
   }
 
   /**
-   * Every reserve key with its request and hold. Keys live as long as the drop's object: at least
-   * 24 hours, as the API promises.
+   * The newest hold this buyer's key made, if any. Only the newest can still be remembered: a key makes
+   * a new hold only once its previous one was forgotten, and a forgotten hold stays forgotten.
    */
-  reserveKeys(): Map<string, ReserveKey> {
-    const keys = new Map<string, ReserveKey>();
-    for (const row of this.sql.exec("SELECT buyer, reserve_key, request, id FROM holds")) {
-      keys.set(reserveKeyId(String(row.buyer), String(row.reserve_key)), {
-        request: String(row.request),
-        holdId: String(row.id),
-      });
-    }
-    return keys;
+  keyed(buyer: string, key: string): KeyedHold | undefined {
+    const [row] = this.sql
+      .exec(
+        "SELECT * FROM holds WHERE buyer = ? AND reserve_key = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        buyer,
+        key,
+      )
+      .toArray();
+    return row ? { hold: toHold(row), request: String(row.request) } : undefined;
+  }
+
+  /** Deletes up to `limit` holds forgotten by `now`, with their keys (the earliest forgotten first). */
+  purge(now: number, limit: number): void {
+    this.sql.exec(
+      `DELETE FROM holds WHERE id IN (SELECT id FROM holds WHERE ${ENDED} AND expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+      now - RETAIN_ENDED_MS,
+      limit,
+    );
+  }
+
+  /** When the earliest stored hold that ended is forgotten (and may be purged), or null if none is stored. */
+  nextForget(): number | null {
+    if (!this.ready) return null;
+    const [row] = this.sql.exec(`SELECT min(expires_at) AS at FROM holds WHERE ${ENDED}`).toArray();
+    return row?.at === null || row?.at === undefined ? null : Number(row.at) + RETAIN_ENDED_MS;
+  }
+
+  /** Stored holds by kind and state (empty before the drop is configured). */
+  footprint(): Partial<Footprint> {
+    if (!this.ready) return {};
+    const counts: Partial<Footprint> = {};
+    for (const row of this.sql.exec("SELECT kind, state, count(*) AS n FROM holds GROUP BY kind, state"))
+      counts[`${String(row.kind) as HoldKind}:${String(row.state) as HoldState}`] = Number(row.n);
+    return counts;
   }
 }

@@ -1,9 +1,10 @@
 /**
- * The provider a request uses: Stripe when its secret key is configured, else the sandbox. The sandbox
+ * The provider a request uses: Stripe when its secret key is configured, else, in development and test
+ * only, the sandbox; production never falls back to it (its test cards would grant real access). The sandbox
  * hands its events to `emit`, which checkout routes into the same inbox as Stripe's webhooks. Tests
  * give the app their own factory (a Stripe provider whose fetch is a local Stripe-compatible fake).
  */
-import type { Config } from "../config";
+import { allowsLocalStandIns, type Config, misconfigured } from "../config";
 import type { Db } from "../db/client";
 import type { PaymentProvider, ProviderEvent } from "./provider";
 import { createSandboxProvider } from "./sandbox";
@@ -20,7 +21,13 @@ const stripeByConfig = new WeakMap<Config, PaymentProvider>();
 
 export const paymentProvider: PaymentsFactory = (config, db, options) => {
   const secretKey = config.STRIPE_SECRET_KEY;
-  if (secretKey === undefined) return createSandboxProvider(db, options);
+  if (secretKey === undefined) {
+    // readConfig already refuses this in production; a config built any other way must not slip through.
+    if (!allowsLocalStandIns(config)) {
+      throw misconfigured("STRIPE_SECRET_KEY (missing; the sandbox runs only in development and test)");
+    }
+    return createSandboxProvider(db, options);
+  }
   let stripe = stripeByConfig.get(config);
   if (stripe === undefined) {
     stripe = createStripeProvider({

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { queryInt } from "../http/query";
 import { CurrencySchema } from "../lib/currency";
 import { lineTypes } from "../pricing/engine";
 
@@ -69,7 +70,7 @@ export const QuoteSchema = Breakdown.extend({
 }).openapi("Quote");
 
 export const PriceQuery = z.object({
-  quantity: z.coerce.number().int().min(1).max(100).default(1),
+  quantity: queryInt({ min: 1, max: 100 }).default(1),
   currency: CurrencySchema.optional(),
 });
 

@@ -7,6 +7,7 @@ import * as createCoupon from "./coupons/create";
 import * as getCoupon from "./coupons/get";
 import * as listCoupons from "./coupons/list";
 import * as updateCoupon from "./coupons/update";
+import * as devOutbox from "./dev/outbox";
 import * as createDrop from "./drops/create";
 import * as getDrop from "./drops/get";
 import * as listDrops from "./drops/list";
@@ -49,6 +50,8 @@ import * as getDevice from "./pos/devices-get";
 import * as reconcile from "./pos/reconcile";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
+import * as requestSignInCode from "./sign-in/request";
+import * as verifySignInCode from "./sign-in/verify";
 import * as stripeWebhook from "./webhooks/stripe";
 import * as jwks from "./well-known/jwks";
 
@@ -89,6 +92,8 @@ export const routes = [
   listMembers,
   getMember,
   startSession,
+  requestSignInCode,
+  verifySignInCode,
   getCohortRules,
   putCohortRules,
   grantEntitlement,
@@ -107,4 +112,5 @@ export const routes = [
   createCoupon,
   getCoupon,
   updateCoupon,
+  devOutbox,
 ];

@@ -9,7 +9,11 @@ type Document = {
     string,
     Record<
       string,
-      { security?: unknown[]; responses: Record<string, { content?: Record<string, { schema: unknown }> }> }
+      {
+        security?: unknown[];
+        requestBody?: { content: Record<string, unknown> };
+        responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+      }
     >
   >;
   components: { schemas: Record<string, unknown> };
@@ -61,6 +65,20 @@ describe("GET /openapi.json", () => {
             expect.arrayContaining(["401", "500"]),
           );
         }
+      }
+    }
+  });
+
+  it("documents 413 exactly where a body is read, and 415 wherever a JSON body is declared", async () => {
+    // The same rule as the guard in src/http/body.ts: POST, PUT and PATCH read a body, GET and DELETE never.
+    const doc = await fetchDocument();
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const readsBody = ["post", "put", "patch"].includes(method) || op.requestBody !== undefined;
+        const statuses = Object.keys(op.responses);
+        expect(statuses.includes("413"), `${method} ${path} documents 413`).toBe(readsBody);
+        if (op.requestBody) expect(statuses, `${method} ${path}`).toContain("415");
+        if (!readsBody) expect(statuses, `${method} ${path}`).not.toContain("415");
       }
     }
   });

@@ -5,12 +5,14 @@ import { ledgerViolations } from "../../src/inventory/invariants";
 import {
   available,
   commit,
+  compactExpiries,
   type DropTerms,
   expireDue,
   extend,
   type Hold,
   type Ledger,
   newLedger,
+  nextExpiry,
   release,
   reserve,
   restock,
@@ -25,6 +27,10 @@ import {
  * Kinds: a buyer's `hold`; a point-of-sale device's `allotment`, which offline sales draw down
  * (`consumed`) while it stays live; and each such `pos_sale`, committed from birth. A sale's `buyer`
  * records where its units came from: the allotment's id, or "stock" when that allotment had ended.
+ *
+ * Retention: a buyer's hold that ended is forgotten a day past its expiry time, and from then on reads
+ * as never made, whether or not the purge (the alarm) has deleted it yet. Committed holds, sales and
+ * allotments are kept. The clock jumps by about a day now and then so that forgetting comes up often.
  */
 interface ModelHold {
   id: string;
@@ -50,18 +56,27 @@ interface Real {
   archive: Map<string, Hold>;
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Written out plainly here rather than imported: the model is the reference for retention.ts. */
+const forgotten = (h: ModelHold, now: number) =>
+  h.kind === "hold" && (h.state === "released" || h.state === "expired") && now >= h.expiresAt + DAY_MS;
+
 const expireModel = (m: Model) => {
   for (const h of m.holds) if (h.state === "held" && h.expiresAt <= m.now) h.state = "expired";
 };
 /**
  * One ledger operation as the object runs it, then its write-back in miniature: holds no longer live
- * move to the archive. The model first expires whatever is due, as every ledger operation does.
+ * move to the archive, and the expiry heap is kept compact as the object's alarm scheduling does. The
+ * model first expires whatever is due, as every ledger operation does.
  */
 function step<T>(m: Model, real: Real, op: (touched: Touched) => T): T {
   expireModel(m);
   const touched: Touched = { holds: [] };
   const got = op(touched);
   for (const hold of touched.holds) if (hold.state !== "held") real.archive.set(hold.id, hold);
+  // No slack, unlike the object, so that short runs rebuild the heap too.
+  compactExpiries(real.ledger, 0);
+  nextExpiry(real.ledger);
   return got;
 }
 const sum = (m: Model, count: (h: ModelHold) => number) => m.holds.reduce((n, h) => n + count(h), 0);
@@ -89,8 +104,11 @@ function checkAgreement(m: Model, real: Real) {
     sold: sold(m),
     available: left(m),
   });
-  // Every buyer's total; a device has none (it is not a buyer).
-  expect(nonZero(l.buyers)).toEqual(nonZero(buyerTotals(m)));
+  // Every buyer's total, and no one else's: a device has none (it is not a buyer), and a buyer whose
+  // total fell to zero is not kept in memory.
+  expect(Object.fromEntries(l.buyers)).toEqual(nonZero(buyerTotals(m)));
+  // Memory stays bounded by what is live: stale expiry entries never pile up.
+  expect(l.expiries.size()).toBeLessThanOrEqual(2 * l.live.size);
 }
 
 type NewHold = Pick<ModelHold, "id" | "kind" | "buyer" | "quantity" | "expiresAt"> & Partial<ModelHold>;
@@ -199,7 +217,7 @@ class Consume implements fc.Command<Model, Real> {
       const sale = { id: this.sale, kind: "pos_sale", buyer: source, quantity: this.quantity } as const;
       expectSale(addHold(m, { ...sale, expiresAt: m.now, state: "committed", order: this.order }), false);
     };
-    const before = m.holds.find((h) => h.id === this.sale);
+    const before = m.holds.find((h) => h.id === this.sale && !forgotten(h, m.now));
     if (before?.kind === "pos_sale") {
       expectSale(before, true); // the sale it made, as it stands now, whatever this request says
     } else if (before !== undefined || named.kind !== "allotment") {
@@ -225,10 +243,11 @@ class Consume implements fc.Command<Model, Real> {
 abstract class OnHold implements fc.Command<Model, Real> {
   constructor(readonly index: number) {}
   check = (m: Readonly<Model>) => m.holds.length > 0;
+  /** The hold by the picked one's id as it stands now (a sale may since have taken a forgotten hold's id). */
   protected target(m: Model): ModelHold {
-    const hold = m.holds[this.index % m.holds.length];
-    if (!hold) throw new Error("check() guarantees a hold");
-    return hold;
+    const picked = m.holds[this.index % m.holds.length];
+    if (!picked) throw new Error("check() guarantees a hold");
+    return m.holds.find((h) => h.id === picked.id && !forgotten(h, m.now)) ?? picked;
   }
   abstract run(m: Model, real: Real): void;
 }
@@ -255,7 +274,8 @@ class Commit extends OnHoldForOrder {
     const hold = this.target(m);
     const req = { holdId: hold.id, orderRef: this.order, now: m.now };
     const got = step(m, real, (touched) => commit(real.ledger, req, touched));
-    if (hold.kind !== "hold") expect(got).toEqual({ ok: false, reason: "hold_not_found" });
+    if (hold.kind !== "hold" || forgotten(hold, m.now))
+      expect(got).toEqual({ ok: false, reason: "hold_not_found" });
     else if (hold.state === "held") {
       hold.state = "committed";
       hold.order = this.order;
@@ -275,7 +295,8 @@ class Release extends OnHold {
   override run(m: Model, real: Real) {
     const hold = this.target(m);
     const got = step(m, real, (touched) => release(real.ledger, { holdId: hold.id, now: m.now }, touched));
-    if (hold.kind === "pos_sale") expect(got).toEqual({ ok: false, reason: "hold_not_found" });
+    if (hold.kind === "pos_sale" || forgotten(hold, m.now))
+      expect(got).toEqual({ ok: false, reason: "hold_not_found" });
     else if (hold.state === "committed")
       expect(got).toMatchObject({ ok: false, reason: "already_committed" });
     else {
@@ -292,7 +313,8 @@ class Extend extends OnHold {
   override run(m: Model, real: Real) {
     const hold = this.target(m);
     const got = step(m, real, (touched) => extend(real.ledger, { holdId: hold.id, now: m.now }, touched));
-    if (hold.kind !== "hold") expect(got).toEqual({ ok: false, reason: "hold_not_found" });
+    if (hold.kind !== "hold" || forgotten(hold, m.now))
+      expect(got).toEqual({ ok: false, reason: "hold_not_found" });
     else if (hold.state !== "held") expect(got).toMatchObject({ ok: false, reason: refusalFor[hold.state] });
     else if (hold.extended) expect(got).toMatchObject({ ok: false, reason: "extension_used" });
     else {
@@ -311,7 +333,9 @@ class Restock extends OnHoldForOrder {
     const hold = this.target(m);
     const req = { holdId: hold.id, orderRef: this.order, now: m.now };
     const got = step(m, real, (touched) => restock(real.ledger, req, touched));
-    if (hold.state === "committed" && hold.order === this.order) {
+    if (forgotten(hold, m.now)) {
+      expect(got).toEqual({ ok: false, reason: "hold_not_found" });
+    } else if (hold.state === "committed" && hold.order === this.order) {
       hold.restocked = true;
       expect(got).toMatchObject({ ok: true, hold: wire(hold) });
     } else {
@@ -330,6 +354,26 @@ class Expire implements fc.Command<Model, Real> {
     checkAgreement(m, real);
   }
   toString = () => "alarm()";
+}
+
+/**
+ * The alarm's purge: the store deletes what is forgotten (its SQL, in miniature). What remains is
+ * exactly what the model still remembers: every sale, allotment and committed hold, and the ended holds
+ * of the last day; nothing the ledger still needs is gone.
+ */
+class Purge implements fc.Command<Model, Real> {
+  check = () => true;
+  run(m: Model, real: Real) {
+    step(m, real, (touched) => expireDue(real.ledger, m.now, touched));
+    for (const [id, h] of real.archive) {
+      const ended = h.kind === "hold" && (h.state === "released" || h.state === "expired");
+      if (ended && h.expiresAt <= m.now - DAY_MS) real.archive.delete(id);
+    }
+    const kept = m.holds.filter((h) => h.state !== "held" && !forgotten(h, m.now)).map((h) => h.id);
+    expect([...real.archive.keys()].sort()).toEqual([...new Set(kept)].sort());
+    checkAgreement(m, real);
+  }
+  toString = () => "purge()";
 }
 
 /** The creator changes the hold TTL mid-drop: new holds may now expire before older ones. */
@@ -376,6 +420,10 @@ const consumes = fc
 const commits = fc.tuple(anyHold, order).map(([i, o]) => new Commit(i, o));
 const restocks = fc.tuple(anyHold, order).map(([i, o]) => new Restock(i, o));
 const advances = fc.integer({ min: 0, max: 400_000 }).map((ms) => new Advance(ms));
+/** About a day, either side of the moment ended holds are forgotten. */
+const longAdvances = fc
+  .integer({ min: DAY_MS - 400_000, max: DAY_MS + 400_000 })
+  .map((ms) => new Advance(ms));
 const ttlChanges = fc.constantFrom(30_000, 300_000, 600_000).map((ms) => new SetTtl(ms));
 /** Weighted so that allotments, their sales and replays of those sales come up in most runs. */
 const command: fc.Arbitrary<fc.Command<Model, Real>> = fc.oneof(
@@ -388,6 +436,8 @@ const command: fc.Arbitrary<fc.Command<Model, Real>> = fc.oneof(
   { weight: 2, arbitrary: restocks },
   { weight: 1, arbitrary: fc.constant(new Expire()) },
   { weight: 3, arbitrary: advances },
+  { weight: 1, arbitrary: longAdvances },
+  { weight: 1, arbitrary: fc.constant(new Purge()) },
   { weight: 1, arbitrary: ttlChanges },
 );
 // size "max": runs of up to 60 commands, long enough for allotments to be drawn down, expire and replay.
@@ -406,5 +456,5 @@ describe("the inventory ledger against a reference model", () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 });

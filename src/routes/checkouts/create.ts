@@ -18,9 +18,7 @@ import { jsonBody, jsonResponse, type Register } from "../shared";
  * after the quote's ten minutes.
  */
 async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
-  if (!/^application\/json\b/i.test(c.req.header("content-type") ?? "")) {
-    throw new AppError("unsupported_media_type", "Send JSON bodies with `Content-Type: application/json`.");
-  }
+  // The media type and size were checked before this runs (src/http/body.ts).
   const body = (await c.req.json().catch(() => {
     throw new AppError("malformed_request", "The body is not valid JSON.");
   })) as { quote?: unknown } | null;
