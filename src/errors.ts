@@ -39,6 +39,7 @@ export type ErrorCode =
   | "sign_in_code_invalid"
   | "payment_unavailable"
   | "webhook_signature_invalid"
+  | "webhook_event_malformed"
   | "batch_signature_invalid"
   | "claim_signature_invalid"
   | "device_revoked"

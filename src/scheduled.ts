@@ -6,19 +6,31 @@ import { purgeExpiredIdempotencyKeys } from "./http/idempotency";
 import { inventoryGateway } from "./inventory/gateway";
 import { paymentProvider } from "./payments";
 import type { ProviderEvent } from "./payments/provider";
+import { purgeSignInCodes } from "./sign-in/store";
 
 const HOURLY = "17 * * * *";
 
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const db = database(env.DB);
   const now = Date.now();
-  // Hourly: forget idempotency keys past their 24-hour retention.
-  if (controller.cron === HOURLY) return purgeExpiredIdempotencyKeys(db, now);
+  // Hourly: forget idempotency keys past their 24-hour retention, and sign-in codes past any use.
+  if (controller.cron === HOURLY) {
+    await Promise.all([purgeExpiredIdempotencyKeys(db, now), purgeSignInCodes(db, now)]);
+    return;
+  }
   // Every minute: cancel abandoned checkouts' payments, retry unfinished payment events.
   const emitted: ProviderEvent[] = [];
   const provider = paymentProvider(readConfig(env), db, {
     now: () => Date.now(),
     emit: (e) => emitted.push(e),
   });
-  await sweepCheckouts({ db, inventory: inventoryGateway(env.DROP_INVENTORY, db), provider, now, emitted });
+  const report = await sweepCheckouts({
+    db,
+    inventory: inventoryGateway(env.DROP_INVENTORY, db),
+    provider,
+    now,
+    emitted,
+  });
+  // A checkout the sweep gave up on waits for a person (audit `checkout.sweep_flagged`): say so loudly.
+  if (report.flagged > 0) console.error(JSON.stringify({ sweep: "flagged", ...report }));
 }

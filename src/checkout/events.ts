@@ -2,11 +2,14 @@
  * The payment event inbox. Every provider event is stored by id before anything acts on it: a
  * redelivery finds its id taken and changes nothing. Handling re-reads the payment from the provider,
  * so events may arrive in any order (a late `payment_failed` after `succeeded` sees `succeeded`). An
- * event whose checkout is not written yet stays unprocessed and the cron tries it again.
+ * event whose checkout is not written yet stays unprocessed and the cron tries it again. A dispute
+ * event settles the payment the same way, then applies the provider's current disputes on it
+ * (disputes.ts), so those too converge whatever order they arrive in.
  */
 import { and, asc, eq, isNull, lt, lte, sql } from "drizzle-orm";
 import { paymentEvents } from "../db/schema";
 import type { ProviderEvent } from "../payments/provider";
+import { settleDisputes } from "./disputes";
 import { type PaymentContext, settlePayment } from "./settle";
 
 export type Ingested = "duplicate" | "processed" | "deferred" | "acknowledged" | "accepted";
@@ -18,7 +21,14 @@ const settling = new Set<string>([
   "payment_intent.requires_action",
   "payment_intent.canceled",
   "charge.refunded",
+  "charge.dispute.created",
+  "charge.dispute.updated",
+  "charge.dispute.closed",
+  "charge.dispute.funds_withdrawn",
+  "charge.dispute.funds_reinstated",
 ]);
+
+const isDispute = (type: string) => type.startsWith("charge.dispute.");
 
 /**
  * Stores the event once, then handles it: at once, or through `later` (a webhook answers first and
@@ -47,12 +57,17 @@ export async function ingestEvent(
     await markProcessed(ctx, event.id, null);
     return "acknowledged";
   }
-  if (later === undefined) return handle(ctx, event.id, event.paymentId);
-  later(handle(ctx, event.id, event.paymentId));
+  const toHandle = { eventId: event.id, type: event.type, paymentId: event.paymentId };
+  if (later === undefined) return handle(ctx, toHandle);
+  later(handle(ctx, toHandle));
   return "accepted";
 }
 
-async function handle(ctx: PaymentContext, eventId: string, paymentId: string): Promise<Ingested> {
+async function handle(
+  ctx: PaymentContext,
+  event: { eventId: string; type: string; paymentId: string },
+): Promise<Ingested> {
+  const { eventId, paymentId } = event;
   try {
     const payment = await ctx.provider.retrieve(paymentId);
     const settled = await settlePayment(ctx, payment, "event");
@@ -60,6 +75,9 @@ async function handle(ctx: PaymentContext, eventId: string, paymentId: string): 
       await markProcessed(ctx, eventId, "no checkout for this payment yet", false);
       return "deferred";
     }
+    // The payment is settled first, so a dispute delivered before its payment's success still finds
+    // the order paid (and granted) and then revokes it: never the other way round.
+    if (isDispute(event.type)) await settleDisputes(ctx, payment);
     await markProcessed(ctx, eventId, null);
     return "processed";
   } catch (error) {
@@ -97,7 +115,7 @@ const MAX_EVENT_ATTEMPTS = 10;
 /** Cron: events stored over a minute ago and still unhandled get another try, oldest first. */
 export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Promise<number> {
   const due = await ctx.db
-    .select({ eventId: paymentEvents.eventId, paymentId: paymentEvents.paymentId })
+    .select({ eventId: paymentEvents.eventId, type: paymentEvents.type, paymentId: paymentEvents.paymentId })
     .from(paymentEvents)
     .where(
       and(
@@ -112,7 +130,7 @@ export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Prom
     .orderBy(asc(paymentEvents.receivedAt))
     .limit(limit);
   for (const event of due) {
-    if (event.paymentId !== null) await handle(ctx, event.eventId, event.paymentId);
+    if (event.paymentId !== null) await handle(ctx, { ...event, paymentId: event.paymentId });
   }
   return due.length;
 }

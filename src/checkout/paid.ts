@@ -19,6 +19,7 @@ import {
   land,
   moveWrites,
   type PaymentContext,
+  refundInFull,
   type Settled,
   UNPAID,
 } from "./transition";
@@ -176,13 +177,13 @@ async function refundUnsellable(
   payment: Payment | null,
 ): Promise<Settled> {
   const { checkout, order } = loaded;
-  const reason = "paid_after_hold_expired_sold_out";
-  if (payment !== null && payment.amountRefunded < payment.amount) {
-    await ctx.provider.refund(payment.id, {
+  let reason = "paid_after_hold_expired_sold_out";
+  if (payment !== null) {
+    const refunded = await refundInFull(ctx, payment, {
       idempotencyKey: `auto-refund:${checkout.id}`,
-      reason: "requested_by_customer",
       metadata: { order_id: order.id, reason },
     });
+    if (refunded === "charged_back") reason = "paid_after_hold_expired_sold_out_charged_back";
   }
   return land(ctx.db, checkout.id, UNPAID, [
     ...moveWrites(ctx.db, checkout.id, UNPAID, {

@@ -115,6 +115,9 @@ export const OrderSchema = z
     }),
     created_at: z.string(),
     paid_at: z.string().nullable(),
+    dispute: z.object({ id: z.string(), status: z.string(), disputed_at: z.string() }).nullable().openapi({
+      description: "The buyer's bank disputed the payment: its access was revoked (a chargeback).",
+    }),
   })
   .openapi("Order");
 export type OrderView = z.infer<typeof OrderSchema>;

@@ -11,56 +11,85 @@ import { drops, orders } from "../db/schema";
 import { revokeSourceWrites } from "../entitlements/store";
 import type { Payment } from "../payments/provider";
 import { extendAll, releaseCheckout } from "./holds";
+import { FROM, mismatchOf, type OrderFacts, type PaymentFacts, plan, type Transition } from "./machine";
 import { markPaid } from "./paid";
 import { holdsOf, loadCheckout } from "./store";
-import { audit, type Loaded, land, moveWrites, OPEN, type PaymentContext, type Settled } from "./transition";
+import {
+  audit,
+  type Loaded,
+  land,
+  moveWrites,
+  type PaymentContext,
+  refundInFull,
+  type Settled,
+} from "./transition";
 
 export type { PaymentContext, Settled } from "./transition";
 
-/** Applies what the provider says about a payment to its checkout, exactly once per transition. */
+/**
+ * Applies what the provider says about a payment to its checkout, exactly once per transition: the
+ * transitions are the state machine's plan (machine.ts), each landing as one guarded batch.
+ */
 export async function settlePayment(
   ctx: PaymentContext,
   payment: Payment,
   via: "confirm" | "event",
 ): Promise<Settled> {
   const checkoutId = payment.metadata.checkout_id;
-  const loaded = checkoutId === undefined ? undefined : await loadCheckout(ctx.db, checkoutId);
+  let loaded = checkoutId === undefined ? undefined : await loadCheckout(ctx.db, checkoutId);
   if (loaded === undefined || loaded.checkout.provider !== ctx.provider.name) return "unknown_payment";
-  const mismatch = mismatchOf(loaded, payment);
-  if (mismatch !== null) return refuseMismatch(ctx, loaded, payment, mismatch);
-  switch (payment.status) {
-    case "succeeded": {
-      const paid = await markPaid(ctx, loaded, payment, via);
-      if (payment.amountRefunded < payment.amount) return paid;
-      // Refunded in full: whatever order the news came in, the order ends refunded and access revoked.
-      const now = await loadCheckout(ctx.db, loaded.checkout.id);
-      const refunded = now === undefined ? "unchanged" : await markRefunded(ctx, now, payment);
-      return paid === "changed" ? paid : refunded;
-    }
-    case "requires_action":
+  let settled: Settled = "unchanged";
+  let ran = false;
+  for (const step of plan(orderFacts(loaded), paymentFacts(payment))) {
+    // A later step reads what the earlier one landed (pay, then refund).
+    if (ran) loaded = await loadCheckout(ctx.db, loaded.checkout.id);
+    if (loaded === undefined) break;
+    if ((await run(ctx, step, loaded, payment, via)) === "changed") settled = "changed";
+    ran = true;
+  }
+  return settled;
+}
+
+function run(
+  ctx: PaymentContext,
+  step: Transition,
+  loaded: Loaded,
+  payment: Payment,
+  via: "confirm" | "event",
+): Promise<Settled> {
+  switch (step) {
+    case "refuse_mismatch":
+      return refuseMismatch(ctx, loaded, payment, mismatchOf(orderFacts(loaded), paymentFacts(payment)));
+    case "pay":
+      return markPaid(ctx, loaded, payment, via);
+    case "refund":
+      return markRefunded(ctx, loaded, payment);
+    case "require_action":
       return markRequiresAction(ctx, loaded, payment);
-    case "requires_payment_method":
-      return payment.lastError === null ? "unchanged" : markFailed(ctx, loaded, payment);
-    case "canceled":
+    case "fail":
+      return markFailed(ctx, loaded, payment);
+    case "expire":
       return markExpired(ctx, loaded);
-    default:
-      return "unchanged";
   }
 }
 
-/**
- * Why this payment is not the order's, or null when it is: a payment lands only if its provider id (once
- * recorded), its order, its amount and its currency are the order's. Metadata alone proves nothing: it
- * is whatever the payment was created with.
- */
-export function mismatchOf({ checkout, order }: Loaded, payment: Payment): string | null {
-  if (payment.metadata.order_id !== order.id) return "order";
-  const recorded = order.providerPaymentId ?? checkout.paymentId;
-  if (recorded !== null && recorded !== payment.id) return "payment_id";
-  if (payment.amount !== order.amountTotal) return "amount";
-  if (payment.currency.toUpperCase() !== order.currency) return "currency";
-  return null;
-}
+const orderFacts = ({ checkout, order }: Loaded): OrderFacts => ({
+  status: checkout.status,
+  orderId: order.id,
+  amount: order.amountTotal,
+  currency: order.currency,
+  paymentId: order.providerPaymentId ?? checkout.paymentId,
+});
+
+const paymentFacts = (payment: Payment): PaymentFacts => ({
+  id: payment.id,
+  status: payment.status,
+  amount: payment.amount,
+  currency: payment.currency,
+  amountRefunded: payment.amountRefunded,
+  orderId: payment.metadata.order_id,
+  failed: payment.lastError !== null,
+});
 
 /**
  * A payment that names this checkout but is not its order's: it never completes anything. If it took
@@ -71,17 +100,18 @@ async function refuseMismatch(
   ctx: PaymentContext,
   loaded: Loaded,
   payment: Payment,
-  mismatch: string,
+  mismatch: string | null,
 ): Promise<Settled> {
-  if (payment.status !== "succeeded" || payment.amountRefunded >= payment.amount) return "unchanged";
-  await ctx.provider.refund(payment.id, {
+  if (payment.status !== "succeeded") return "unchanged";
+  const refunded = await refundInFull(ctx, payment, {
     idempotencyKey: `mismatch-refund:${payment.id}`,
-    reason: "requested_by_customer",
     metadata: { order_id: loaded.order.id, reason: `payment_mismatch_${mismatch}` },
   });
+  if (refunded === "nothing_to_refund") return "unchanged";
   await runBatch(ctx.db, [
     audit(ctx, loaded, "payment.mismatch_refunded", {
       payment_id: payment.id,
+      charged_back: refunded === "charged_back",
       mismatch,
       amount: payment.amount,
       currency: payment.currency,
@@ -92,7 +122,6 @@ async function refuseMismatch(
 
 async function markRequiresAction(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout } = loaded;
-  if (checkout.status !== "pending") return "unchanged";
   let holdExpiresAt = checkout.holdExpiresAt;
   let holdExtended = checkout.holdExtended;
   // The buyer is authenticating: keep their units a little longer, once.
@@ -103,29 +132,24 @@ async function markRequiresAction(ctx: PaymentContext, loaded: Loaded, payment: 
       holdExtended = true;
     }
   }
-  return land(
-    ctx.db,
-    checkout.id,
-    ["pending"],
-    [
-      ...moveWrites(ctx.db, checkout.id, ["pending"], {
-        status: "requires_action",
-        nextAction: JSON.stringify(payment.nextAction),
-        holdExpiresAt,
-        holdExtended,
-        paymentId: checkout.paymentId ?? payment.id,
-        updatedAt: ctx.now,
-      }),
-      audit(ctx, loaded, "checkout.requires_action", { payment_id: payment.id }),
-    ],
-  );
+  return land(ctx.db, checkout.id, FROM.require_action, [
+    ...moveWrites(ctx.db, checkout.id, FROM.require_action, {
+      status: "requires_action",
+      nextAction: JSON.stringify(payment.nextAction),
+      holdExpiresAt,
+      holdExtended,
+      paymentId: checkout.paymentId ?? payment.id,
+      updatedAt: ctx.now,
+    }),
+    audit(ctx, loaded, "checkout.requires_action", { payment_id: payment.id }),
+  ]);
 }
 
 async function markFailed(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout } = loaded;
   const failure = payment.lastError;
-  const settled = await land(ctx.db, checkout.id, OPEN, [
-    ...moveWrites(ctx.db, checkout.id, OPEN, {
+  const settled = await land(ctx.db, checkout.id, FROM.fail, [
+    ...moveWrites(ctx.db, checkout.id, FROM.fail, {
       status: "failed",
       failureCode: failure?.code ?? "payment_failed",
       declineCode: failure?.declineCode ?? null,
@@ -147,8 +171,8 @@ async function markFailed(ctx: PaymentContext, loaded: Loaded, payment: Payment)
 /** The payment was cancelled (an abandoned checkout swept after its hold lapsed). */
 async function markExpired(ctx: PaymentContext, loaded: Loaded): Promise<Settled> {
   const { checkout } = loaded;
-  const settled = await land(ctx.db, checkout.id, OPEN, [
-    ...moveWrites(ctx.db, checkout.id, OPEN, { status: "expired", updatedAt: ctx.now }),
+  const settled = await land(ctx.db, checkout.id, FROM.expire, [
+    ...moveWrites(ctx.db, checkout.id, FROM.expire, { status: "expired", updatedAt: ctx.now }),
     ctx.db
       .update(orders)
       .set({ status: "cancelled", updatedAt: ctx.now })
@@ -197,30 +221,26 @@ export async function restockIfPolicy(
  */
 async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout, order } = loaded;
-  if (checkout.status !== "paid" || checkout.memberId === null) return "unchanged";
+  const restock = () => restockIfPolicy(ctx, { ...checkout, holds: holdsOf(checkout, order.quantity) });
+  // Whoever sees the order refunded applies the drop's restock policy: the object restocks a hold once,
+  // so a batch that landed but whose answer was lost still restocks on the next delivery.
+  if (checkout.status === "refunded") await restock();
+  if (!FROM.refund.includes(checkout.status) || checkout.memberId === null) return "unchanged";
   const source = {
     creatorId: order.creatorId,
     type: "order" as const,
     id: order.id,
     memberId: checkout.memberId,
   };
-  const settled = await land(
-    ctx.db,
-    checkout.id,
-    ["paid"],
-    [
-      ...moveWrites(ctx.db, checkout.id, ["paid"], { status: "refunded", updatedAt: ctx.now }),
-      ctx.db.update(orders).set({ status: "refunded", updatedAt: ctx.now }).where(eq(orders.id, order.id)),
-      ...revokeSourceWrites(ctx.db, source, "refund", ctx.now),
-      audit(ctx, loaded, "order.refunded", {
-        payment_id: payment.id,
-        amount_refunded: payment.amountRefunded,
-      }),
-    ],
-  );
-  // The side that landed the refund (exactly one) applies the drop's restock policy.
-  if (settled === "changed") {
-    await restockIfPolicy(ctx, { ...checkout, holds: holdsOf(checkout, order.quantity) });
-  }
+  const settled = await land(ctx.db, checkout.id, FROM.refund, [
+    ...moveWrites(ctx.db, checkout.id, FROM.refund, { status: "refunded", updatedAt: ctx.now }),
+    ctx.db.update(orders).set({ status: "refunded", updatedAt: ctx.now }).where(eq(orders.id, order.id)),
+    ...revokeSourceWrites(ctx.db, source, "refund", ctx.now),
+    audit(ctx, loaded, "order.refunded", {
+      payment_id: payment.id,
+      amount_refunded: payment.amountRefunded,
+    }),
+  ]);
+  await restock();
   return settled;
 }

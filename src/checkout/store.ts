@@ -144,4 +144,12 @@ export const renderOrder = (order: OrderRow): OrderView => ({
   payment: { provider: order.provider, id: order.providerPaymentId, reference: order.paymentReference },
   created_at: toIso(order.createdAt),
   paid_at: toIsoOrNull(order.paidAt),
+  dispute:
+    order.disputeId === null || order.disputedAt === null
+      ? null
+      : {
+          id: order.disputeId,
+          status: order.disputeStatus ?? "unknown",
+          disputed_at: toIso(order.disputedAt),
+        },
 });

@@ -4,7 +4,7 @@ import { auditWrite } from "../audit";
 import { type Db, expectOneChange, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow } from "../db/schema";
 import type { InventoryGateway } from "../inventory/gateway";
-import type { PaymentProvider } from "../payments/provider";
+import { type Payment, type PaymentProvider, ProviderError } from "../payments/provider";
 import type { Status } from "./machine";
 import { loadCheckout } from "./store";
 
@@ -63,3 +63,23 @@ export const audit = (ctx: PaymentContext, { checkout }: Loaded, action: string,
     { type: "order", id: checkout.orderId },
     data,
   );
+
+/**
+ * Gives a payment's money back in full, once (the key is the caller's). A payment already charged back
+ * cannot be refunded (Stripe answers `charge_disputed`): the bank has returned the money already, so
+ * that counts as done rather than as a failure that would keep an event deferred for ever.
+ */
+export async function refundInFull(
+  ctx: PaymentContext,
+  payment: Payment,
+  p: { idempotencyKey: string; metadata: Record<string, string> },
+): Promise<"refunded" | "charged_back" | "nothing_to_refund"> {
+  if (payment.amountRefunded >= payment.amount) return "nothing_to_refund";
+  try {
+    await ctx.provider.refund(payment.id, { ...p, reason: "requested_by_customer" });
+    return "refunded";
+  } catch (error) {
+    if (error instanceof ProviderError && error.code === "charge_disputed") return "charged_back";
+    throw error;
+  }
+}

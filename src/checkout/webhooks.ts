@@ -1,38 +1,73 @@
 /** Stripe's webhooks into the payment inbox: verified on the raw body, stored once, handled after. */
-import type Stripe from "stripe";
-import { AppError } from "../errors";
+import { z } from "@hono/zod-openapi";
+import Stripe from "stripe";
+import { AppError, type FieldError } from "../errors";
 import { stripeEventFrom } from "../payments/stripe";
 import { type Ingested, ingestEvent } from "./events";
 import type { PaymentContext } from "./settle";
 
 /**
+ * What every Stripe event carries, whatever its type: an id to store it under, a type, and a
+ * `data.object`. A body that verifies but lacks them is not an event (a signing-secret holder's
+ * probe, a proxy that rewrote it): it is refused before anything is stored.
+ */
+const EventEnvelope = z.object({
+  id: z.string().min(1).max(255),
+  type: z.string().min(1).max(255),
+  data: z.object({ object: z.record(z.string(), z.unknown()) }),
+});
+
+/**
  * Verifies the delivery's signature (300 s tolerance) and stores the event. A bad or missing signature
- * writes nothing. The handling that may call Stripe back runs through `later`, after the answer.
+ * writes nothing; so does a signed body that is not a well-formed event (400, and Stripe's retries show
+ * the failure in its dashboard rather than an acknowledgement hiding it). The handling that may call
+ * Stripe back runs through `later`, after the answer.
  */
 export async function receiveStripeWebhook(
   ctx: PaymentContext,
   input: { rawBody: string; signature: string | undefined; secret: string },
   later: (work: Promise<unknown>) => void,
 ): Promise<Ingested> {
-  let event: Stripe.Event;
+  let parsed: unknown;
   try {
-    event = await stripeEventFrom(input.rawBody, input.signature, input.secret, { now: ctx.now });
-  } catch {
-    throw new AppError(
-      "webhook_signature_invalid",
-      "The Stripe-Signature header is missing, malformed, stale, or does not match this body and secret.",
+    parsed = await stripeEventFrom(input.rawBody, input.signature, input.secret, { now: ctx.now });
+  } catch (error) {
+    // The SDK verifies the signature first, then parses: any other failure is a signed non-JSON body.
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw new AppError(
+        "webhook_signature_invalid",
+        "The Stripe-Signature header is missing, malformed, stale, or does not match this body and secret.",
+      );
+    }
+    throw malformed([{ in: "body", path: "", message: "Not JSON" }]);
+  }
+  const envelope = EventEnvelope.safeParse(parsed);
+  if (!envelope.success) {
+    throw malformed(
+      envelope.error.issues.map((issue) => ({
+        in: "body" as const,
+        path: issue.path.map((segment) => `/${String(segment)}`).join(""),
+        message: issue.message,
+      })),
     );
   }
+  const event = envelope.data;
   return ingestEvent(
     ctx,
-    { id: event.id, type: event.type, paymentId: paymentIdOf(event), payload: event },
+    { id: event.id, type: event.type, paymentId: paymentIdOf(event.data.object), payload: parsed },
     later,
   );
 }
 
-/** The PaymentIntent an event is about: the object itself, or a charge's `payment_intent`. */
-function paymentIdOf(event: Stripe.Event): string | null {
-  const object = event.data.object as { object?: string; id?: string; payment_intent?: unknown };
+const malformed = (errors: FieldError[]) =>
+  new AppError(
+    "webhook_event_malformed",
+    "The body verifies but is not a Stripe event: it needs a string `id`, a string `type` and an object `data.object`.",
+    { errors },
+  );
+
+/** The PaymentIntent an event is about: the object itself, or a charge's or dispute's `payment_intent`. */
+function paymentIdOf(object: Record<string, unknown>): string | null {
   if (object.object === "payment_intent" && typeof object.id === "string") return object.id;
   const pi = object.payment_intent;
   if (typeof pi === "string") return pi;

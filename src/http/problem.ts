@@ -42,6 +42,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   sign_in_code_invalid: { status: 401, title: "The sign-in code is not valid" },
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
   webhook_signature_invalid: { status: 400, title: "The webhook signature does not verify" },
+  webhook_event_malformed: { status: 400, title: "The webhook body is not a well-formed event" },
   batch_signature_invalid: { status: 401, title: "The batch is not signed by a registered device" },
   claim_signature_invalid: { status: 401, title: "The claim is not signed by a registered device" },
   device_revoked: { status: 403, title: "The device was revoked" },

@@ -72,6 +72,33 @@ export interface Refund {
 }
 
 /**
+ * A dispute a cardholder's bank opened on a payment, as Stripe's Dispute reports it. `status` is
+ * Stripe's own: an inquiry (`warning_needs_response`, `warning_under_review`, `warning_closed`), a
+ * chargeback (`needs_response`, `under_review`, `appeal_…`), decided (`won`, `lost`), or `prevented`.
+ */
+export interface Dispute {
+  /** `dp_…` */
+  id: string;
+  paymentId: string;
+  /** Minor units. */
+  amount: number;
+  /** Upper-case ISO 4217. */
+  currency: string;
+  status: string;
+  /** Stripe's reason, e.g. `fraudulent`, `product_not_received`, `general`. */
+  reason: string;
+  /** Epoch ms. */
+  created: number;
+}
+
+export type DisputeEventType =
+  | "charge.dispute.created"
+  | "charge.dispute.updated"
+  | "charge.dispute.closed"
+  | "charge.dispute.funds_withdrawn"
+  | "charge.dispute.funds_reinstated";
+
+/**
  * A processor event, as checkout's completion path consumes it: Stripe webhooks are mapped to this, and
  * the sandbox emits it directly, so both providers complete checkouts through the same code.
  */
@@ -83,7 +110,8 @@ export interface ProviderEvent {
     | "payment_intent.payment_failed"
     | "payment_intent.requires_action"
     | "payment_intent.canceled"
-    | "charge.refunded";
+    | "charge.refunded"
+    | DisputeEventType;
   /** Epoch ms. */
   created: number;
   /** The payment as of the event. */
@@ -123,6 +151,8 @@ export interface PaymentProvider {
     },
     stats?: CallStats,
   ): Promise<Refund>;
+  /** Every dispute on the payment, as the provider sees them now (newest first). */
+  disputes(paymentId: string, stats?: CallStats): Promise<Dispute[]>;
 }
 
 /**

@@ -1,15 +1,9 @@
 /**
  * The sandbox provider: the local default when no Stripe key is configured, so `npm start` runs the whole
- * loop. It follows Stripe's test cards and PaymentIntent state machine, keeps its payments in D1, and
- * emits the events Stripe would send as webhooks, through the callback checkout gives it.
- *
- *   4242 4242 4242 4242  succeeds
- *   4000 0000 0000 0002  declined (generic_decline)
- *   4000 0000 0000 9995  declined (insufficient_funds)
- *   4000 0027 6000 3184  requires 3-D Secure; succeeds once confirmed again
- *
- * Stripe's test tokens for those cards (`pm_card_visa`, …) work too, and any other card is declined as
- * Stripe's test mode declines a real card (`test_mode_live_card`).
+ * loop. It follows Stripe's test cards (sandbox-cards.ts) and PaymentIntent state machine, keeps its
+ * payments in D1, and emits the events Stripe would send as webhooks, through the callback checkout
+ * gives it. Stripe's dispute test card opens a chargeback the moment it succeeds; the sandbox has no
+ * dashboard to answer it, so its disputes stay open (`needs_response`).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { type Db, expectOneChange } from "../db/client";
@@ -18,6 +12,7 @@ import { randomToken, sha256Hex } from "../lib/crypto";
 import {
   type CallStats,
   type CreatePayment,
+  type Dispute,
   type Payment,
   type PaymentFailure,
   type PaymentProvider,
@@ -26,33 +21,9 @@ import {
   type ProviderEvent,
   type Refund,
 } from "./provider";
+import { cardOf, outcomeOf } from "./sandbox-cards";
 
-type Outcome = { kind: "succeed" } | { kind: "authenticate" } | { kind: "decline"; failure: PaymentFailure };
-
-const decline = (declineCode: string, message: string): Outcome => ({
-  kind: "decline",
-  failure: { code: "card_declined", declineCode, message },
-});
-
-export const sandboxCards: Record<string, Outcome> = {
-  "4242424242424242": { kind: "succeed" },
-  "4000000000000002": decline("generic_decline", "Your card was declined."),
-  "4000000000009995": decline("insufficient_funds", "Your card has insufficient funds."),
-  "4000002760003184": { kind: "authenticate" },
-};
-
-const testTokens: Record<string, string> = {
-  pm_card_visa: "4242424242424242",
-  pm_card_chargeDeclined: "4000000000000002",
-  pm_card_visa_chargeDeclined: "4000000000000002",
-  pm_card_chargeDeclinedInsufficientFunds: "4000000000009995",
-  pm_card_authenticationRequired: "4000002760003184",
-};
-
-const cardOf = (method: string): string => testTokens[method] ?? method.replace(/[\s-]/g, "");
-const outcomeOf = (card: string): Outcome =>
-  sandboxCards[card] ??
-  decline("test_mode_live_card", "Your card was declined: the sandbox accepts only Stripe's test cards.");
+export { sandboxCards } from "./sandbox-cards";
 
 /** States a payment can still be confirmed or cancelled from. */
 const open: PaymentStatus[] = ["requires_payment_method", "requires_confirmation", "requires_action"];
@@ -123,14 +94,15 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
     const card = cardOf(method);
     const outcome = outcomeOf(card);
     const from: PaymentStatus[] = ["requires_payment_method", "requires_confirmation"];
-    if (outcome.kind === "succeed") {
+    if (outcome.kind === "succeed" || outcome.kind === "dispute") {
       const latestCharge = `ch_sbx_${randomToken(24)}`;
-      return transition(
+      const paid = await transition(
         row.id,
         from,
         { status: "succeeded", paymentMethod: card, latestCharge, lastError: null },
         "payment_intent.succeeded",
       );
+      return outcome.kind === "dispute" ? openDispute(paid) : paid;
     }
     if (outcome.kind === "authenticate") {
       return transition(
@@ -146,6 +118,23 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
       { status: "requires_payment_method", paymentMethod: card, lastError: JSON.stringify(outcome.failure) },
       "payment_intent.payment_failed",
     );
+  }
+
+  /** The bank disputes the charge as fraudulent, once, as Stripe's 0259 card does. */
+  async function openDispute(payment: Payment): Promise<Payment> {
+    const [opened] = await db
+      .update(sp)
+      .set({
+        disputeId: `dp_sbx_${randomToken(24)}`,
+        disputeStatus: "needs_response",
+        disputeReason: "fraudulent",
+        disputeCreatedAt: options.now(),
+        updatedAt: options.now(),
+      })
+      .where(and(eq(sp.id, payment.id), eq(sp.status, "succeeded"), sql`${sp.disputeId} IS NULL`))
+      .returning();
+    if (opened !== undefined) await emit("charge.dispute.created", paymentOf(opened));
+    return payment;
   }
 
   const timed = async <T>(stats: CallStats | undefined, call: () => Promise<T>): Promise<T> => {
@@ -221,6 +210,8 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
       }),
 
     refund: (id, input, stats) => timed(stats, async () => refund(id, input)),
+
+    disputes: (id, stats) => timed(stats, async () => disputesOf(await load(id))),
   };
 
   async function replay(idempotencyKey: string, requestHash: string): Promise<Payment> {
@@ -242,6 +233,14 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
     }
     const row = await load(id);
     if (row.status !== "succeeded") throw unexpectedState(row);
+    if (row.disputeId !== null) {
+      throw new ProviderError(
+        "invalid_request",
+        `Charge ${row.latestCharge} has been charged back; cannot issue a refund.`,
+        false,
+        "charge_disputed",
+      );
+    }
     const amount = input.amount ?? row.amount - row.amountRefunded;
     if (amount <= 0 || row.amountRefunded + amount > row.amount) {
       throw new ProviderError(
@@ -293,6 +292,21 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
       .limit(1);
     return row;
   }
+}
+
+function disputesOf(row: Row): Dispute[] {
+  if (row.disputeId === null || row.disputeStatus === null) return [];
+  return [
+    {
+      id: row.disputeId,
+      paymentId: row.id,
+      amount: row.amount,
+      currency: row.currency,
+      status: row.disputeStatus,
+      reason: row.disputeReason ?? "general",
+      created: row.disputeCreatedAt ?? row.updatedAt,
+    },
+  ];
 }
 
 const keyReused = () =>

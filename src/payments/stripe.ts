@@ -1,5 +1,6 @@
 /**
- * The Stripe provider: PaymentIntents and Refunds through the official SDK, with our own retry loop.
+ * The Stripe provider: PaymentIntents, Refunds and Disputes through the official SDK, with our own retry
+ * loop.
  *
  * The SDK's own retries are off (`maxNetworkRetries: 0`) because it does not retry 429s and does not say
  * how many attempts a call took; checkout reports both. Every retry reuses the caller's idempotency key,
@@ -12,6 +13,7 @@ import Stripe from "stripe";
 import {
   type CallStats,
   type CreatePayment,
+  type Dispute,
   newCallStats,
   type Payment,
   type PaymentFailure,
@@ -112,6 +114,14 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
             { idempotencyKey: input.idempotencyKey },
           )
           .then((refund) => refundFromStripe(refund, id)),
+      ),
+
+    // A payment has at most a handful of disputes (usually one); 100 is Stripe's page maximum.
+    disputes: (id, stats) =>
+      withRetries(stats, () =>
+        stripe.disputes
+          .list({ payment_intent: id, limit: 100 })
+          .then((page) => page.data.map((dispute) => disputeFromStripe(dispute, id))),
       ),
   };
 }
@@ -302,6 +312,19 @@ function refundFromStripe(refund: Stripe.Refund, paymentId: string): Refund {
     amount: refund.amount,
     // A refund without a status yet is pending; so is one in a state this code does not know.
     status: REFUND_STATUSES.find((known) => known === refund.status) ?? "pending",
+  };
+}
+
+function disputeFromStripe(dispute: Stripe.Dispute, paymentId: string): Dispute {
+  const pi = dispute.payment_intent;
+  return {
+    id: dispute.id,
+    paymentId: typeof pi === "string" ? pi : (pi?.id ?? paymentId),
+    amount: dispute.amount,
+    currency: dispute.currency.toUpperCase(),
+    status: dispute.status,
+    reason: dispute.reason,
+    created: dispute.created * 1000,
   };
 }
 

@@ -94,7 +94,8 @@ describe("completion converges from both sides, exactly once", () => {
     }
     // The drop keeps refunded units sold (restock_on_refund is off by default); nothing is oversold or stranded.
     expect(await expectInvariants(drop.id)).toMatchObject({ sold: 24, held: 0 });
-  });
+    // Twenty-four checkouts in a row: well past the default 5 s on a loaded CI machine.
+  }, 60_000);
 
   it("gives one state change for a webhook delivered five times", async () => {
     const tenant = await createTenant();

@@ -1,68 +1,11 @@
-import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../src/app";
 import { auditEvents, checkouts, paymentEvents } from "../../src/db/schema";
-import { createStripeProvider } from "../../src/payments/stripe";
-import type { Json } from "../support/api";
 import { quotedDrop } from "../support/checkouts";
 import { expectInvariants } from "../support/drops";
-import { createStripeFake, type FakeEvent } from "../support/stripe-fake";
+import type { FakeEvent } from "../support/stripe-fake";
+import { stripeWorld } from "../support/stripe-world";
 import { createTenant, db, tableCounts } from "../support/tenants";
-
-const WEBHOOK_SECRET = "whsec_checkouttestsecret";
-
-/**
- * The real app with Stripe configured, its provider's fetch injected with the local Stripe-compatible
- * fake. Work a route defers (webhook handling) is awaited before the call returns.
- */
-function stripeWorld() {
-  const fake = createStripeFake();
-  const provider = createStripeProvider({
-    secretKey: "sk_test_checkout",
-    apiBase: fake.apiBase,
-    fetch: fake.fetch,
-    sleep: async () => {},
-  });
-  const app = buildApp({ payments: () => provider });
-  const bindings = { ...env, STRIPE_SECRET_KEY: "sk_test_checkout", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
-  const call = async (method: string, path: string, body?: string, headers: Record<string, string> = {}) => {
-    const deferred: Promise<unknown>[] = [];
-    const ctx = {
-      waitUntil: (p: Promise<unknown>) => void deferred.push(p),
-      passThroughOnException() {},
-      props: {},
-    };
-    const res = await app.fetch(
-      new Request(`http://api.test${path}`, {
-        method,
-        headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
-        body,
-      }),
-      bindings,
-      ctx as unknown as ExecutionContext,
-    );
-    await Promise.all(deferred);
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-  const checkout = (buyerId: string, body: Record<string, unknown>) =>
-    call("POST", "/v1/checkouts", JSON.stringify(body), {
-      "buyer-id": buyerId,
-      "idempotency-key": crypto.randomUUID(),
-    });
-  const deliver = async (
-    event: FakeEvent,
-    options: { secret?: string; timestamp?: number; tamper?: boolean } = {},
-  ) => {
-    const delivery = await fake.signedDelivery(event, options.secret ?? WEBHOOK_SECRET, options);
-    // One byte changed: the last character of the event id.
-    const tampered = `${event.id.slice(0, -1)}${event.id.endsWith("a") ? "b" : "a"}`;
-    const body = options.tamper ? delivery.body.replace(event.id, tampered) : delivery.body;
-    if (options.tamper && body === delivery.body) throw new Error("tampering changed nothing");
-    return call("POST", "/v1/webhooks/stripe", body, delivery.headers);
-  };
-  return { fake, provider, call, checkout, deliver };
-}
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 

@@ -165,3 +165,34 @@ describe("sandbox cancel and refund", () => {
     });
   });
 });
+
+describe("sandbox disputes", () => {
+  it("charges 4000 0000 0000 0259, then disputes it as fraudulent once, and refuses to refund it", async () => {
+    const { provider, types } = sandbox();
+    const paid = await provider.create(payment("4000 0000 0000 0259"));
+    expect(paid.status).toBe("succeeded");
+    expect(types()).toEqual(["payment_intent.succeeded", "charge.dispute.created"]);
+    const [dispute] = await provider.disputes(paid.id);
+    expect(dispute).toMatchObject({
+      paymentId: paid.id,
+      amount: 2000,
+      currency: "USD",
+      status: "needs_response",
+      reason: "fraudulent",
+    });
+    expect(dispute?.id).toMatch(/^dp_sbx_/);
+    // Confirming again changes nothing: one dispute, no second event.
+    await provider.confirm(paid.id, { idempotencyKey: "again" });
+    expect(await provider.disputes(paid.id)).toHaveLength(1);
+    expect(types()).toHaveLength(2);
+    await expect(provider.refund(paid.id, { idempotencyKey: "r-disputed" })).rejects.toMatchObject({
+      code: "charge_disputed",
+    });
+  });
+
+  it("reports no disputes for an ordinary payment", async () => {
+    const { provider } = sandbox();
+    const paid = await provider.create(payment("pm_card_visa"));
+    expect(await provider.disputes(paid.id)).toEqual([]);
+  });
+});

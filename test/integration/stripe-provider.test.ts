@@ -371,6 +371,34 @@ describe("cancel, refund and errors", () => {
     ]);
   });
 
+  it("lists a payment's disputes as Stripe reports them, newest first, and refuses to refund a charged-back one", async () => {
+    const { fake, provider } = setup();
+    const paid = await provider.create(payment("pm_card_createDispute"));
+    expect(paid.status).toBe("succeeded");
+    const [disputed] = await provider.disputes(paid.id);
+    expect(disputed).toMatchObject({
+      paymentId: paid.id,
+      amount: 2000,
+      currency: "USD",
+      status: "needs_response",
+      reason: "fraudulent",
+    });
+    expect(disputed?.id).toMatch(/^dp_/);
+    expect(disputed?.created).toBeGreaterThan(Date.now() - 60_000);
+    expect(fake.requests.at(-1)).toMatchObject({
+      route: "GET /v1/disputes",
+      params: { payment_intent: paid.id },
+    });
+    expect(fake.events.map((e) => e.type)).toContain("charge.dispute.created");
+    const error = await providerError(provider.refund(paid.id, { idempotencyKey: `refund-${paid.id}` }));
+    expect(error).toMatchObject({ kind: "invalid_request", code: "charge_disputed" });
+
+    fake.resolveDispute(disputed?.id ?? "", "winning_evidence");
+    expect((await provider.disputes(paid.id))[0]?.status).toBe("won");
+    const clean = await provider.create(payment("pm_card_visa"));
+    expect(await provider.disputes(clean.id)).toEqual([]);
+  });
+
   it("reports an unknown payment as not found, without retrying", async () => {
     const { provider, stats } = setup();
     const error = await providerError(provider.retrieve("pi_missing", stats));

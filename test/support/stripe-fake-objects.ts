@@ -16,6 +16,8 @@ export function stripeId(prefix: string, length = 24): string {
 
 export type CardBehaviour =
   | { kind: "succeed" }
+  /** Succeeds, then the cardholder's bank disputes it: a chargeback, or an inquiry before one. */
+  | { kind: "dispute"; caseType: "chargeback" | "inquiry" }
   | { kind: "authenticate" }
   | { kind: "decline"; declineCode: string; message: string };
 
@@ -41,6 +43,10 @@ export const testPaymentMethods: Record<string, CardBehaviour> = {
   ),
   // 4000 0027 6000 3184: 3-D Secure is required on every transaction.
   pm_card_authenticationRequired: { kind: "authenticate" },
+  // 4000 0000 0000 0259: the charge succeeds, then is disputed as fraudulent.
+  pm_card_createDispute: { kind: "dispute", caseType: "chargeback" },
+  // 4000 0000 0000 1976: the charge succeeds, then is disputed as an inquiry.
+  pm_card_createDisputeInquiry: { kind: "dispute", caseType: "inquiry" },
 };
 
 export const seconds = (ms: number) => Math.floor(ms / 1000);
@@ -202,19 +208,107 @@ export function refundObject(
   };
 }
 
+/**
+ * A dispute on a charge, as Stripe's test cards open one: a chargeback (`needs_response`, funds
+ * withdrawn) or an inquiry (`warning_needs_response`, nothing withdrawn yet).
+ */
+export function disputeObject(
+  charge: Stripe.Charge,
+  input: { caseType: "chargeback" | "inquiry"; created: number },
+): Stripe.Dispute {
+  const inquiry = input.caseType === "inquiry";
+  return {
+    id: stripeId("dp"),
+    object: "dispute",
+    amount: charge.amount,
+    // A chargeback withdraws the amount (and the fee) at once; an inquiry moves no money.
+    balance_transactions: [],
+    charge: charge.id,
+    created: input.created,
+    currency: charge.currency,
+    enhanced_eligibility_types: [],
+    evidence: {
+      access_activity_log: null,
+      billing_address: null,
+      cancellation_policy: null,
+      cancellation_policy_disclosure: null,
+      cancellation_rebuttal: null,
+      customer_communication: null,
+      customer_email_address: null,
+      customer_name: null,
+      customer_purchase_ip: null,
+      customer_signature: null,
+      duplicate_charge_documentation: null,
+      duplicate_charge_explanation: null,
+      duplicate_charge_id: null,
+      enhanced_evidence: {},
+      product_description: null,
+      receipt: null,
+      refund_policy: null,
+      refund_policy_disclosure: null,
+      refund_refusal_explanation: null,
+      service_date: null,
+      service_documentation: null,
+      shipping_address: null,
+      shipping_carrier: null,
+      shipping_date: null,
+      shipping_documentation: null,
+      shipping_tracking_number: null,
+      uncategorized_file: null,
+      uncategorized_text: null,
+    },
+    evidence_details: {
+      due_by: input.created + 7 * 24 * 60 * 60,
+      enhanced_eligibility: {},
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+      submission_method: "not_submitted",
+    },
+    intended_submission_method: null,
+    // While only an inquiry, the charge can still be refunded (which ends it); not after a chargeback.
+    is_charge_refundable: inquiry,
+    livemode: false,
+    metadata: {},
+    network_reason_code: inquiry ? null : "10.4",
+    payment_intent: typeof charge.payment_intent === "string" ? charge.payment_intent : null,
+    payment_method_details: {
+      card: {
+        brand: "visa",
+        case_type: input.caseType,
+        network: "visa",
+        network_reason_code: inquiry ? null : "10.4",
+      },
+      type: "card",
+    },
+    reason: inquiry ? "general" : "fraudulent",
+    status: inquiry ? "warning_needs_response" : "needs_response",
+  };
+}
+
 export type FakeEventType =
   | "payment_intent.succeeded"
   | "payment_intent.payment_failed"
   | "payment_intent.requires_action"
   | "payment_intent.canceled"
-  | "charge.refunded";
+  | "charge.refunded"
+  | DisputeEventType;
+
+export type DisputeEventType =
+  | "charge.dispute.created"
+  | "charge.dispute.updated"
+  | "charge.dispute.closed"
+  | "charge.dispute.funds_withdrawn"
+  | "charge.dispute.funds_reinstated";
+
+const isDisputeEvent = (type: FakeEventType): type is DisputeEventType => type.startsWith("charge.dispute.");
 
 export type FakeEvent = Extract<Stripe.Event, { type: FakeEventType }>;
 
 /** `request` is the API request that caused the event; null for what the buyer did (3-D Secure). */
 export function eventObject(
   type: FakeEventType,
-  object: Stripe.PaymentIntent | Stripe.Charge,
+  object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute,
   created: number,
   request: { id: string | null; idempotency_key: string | null },
 ): FakeEvent {
@@ -229,6 +323,10 @@ export function eventObject(
   };
   // A snapshot: later changes to the object must not show through an event already sent.
   const snapshot = structuredClone(object);
+  if (isDisputeEvent(type)) {
+    if (snapshot.object !== "dispute") throw new Error(`${type} carries a Dispute`);
+    return { ...base, type, data: { object: snapshot } };
+  }
   if (type === "charge.refunded") {
     if (snapshot.object !== "charge") throw new Error("charge.refunded carries a Charge");
     return { ...base, type, data: { object: snapshot } };

@@ -7,6 +7,8 @@ import type Stripe from "stripe";
 import {
   type CardBehaviour,
   chargeObject,
+  type DisputeEventType,
+  disputeObject,
   docUrl,
   errorReply,
   eventObject,
@@ -47,6 +49,7 @@ export function createFakeAccount(now: () => number) {
   const intents = new Map<string, Stripe.PaymentIntent>();
   const charges = new Map<string, Stripe.Charge>();
   const refunds = new Map<string, Stripe.Refund>();
+  const disputes = new Map<string, Stripe.Dispute>();
   /** Stripe turns a test token into a new PaymentMethod id on each use; this remembers what each does. */
   const methods = new Map<string, CardBehaviour>();
   const returnUrls = new Map<string, string>();
@@ -54,7 +57,7 @@ export function createFakeAccount(now: () => number) {
 
   const emit = (
     type: FakeEventType,
-    object: Stripe.PaymentIntent | Stripe.Charge,
+    object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute,
     ctx: RequestContext | null,
   ) =>
     events.push(
@@ -92,6 +95,97 @@ export function createFakeAccount(now: () => number) {
       payment_method: method,
     });
     emit("payment_intent.succeeded", pi, ctx);
+    const behaviour = methods.get(method);
+    if (behaviour?.kind === "dispute") openDispute(charge, behaviour.caseType, ctx);
+  }
+
+  /** The cardholder's bank disputes a charge: Stripe opens a Dispute and says so. */
+  function openDispute(
+    charge: Stripe.Charge,
+    caseType: "chargeback" | "inquiry",
+    ctx: RequestContext | null,
+  ): Stripe.Dispute {
+    const dispute = disputeObject(charge, { caseType, created: seconds(now()) });
+    disputes.set(dispute.id, dispute);
+    charge.disputed = true;
+    emit("charge.dispute.created", dispute, ctx);
+    if (caseType === "chargeback") emit("charge.dispute.funds_withdrawn", dispute, ctx);
+    return dispute;
+  }
+
+  /**
+   * Stripe's test-mode evidence: `winning_evidence` closes the dispute in the merchant's favour,
+   * `losing_evidence` against. An inquiry won closes (`warning_closed`); an inquiry lost escalates to a
+   * chargeback on the same dispute, as a bank's inquiry does.
+   */
+  function submitEvidence(dispute: Stripe.Dispute, text: string | undefined, ctx: RequestContext | null) {
+    const outcome = text === "winning_evidence" ? "won" : text === "losing_evidence" ? "lost" : undefined;
+    const inquiry = dispute.status.startsWith("warning_");
+    dispute.evidence.uncategorized_text = text ?? dispute.evidence.uncategorized_text;
+    dispute.evidence_details.has_evidence = true;
+    dispute.evidence_details.submission_count += 1;
+    dispute.evidence_details.submission_method = "manual";
+    const move = (status: Stripe.Dispute.Status, type: DisputeEventType) => {
+      dispute.status = status;
+      emit(type, dispute, ctx);
+    };
+    if (outcome === undefined) return;
+    if (inquiry) {
+      move("warning_under_review", "charge.dispute.updated");
+      if (outcome === "won") move("warning_closed", "charge.dispute.closed");
+      else {
+        dispute.is_charge_refundable = false;
+        move("needs_response", "charge.dispute.updated");
+        emit("charge.dispute.funds_withdrawn", dispute, ctx);
+      }
+      return;
+    }
+    move("under_review", "charge.dispute.updated");
+    move(outcome, "charge.dispute.closed");
+    if (outcome === "won") emit("charge.dispute.funds_reinstated", dispute, ctx);
+  }
+
+  function updateDispute(dispute: Stripe.Dispute, params: FormObject, ctx: RequestContext): Reply {
+    if (["won", "lost", "warning_closed"].includes(dispute.status)) {
+      return invalidRequest(`This dispute is already closed (status ${dispute.status}).`);
+    }
+    const evidence = params.evidence;
+    submitEvidence(
+      dispute,
+      typeof evidence === "object" ? text(evidence.uncategorized_text) : undefined,
+      ctx,
+    );
+    return { status: 200, body: structuredClone(dispute) };
+  }
+
+  /** Accepting the dispute: a chargeback is lost; an inquiry closes. */
+  function closeDispute(dispute: Stripe.Dispute, ctx: RequestContext): Reply {
+    if (["won", "lost", "warning_closed"].includes(dispute.status)) {
+      return { status: 200, body: structuredClone(dispute) };
+    }
+    dispute.status = dispute.status.startsWith("warning_") ? "warning_closed" : "lost";
+    emit("charge.dispute.closed", dispute, ctx);
+    return { status: 200, body: structuredClone(dispute) };
+  }
+
+  function listDisputes(params: FormObject): Reply {
+    const pi = text(params.payment_intent);
+    const charge = text(params.charge);
+    const data = [...disputes.values()]
+      .filter(
+        (d) => (pi === undefined || d.payment_intent === pi) && (charge === undefined || d.charge === charge),
+      )
+      .sort((a, b) => b.created - a.created);
+    const limit = Number(text(params.limit) ?? 10);
+    return {
+      status: 200,
+      body: {
+        object: "list",
+        data: structuredClone(data.slice(0, limit)),
+        has_more: data.length > limit,
+        url: "/v1/disputes",
+      },
+    };
   }
 
   function requireAction(pi: Stripe.PaymentIntent, method: string, ctx: RequestContext): void {
@@ -165,8 +259,8 @@ export function createFakeAccount(now: () => number) {
       );
     }
     if (behaviour.kind === "decline") return decline(pi, method, behaviour, ctx);
-    if (behaviour.kind === "succeed") succeed(pi, method, ctx);
-    else requireAction(pi, method, ctx);
+    if (behaviour.kind === "authenticate") requireAction(pi, method, ctx);
+    else succeed(pi, method, ctx);
     return render(pi, params);
   }
 
@@ -234,6 +328,15 @@ export function createFakeAccount(now: () => number) {
     if (pi.status !== "succeeded" || charge === undefined) {
       return unexpectedState(pi, "This PaymentIntent does not have a successful charge to refund.");
     }
+    const disputed = [...disputes.values()].find(
+      // Refundable while only an inquiry, and again once the merchant won the money back.
+      (d) => d.charge === charge.id && !d.status.startsWith("warning_") && d.status !== "won",
+    );
+    if (disputed !== undefined) {
+      return invalidRequest(`Charge ${charge.id} has been charged back; cannot issue a refund.`, {
+        code: "charge_disputed",
+      });
+    }
     const remaining = charge.amount - charge.amount_refunded;
     if (remaining === 0) {
       return invalidRequest(`Charge ${charge.id} has already been refunded.`, {
@@ -270,9 +373,17 @@ export function createFakeAccount(now: () => number) {
       return pi ? run(pi, params, ctx) : noSuch("payment_intent", id);
     };
 
+  const onDispute =
+    (id: string, run: (dispute: Stripe.Dispute, params: FormObject, ctx: RequestContext) => Reply): Handler =>
+    (params, ctx) => {
+      const dispute = disputes.get(id);
+      return dispute ? run(dispute, params, ctx) : noSuch("dispute", id);
+    };
+
   /** The route a request names (`POST /v1/payment_intents/:id/confirm`), and its handler if served. */
   function route(method: string, path: string): { name: string; handler: Handler | null } {
-    const match = /^\/v1\/(payment_intents|refunds)(?:\/([^/]+))?(?:\/(confirm|cancel))?$/.exec(path);
+    const match =
+      /^\/v1\/(payment_intents|refunds|disputes)(?:\/([^/]+))?(?:\/(confirm|cancel|close))?$/.exec(path);
     if (match === null) return { name: `${method} ${path}`, handler: null };
     const [, resource, id, action] = match;
     const name = `${method} /v1/${resource}${id ? "/:id" : ""}${action ? `/${action}` : ""}`;
@@ -282,6 +393,15 @@ export function createFakeAccount(now: () => number) {
       "POST /v1/payment_intents/:id/confirm": onIntent(id ?? "", confirm),
       "POST /v1/payment_intents/:id/cancel": onIntent(id ?? "", cancel),
       "POST /v1/refunds": refund,
+      "GET /v1/disputes": listDisputes,
+      "GET /v1/disputes/:id": onDispute(id ?? "", (dispute) => ({
+        status: 200,
+        body: structuredClone(dispute),
+      })),
+      "POST /v1/disputes/:id": onDispute(id ?? "", updateDispute),
+      "POST /v1/disputes/:id/close": onDispute(id ?? "", (dispute, _params, ctx) =>
+        closeDispute(dispute, ctx),
+      ),
     };
     return { name, handler: handlers[name] ?? null };
   }
@@ -292,6 +412,24 @@ export function createFakeAccount(now: () => number) {
     intents,
     charges,
     refunds,
+    disputes,
+
+    /** The cardholder's bank disputes a succeeded payment's charge, as it may weeks after the sale. */
+    dispute(piId: string, caseType: "chargeback" | "inquiry" = "chargeback"): Stripe.Dispute {
+      const pi = intents.get(piId);
+      const charge = typeof pi?.latest_charge === "string" ? charges.get(pi.latest_charge) : undefined;
+      if (pi?.status !== "succeeded" || charge === undefined)
+        throw new Error(`${piId} has no charge to dispute`);
+      return structuredClone(openDispute(charge, caseType, null));
+    },
+
+    /** The merchant answers a dispute with Stripe's test evidence: it is won or lost. */
+    resolveDispute(disputeId: string, evidence: "winning_evidence" | "losing_evidence") {
+      const dispute = disputes.get(disputeId);
+      if (dispute === undefined) throw new Error(`no dispute ${disputeId}`);
+      submitEvidence(dispute, evidence, null);
+      return structuredClone(dispute);
+    },
 
     /** The buyer finishes (or fails) 3-D Secure; a finished challenge completes the payment by itself. */
     authenticate(piId: string, outcome: "succeed" | "fail") {

@@ -9,7 +9,7 @@
  *   fake.count("POST /v1/payment_intents");          // 2: the first attempt and its retry
  *
  * It follows Stripe's documented behaviour for what checkout uses: PaymentIntents (create, retrieve,
- * confirm, cancel) and Refunds moved by the test PaymentMethods (stripe-fake-resources.ts), `expand[]`,
+ * confirm, cancel), Refunds and Disputes moved by the test PaymentMethods (stripe-fake-resources.ts), `expand[]`,
  * idempotency keys, the error envelope, `Request-Id` and `Idempotent-Replayed` headers, and the events
  * Stripe would deliver as webhooks, which `signedDelivery` signs as Stripe does.
  */
@@ -137,6 +137,13 @@ export function createStripeFake(options: { now?: () => number } = {}) {
     paymentIntents: () => [...account.intents.values()].map((pi) => structuredClone(pi)),
     charges: () => [...account.charges.values()].map((charge) => structuredClone(charge)),
     refunds: () => [...account.refunds.values()].map((refund) => structuredClone(refund)),
+    disputes: () => [...account.disputes.values()].map((dispute) => structuredClone(dispute)),
+    /** The cardholder's bank disputes a succeeded payment (a chargeback, or an inquiry before one). */
+    dispute: (piId: string, caseType: "chargeback" | "inquiry" = "chargeback") =>
+      account.dispute(piId, caseType),
+    /** The merchant submits Stripe's test evidence: `winning_evidence` wins, `losing_evidence` loses. */
+    resolveDispute: (disputeId: string, evidence: "winning_evidence" | "losing_evidence") =>
+      account.resolveDispute(disputeId, evidence),
     /**
      * The buyer completes (or fails) the 3-D Secure challenge of a `requires_action` PaymentIntent. As on
      * Stripe, a completed challenge moves the payment on by itself: it succeeds with no further confirm.
@@ -146,18 +153,25 @@ export function createStripeFake(options: { now?: () => number } = {}) {
     /** A webhook delivery of `event` signed as Stripe signs it: the raw body and its `stripe-signature`. */
     async signedDelivery(event: FakeEvent, secret: string, options: { timestamp?: number } = {}) {
       const body = JSON.stringify(event, null, 2);
-      const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
-        payload: body,
-        secret,
-        timestamp: options.timestamp ?? seconds(now()),
-        cryptoProvider: Stripe.createSubtleCryptoProvider(),
-      });
-      return { body, headers: { "stripe-signature": signature } };
+      return { body, headers: await signBody(body, secret, { now: now(), ...options }) };
     },
+    /** The `stripe-signature` header Stripe would send with `body`, whatever the body holds. */
+    signBody: (body: string, secret: string, options: { timestamp?: number } = {}) =>
+      signBody(body, secret, { now: now(), ...options }),
   };
 }
 
 export type StripeFake = ReturnType<typeof createStripeFake>;
+
+async function signBody(body: string, secret: string, options: { timestamp?: number; now?: number } = {}) {
+  const signature = await Stripe.webhooks.generateTestHeaderStringAsync({
+    payload: body,
+    secret,
+    timestamp: options.timestamp ?? seconds(options.now ?? Date.now()),
+    cryptoProvider: Stripe.createSubtleCryptoProvider(),
+  });
+  return { "stripe-signature": signature };
+}
 
 /** The answer a fault puts in place of Stripe's; network faults have none. */
 function injected(fault: Fault | undefined): Answer | null {

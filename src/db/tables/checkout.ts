@@ -99,3 +99,26 @@ export const paymentEvents = sqliteTable(
     index("payment_events_unprocessed_idx").on(t.processedAt, t.receivedAt),
   ],
 );
+
+/**
+ * The sweep's memory of checkouts it could not settle: when to try each again (exponential backoff), and
+ * when it gave up and flagged one for a person. Without it the cron always took the oldest lapsed
+ * checkouts, so a few it could never settle starved every newer one.
+ */
+export const checkoutSweeps = sqliteTable(
+  "checkout_sweeps",
+  {
+    checkoutId: text("checkout_id")
+      .primaryKey()
+      .references(() => checkouts.id),
+    /** Sweeps that left the checkout open (the provider failed, or the payment is not final yet). */
+    attempts: integer("attempts").notNull(),
+    /** Not tried before this; the lapsed checkout otherwise falls due at its hold's expiry. */
+    nextAttemptAt: integer("next_attempt_at", { mode: "number" }).notNull(),
+    lastError: text("last_error"),
+    /** Set once it failed too often: the cron leaves it alone and a person looks (audit `checkout.sweep_flagged`). */
+    flaggedAt: integer("flagged_at", { mode: "number" }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("checkout_sweeps_due_idx").on(t.flaggedAt, t.nextAttemptAt)],
+);

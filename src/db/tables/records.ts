@@ -44,6 +44,15 @@ export const orders = sqliteTable(
     paymentReference: text("payment_reference"),
     /** Client-generated id, e.g. a POS device's item UUID: one order per client id per creator. */
     clientReference: text("client_reference"),
+    /**
+     * The buyer's bank disputed the payment (src/checkout/disputes.ts): the provider's dispute id, its
+     * status as the provider last reported it (`needs_response`, `won`, `lost`, `warning_…` for an
+     * inquiry), and when it was first learned. A chargeback revokes what the order granted; the order
+     * stays `paid` (the money was received, and a dispute can be won).
+     */
+    disputeId: text("dispute_id"),
+    disputeStatus: text("dispute_status"),
+    disputedAt: integer("disputed_at", { mode: "number" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     paidAt: integer("paid_at", { mode: "number" }),

@@ -27,6 +27,11 @@ export const sandboxPayments = sqliteTable(
     metadata: text("metadata").notNull(),
     latestCharge: text("latest_charge"),
     amountRefunded: integer("amount_refunded").notNull().default(0),
+    /** Stripe's dispute test card (4000 0000 0000 0259) is disputed as fraudulent once it succeeds. */
+    disputeId: text("dispute_id"),
+    disputeStatus: text("dispute_status"),
+    disputeReason: text("dispute_reason"),
+    disputeCreatedAt: integer("dispute_created_at", { mode: "number" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -14,8 +14,12 @@ export const route = createRoute({
   summary: "Refund a paid order in full and revoke what it granted",
   description:
     "Refunds through the order's payment provider, then ends the order refunded and revokes its " +
-    "entitlement (the member's token version is bumped). Refunding a refunded order returns it unchanged; " +
-    "a `charge.refunded` webhook for the same refund changes nothing more. 409 for an order that is not paid. " +
+    "entitlement (the member's token version is bumped), in one batch with the stored response: the same " +
+    "Idempotency-Key replays it (`Idempotent-Replayed: true`), and with another body is 422. An order " +
+    "already refunded at the provider (from its dashboard, its webhook lost) is reconciled the same way. " +
+    "Refunding a refunded order returns it unchanged; a `charge.refunded` webhook for the same refund " +
+    "changes nothing more. 409 for an order that is not paid, one whose payment was charged back by the " +
+    "buyer's bank, or one the provider refuses to refund. " +
     "A point-of-sale order has no provider: the till paid the buyer back, and this records it (the order " +
     "refunded, its entitlement revoked, a drop sale's units restocked if the drop says so).",
   security: bearerSecurity,

@@ -12,7 +12,9 @@ export const route = createRoute({
   summary: "Stripe's webhook endpoint: verify, store each event once, acknowledge, handle after",
   description:
     "Verified on the raw body with the endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, 300 s tolerance); " +
-    "a bad or missing signature is 400 and writes nothing. Each event id is stored once: a redelivery is " +
+    "a bad or missing signature is 400 and writes nothing, and so is a signed body that is not a well-formed " +
+    "event (`webhook-event-malformed`: no string `id` or `type`, or no object `data.object`). " +
+    "Each event id is stored once: a redelivery is " +
     "acknowledged and changes nothing. Types it does not handle are acknowledged. Handling re-reads the " +
     "PaymentIntent from Stripe after the answer, so events may arrive in any order; the cron retries any " +
     "whose handling did not finish.",
