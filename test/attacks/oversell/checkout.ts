@@ -3,12 +3,12 @@
  * never sells outside its drop.
  */
 import { describe, expect, it } from "vitest";
-import { api } from "../support/api";
-import { checkout, confirm } from "../support/checkouts";
-import { expectInvariants } from "../support/drops";
-import { createDrop, createOffer } from "../support/fixtures";
-import { buyer, quote } from "../support/quotes";
-import { createTenant, type Tenant } from "../support/tenants";
+import { api } from "../../support/api";
+import { checkout, confirm } from "../../support/checkouts";
+import { expectInvariants } from "../../support/drops";
+import { createDrop, createOffer } from "../../support/fixtures";
+import { buyer, quote } from "../../support/quotes";
+import { createTenant, type Tenant } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Json } from "../support/api";
-import { expectInvariants } from "../support/drops";
-import { createDrop, createOffer } from "../support/fixtures";
-import { claimUnits, type Device, posDevice, posItem, syncItems } from "../support/pos";
-import { createTenant } from "../support/tenants";
+import type { Json } from "../../support/api";
+import { expectInvariants } from "../../support/drops";
+import { createDrop, createOffer } from "../../support/fixtures";
+import { claimUnits, type Device, posDevice, posItem, syncItems } from "../../support/pos";
+import { createTenant } from "../../support/tenants";
 
 const nowIso = () => new Date().toISOString();
 /** Setting up a hundred allotments or offers through the API takes a while on a busy machine. */

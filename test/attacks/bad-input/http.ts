@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/app";
-import { api, type Json } from "../support/api";
-import { quotedDrop } from "../support/checkouts";
-import { inventoryOf } from "../support/drops";
-import { oneTimeOffer } from "../support/fixtures";
-import { createTenant, type Tenant, tableCounts } from "../support/tenants";
+import { buildApp } from "../../../src/app";
+import { api, type Json } from "../../support/api";
+import { quotedDrop } from "../../support/checkouts";
+import { inventoryOf } from "../../support/drops";
+import { oneTimeOffer } from "../../support/fixtures";
+import { createTenant, type Tenant, tableCounts } from "../../support/tenants";
 
 const LIMIT = 64 * 1024;
 

@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../src/app";
-import { readConfig } from "../../src/config";
-import { ProblemSchema } from "../../src/http/problem";
-import { paymentProvider } from "../../src/payments";
-import { scheduled } from "../../src/scheduled";
-import type { Json } from "../support/api";
-import { quotedDrop } from "../support/checkouts";
-import { pricedOffer } from "../support/quotes";
-import { createTenant, db, tableCounts } from "../support/tenants";
+import { buildApp } from "../../../src/app";
+import { readConfig } from "../../../src/config";
+import { ProblemSchema } from "../../../src/http/problem";
+import { paymentProvider } from "../../../src/payments";
+import { scheduled } from "../../../src/scheduled";
+import type { Json } from "../../support/api";
+import { quotedDrop } from "../../support/checkouts";
+import { pricedOffer } from "../../support/quotes";
+import { createTenant, db, tableCounts } from "../../support/tenants";
 
 type Vars = Record<string, string>;
 /** What wrangler.toml ships (read by test/vitest.config.ts): bare `wrangler deploy`, and `--env production`. */

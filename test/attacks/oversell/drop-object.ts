@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api } from "../support/api";
-import { expectInvariants, inventoryOf, liveDrop, reserveVia, uniqueKey } from "../support/drops";
-import { createTenant } from "../support/tenants";
+import { api } from "../../support/api";
+import { expectInvariants, inventoryOf, liveDrop, reserveVia, uniqueKey } from "../../support/drops";
+import { createTenant } from "../../support/tenants";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const TTL_S = 60;

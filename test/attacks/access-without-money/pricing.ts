@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { appAt, grant, revoke } from "../support/entitlements";
-import { createOffer, membershipTier } from "../support/fixtures";
-import { insertMember, pricedOffer, quote } from "../support/quotes";
-import { createTenant, type Tenant } from "../support/tenants";
+import { appAt, grant, revoke } from "../../support/entitlements";
+import { createOffer, membershipTier } from "../../support/fixtures";
+import { insertMember, pricedOffer, quote } from "../../support/quotes";
+import { createTenant, type Tenant } from "../../support/tenants";
 
 /** A poster at 10.00 with 10 % off for the Merch tier (rank 2) and above. */
 async function tieredShop(tenant: Tenant) {

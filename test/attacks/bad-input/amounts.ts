@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { api } from "../support/api";
-import { createOffer } from "../support/fixtures";
-import { pricedOffer, quote } from "../support/quotes";
-import { createTenant, tableCounts } from "../support/tenants";
+import { api } from "../../support/api";
+import { createOffer } from "../../support/fixtures";
+import { pricedOffer, quote } from "../../support/quotes";
+import { createTenant, tableCounts } from "../../support/tenants";
 
 const outOfRange = "https://creator-commerce.dev/problems/amount-out-of-range";
 

@@ -1,16 +1,16 @@
 import { env } from "cloudflare:workers";
 import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { sweepCheckouts } from "../../src/checkout/sweep";
-import { auditEvents, checkouts } from "../../src/db/schema";
-import { inventoryGateway } from "../../src/inventory/gateway";
-import { type PaymentProvider, ProviderError, type ProviderEvent } from "../../src/payments/provider";
-import { createSandboxProvider } from "../../src/payments/sandbox";
-import { checkout } from "../support/checkouts";
-import { expectInvariants } from "../support/drops";
-import { createDrop } from "../support/fixtures";
-import { buyer, quote } from "../support/quotes";
-import { createTenant, db, type Tenant } from "../support/tenants";
+import { sweepCheckouts } from "../../../src/checkout/sweep";
+import { auditEvents, checkouts } from "../../../src/db/schema";
+import { inventoryGateway } from "../../../src/inventory/gateway";
+import { type PaymentProvider, ProviderError, type ProviderEvent } from "../../../src/payments/provider";
+import { createSandboxProvider } from "../../../src/payments/sandbox";
+import { checkout } from "../../support/checkouts";
+import { expectInvariants } from "../../support/drops";
+import { createDrop } from "../../support/fixtures";
+import { buyer, quote } from "../../support/quotes";
+import { createTenant, db, type Tenant } from "../../support/tenants";
 
 const MINUTE = 60_000;
 

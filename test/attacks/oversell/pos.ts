@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { api, type Json } from "../support/api";
-import { expectInvariants } from "../support/drops";
-import { createDrop, createOffer, oneTimeOffer } from "../support/fixtures";
-import { claimUnits, type Device, posDevice, posItem, syncItems } from "../support/pos";
-import { createTenant, type Tenant, tableCounts } from "../support/tenants";
+import { api, type Json } from "../../support/api";
+import { expectInvariants } from "../../support/drops";
+import { createDrop, createOffer, oneTimeOffer } from "../../support/fixtures";
+import { claimUnits, type Device, posDevice, posItem, syncItems } from "../../support/pos";
+import { createTenant, type Tenant, tableCounts } from "../../support/tenants";
 
 const outcomes = (res: { body: Json }) => res.body.results.map((r: Json) => r.code ?? r.status);
 const nowIso = () => new Date().toISOString();

@@ -1,16 +1,16 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, entitlements, members, orders } from "../../src/db/schema";
-import { checkout, quotedDrop } from "../support/checkouts";
-import { expectInvariants } from "../support/drops";
-import { faultyD1 } from "../support/faults";
-import type { FakeEvent } from "../support/stripe-fake";
-import { stripeWorld, WEBHOOK_SECRET } from "../support/stripe-world";
+import { auditEvents, entitlements, members, orders } from "../../../src/db/schema";
+import { checkout, quotedDrop } from "../../support/checkouts";
+import { expectInvariants } from "../../support/drops";
+import { faultyD1 } from "../../support/faults";
+import type { FakeEvent } from "../../support/stripe-fake";
+import { stripeWorld, WEBHOOK_SECRET } from "../../support/stripe-world";
 
 type StripeWorld = ReturnType<typeof stripeWorld>;
 
-import { createTenant, db } from "../support/tenants";
+import { createTenant, db } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 

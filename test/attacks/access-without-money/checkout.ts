@@ -5,13 +5,13 @@
  */
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, entitlements, orders } from "../../src/db/schema";
-import { quotedDrop } from "../support/checkouts";
-import { introspect, memberWithGrants } from "../support/entitlements";
-import { createOffer } from "../support/fixtures";
-import { buyer, quote } from "../support/quotes";
-import { stripeWorld } from "../support/stripe-world";
-import { createTenant, db } from "../support/tenants";
+import { auditEvents, entitlements, orders } from "../../../src/db/schema";
+import { quotedDrop } from "../../support/checkouts";
+import { introspect, memberWithGrants } from "../../support/entitlements";
+import { createOffer } from "../../support/fixtures";
+import { buyer, quote } from "../../support/quotes";
+import { stripeWorld } from "../../support/stripe-world";
+import { createTenant, db } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 

@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config";
-import { mailOutbox, members, refreshCredentials } from "../../src/db/schema";
-import { CODES_PER_HOUR, MAX_ATTEMPTS } from "../../src/sign-in/code";
-import { memberWithGrants } from "../support/entitlements";
-import { insertMember } from "../support/quotes";
+import { readConfig } from "../../../src/config";
+import { mailOutbox, members, refreshCredentials } from "../../../src/db/schema";
+import { CODES_PER_HOUR, MAX_ATTEMPTS } from "../../../src/sign-in/code";
+import { memberWithGrants } from "../../support/entitlements";
+import { insertMember } from "../../support/quotes";
 import {
   auditActions,
   codesOf,
@@ -15,8 +15,8 @@ import {
   requestCode,
   verifyCode,
   wrongCodes,
-} from "../support/sign-in";
-import { createTenant, db, type Tenant } from "../support/tenants";
+} from "../../support/sign-in";
+import { createTenant, db, type Tenant } from "../../support/tenants";
 
 const emailOf = (memberId: string) => `${memberId}@example.test`;
 const invalidCode = "https://creator-commerce.dev/problems/sign-in-code-invalid";

@@ -1,13 +1,13 @@
 import { eq } from "drizzle-orm";
 import { base64url, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { drops, orders } from "../../src/db/schema";
-import { verifyQuote } from "../../src/quotes/token";
-import { api } from "../support/api";
-import { checkout } from "../support/checkouts";
-import { createDrop, createOffer } from "../support/fixtures";
-import { buyer, quote, testQuoteKeys } from "../support/quotes";
-import { createTenant, db, type Tenant } from "../support/tenants";
+import { drops, orders } from "../../../src/db/schema";
+import { verifyQuote } from "../../../src/quotes/token";
+import { api } from "../../support/api";
+import { checkout } from "../../support/checkouts";
+import { createDrop, createOffer } from "../../support/fixtures";
+import { buyer, quote, testQuoteKeys } from "../../support/quotes";
+import { createTenant, db, type Tenant } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();

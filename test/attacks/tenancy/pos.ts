@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { api, type Json } from "../support/api";
-import { expectInvariants } from "../support/drops";
-import { createDrop, createOffer } from "../support/fixtures";
-import { claimUnits, posDevice, posItem, syncAndRelease, syncItems } from "../support/pos";
-import { createTenant, tableCounts } from "../support/tenants";
+import { api, type Json } from "../../support/api";
+import { expectInvariants } from "../../support/drops";
+import { createDrop, createOffer } from "../../support/fixtures";
+import { claimUnits, posDevice, posItem, syncAndRelease, syncItems } from "../../support/pos";
+import { createTenant, tableCounts } from "../../support/tenants";
 
 const outcomes = (res: { body: Json }) => res.body.results.map((r: Json) => r.code ?? r.status);
 const nowIso = () => new Date().toISOString();

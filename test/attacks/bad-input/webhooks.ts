@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Json } from "../support/api";
-import { stripeWorld, WEBHOOK_SECRET } from "../support/stripe-world";
-import { tableCounts } from "../support/tenants";
+import type { Json } from "../../support/api";
+import { stripeWorld, WEBHOOK_SECRET } from "../../support/stripe-world";
+import { tableCounts } from "../../support/tenants";
 
 /** Any body, signed with the endpoint's secret exactly as Stripe signs a delivery, through the real app. */
 async function deliverSigned(body: string) {

@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, entitlements, members, orders } from "../../src/db/schema";
-import { api } from "../support/api";
-import { checkout, quotedDrop } from "../support/checkouts";
-import { expectInvariants } from "../support/drops";
-import { faultyD1 } from "../support/faults";
-import { stripeWorld } from "../support/stripe-world";
-import { createTenant, db, type Tenant } from "../support/tenants";
+import { auditEvents, entitlements, members, orders } from "../../../src/db/schema";
+import { api } from "../../support/api";
+import { checkout, quotedDrop } from "../../support/checkouts";
+import { expectInvariants } from "../../support/drops";
+import { faultyD1 } from "../../support/faults";
+import { stripeWorld } from "../../support/stripe-world";
+import { createTenant, db, type Tenant } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api } from "../support/api";
-import { expectInvariants, inventoryOf, liveDrop, reserveVia, uniqueKey } from "../support/drops";
-import { createTenant, tableCounts } from "../support/tenants";
+import { api } from "../../support/api";
+import { expectInvariants, inventoryOf, liveDrop, reserveVia, uniqueKey } from "../../support/drops";
+import { createTenant, tableCounts } from "../../support/tenants";
 
 /**
  * Whether the runtime knows this name's object at all. Locally this lists every object ever

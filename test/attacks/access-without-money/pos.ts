@@ -1,12 +1,12 @@
 import { eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { orders } from "../../src/db/schema";
-import { api, type Json } from "../support/api";
-import { introspect, memberWithGrants } from "../support/entitlements";
-import { createOffer } from "../support/fixtures";
-import { posDevice, posItem, syncItems } from "../support/pos";
-import { createTenant, db, tableCounts } from "../support/tenants";
+import { orders } from "../../../src/db/schema";
+import { api, type Json } from "../../support/api";
+import { introspect, memberWithGrants } from "../../support/entitlements";
+import { createOffer } from "../../support/fixtures";
+import { posDevice, posItem, syncItems } from "../../support/pos";
+import { createTenant, db, tableCounts } from "../../support/tenants";
 
 /** A creator with a member who already holds two paid-for entitlements, a poster to sell, a device. */
 async function stallWithMember() {

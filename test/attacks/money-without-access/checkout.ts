@@ -5,13 +5,13 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { couponRedemptions, coupons, entitlements, idempotencyKeys, orders } from "../../src/db/schema";
-import { api } from "../support/api";
-import { quotedDrop } from "../support/checkouts";
-import { createOffer } from "../support/fixtures";
-import { buyer, quote } from "../support/quotes";
-import { stripeWorld } from "../support/stripe-world";
-import { createTenant, db, type Tenant } from "../support/tenants";
+import { couponRedemptions, coupons, entitlements, idempotencyKeys, orders } from "../../../src/db/schema";
+import { api } from "../../support/api";
+import { quotedDrop } from "../../support/checkouts";
+import { createOffer } from "../../support/fixtures";
+import { buyer, quote } from "../../support/quotes";
+import { stripeWorld } from "../../support/stripe-world";
+import { createTenant, db, type Tenant } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 

@@ -1,0 +1,6 @@
+/**
+ * The attack suite for one promise. Another creator's ids answer 404 and touch nothing.
+ * Each area is a module of `describe` blocks in ./tenancy/, named after the attacks it stops.
+ */
+import "./tenancy/checkout";
+import "./tenancy/pos";
