@@ -36,3 +36,16 @@ export async function createDrop(tenant: Tenant, body: Record<string, unknown> =
   if (res.status !== 201) throw new Error(`drop fixture refused: ${JSON.stringify(res.body)}`);
   return res.body;
 }
+
+/** A bundle of `components` (offer ids and units per bundle), priced at 15.00. */
+export async function createBundle(
+  tenant: Tenant,
+  components: { offer_id: string; quantity: number }[],
+): Promise<Json> {
+  return createOffer(tenant, {
+    kind: "bundle",
+    title: "Bundle",
+    prices: [{ currency: "USD", amount: 1500 }],
+    components,
+  });
+}

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, entitlements, members, orders } from "../../../src/db/schema";
+import { auditEvents } from "../../../src/db/schema";
 import { checkout, quotedDrop } from "../../support/checkouts";
 import { expectInvariants } from "../../support/drops";
 import { faultyD1 } from "../../support/faults";
@@ -10,28 +10,10 @@ import { stripeWorld, WEBHOOK_SECRET } from "../../support/stripe-world";
 
 type StripeWorld = ReturnType<typeof stripeWorld>;
 
+import { accessOf } from "../../support/access";
 import { createTenant, db } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
-
-async function accessOf(orderId: string) {
-  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
-  const granted = await db.select().from(entitlements).where(eq(entitlements.sourceId, orderId));
-  const [member] = order?.memberId
-    ? await db.select().from(members).where(eq(members.id, order.memberId))
-    : [undefined];
-  const audits = await db.select().from(auditEvents).where(eq(auditEvents.subjectId, orderId));
-  return {
-    order: order?.status,
-    dispute: order?.disputeStatus ?? null,
-    disputeId: order?.disputeId ?? null,
-    disputedAt: order?.disputedAt ?? null,
-    entitlements: granted.map((e) => (e.revokedAt === null ? "active" : `revoked:${e.revokeReason}`)),
-    tokenVersion: member?.tokenVersion ?? 0,
-    audits: audits.map((a) => a.action).filter((a) => a.startsWith("order.dispute")),
-    paidAudits: audits.filter((a) => a.action === "order.paid").length,
-  };
-}
 
 /** A paid Stripe order through the real app, on a drop of two units. */
 async function paidOrder(world: StripeWorld, terms: Record<string, unknown> = {}) {

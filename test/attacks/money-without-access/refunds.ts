@@ -1,33 +1,14 @@
 import { env } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, entitlements, members, orders } from "../../../src/db/schema";
+import { accessOf } from "../../support/access";
 import { api } from "../../support/api";
 import { checkout, quotedDrop } from "../../support/checkouts";
 import { expectInvariants } from "../../support/drops";
 import { faultyD1 } from "../../support/faults";
 import { stripeWorld } from "../../support/stripe-world";
-import { createTenant, db, type Tenant } from "../../support/tenants";
+import { createTenant, type Tenant } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
-
-async function accessOf(orderId: string) {
-  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
-  const granted = await db.select().from(entitlements).where(eq(entitlements.sourceId, orderId));
-  const [member] = order?.memberId
-    ? await db.select().from(members).where(eq(members.id, order.memberId))
-    : [undefined];
-  const audits = await db
-    .select()
-    .from(auditEvents)
-    .where(and(eq(auditEvents.subjectId, orderId), eq(auditEvents.action, "order.refunded")));
-  return {
-    order: order?.status,
-    entitlements: granted.map((e) => (e.revokedAt === null ? "active" : `revoked:${e.revokeReason}`)),
-    tokenVersion: member?.tokenVersion,
-    refundAudits: audits.length,
-  };
-}
 
 /** A paid Stripe checkout through the real app, and the creator's refund call for it. */
 async function paidThroughStripe() {

@@ -6,27 +6,18 @@ import { describe, expect, it } from "vitest";
 import { api } from "../../support/api";
 import { checkout, confirm } from "../../support/checkouts";
 import { expectInvariants } from "../../support/drops";
-import { createDrop, createOffer } from "../../support/fixtures";
+import { createBundle, createDrop } from "../../support/fixtures";
 import { buyer, quote } from "../../support/quotes";
-import { createTenant, type Tenant } from "../../support/tenants";
+import { createTenant } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
-
-async function bundleOf(tenant: Tenant, components: { offer_id: string; quantity: number }[]) {
-  return createOffer(tenant, {
-    kind: "bundle",
-    title: "Bundle",
-    prices: [{ currency: "USD", amount: 1500 }],
-    components,
-  });
-}
 
 describe("oversell: checkout", () => {
   it("a bundle's checkout takes a unit from every component's drop and sells them together", async () => {
     const tenant = await createTenant();
     const shirt = await createDrop(tenant, { stock: 2 });
     const print = await createDrop(tenant, { stock: 5 });
-    const bundle = await bundleOf(tenant, [
+    const bundle = await createBundle(tenant, [
       { offer_id: shirt.offer_id, quantity: 1 },
       { offer_id: print.offer_id, quantity: 2 },
     ]);
@@ -46,7 +37,7 @@ describe("oversell: checkout", () => {
     const tenant = await createTenant();
     const shirt = await createDrop(tenant, { stock: 1 });
     const print = await createDrop(tenant, { stock: 5 });
-    const bundle = await bundleOf(tenant, [
+    const bundle = await createBundle(tenant, [
       { offer_id: shirt.offer_id, quantity: 1 },
       { offer_id: print.offer_id, quantity: 1 },
     ]);
@@ -73,7 +64,7 @@ describe("oversell: checkout", () => {
     const tenant = await createTenant();
     const shirt = await createDrop(tenant, { stock: 3 });
     const print = await createDrop(tenant, { stock: 3 });
-    const bundle = await bundleOf(tenant, [
+    const bundle = await createBundle(tenant, [
       { offer_id: shirt.offer_id, quantity: 1 },
       { offer_id: print.offer_id, quantity: 1 },
     ]);

@@ -5,9 +5,9 @@ import { drops, orders } from "../../../src/db/schema";
 import { verifyQuote } from "../../../src/quotes/token";
 import { api } from "../../support/api";
 import { checkout } from "../../support/checkouts";
-import { createDrop, createOffer } from "../../support/fixtures";
+import { createBundle, createDrop, createOffer } from "../../support/fixtures";
 import { buyer, quote, testQuoteKeys } from "../../support/quotes";
-import { createTenant, db, type Tenant } from "../../support/tenants";
+import { createTenant, db } from "../../support/tenants";
 
 const email = () => `buyer-${crypto.randomUUID()}@example.test`;
 const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();
@@ -15,15 +15,6 @@ const inAnHour = () => new Date(Date.now() + 60 * 60_000).toISOString();
 /** The drops a checkout of this quote must hold, as the signed token carries them. */
 async function dropsOf(token: string) {
   return (await verifyQuote(await testQuoteKeys(), token, Date.now())).drops;
-}
-
-async function bundleOf(tenant: Tenant, components: { offer_id: string; quantity: number }[]) {
-  return createOffer(tenant, {
-    kind: "bundle",
-    title: "Bundle",
-    prices: [{ currency: "USD", amount: 1500 }],
-    components,
-  });
 }
 
 describe("oversell: quotes", () => {
@@ -76,7 +67,7 @@ describe("oversell: quotes", () => {
     const shirt = await createDrop(tenant, { stock: 1 });
     const print = await createDrop(tenant, { stock: 10, starts_at: inAnHour() });
     const sticker = await createOffer(tenant);
-    const bundle = await bundleOf(tenant, [
+    const bundle = await createBundle(tenant, [
       { offer_id: shirt.offer_id, quantity: 1 },
       { offer_id: print.offer_id, quantity: 2 },
       { offer_id: sticker.id, quantity: 3 },
