@@ -3,6 +3,7 @@
  * Each area is a module of `describe` blocks in ./bad-input/, named after the attacks it stops.
  */
 import "./bad-input/amounts";
+import "./bad-input/checkout";
 import "./bad-input/drop-ids";
 import "./bad-input/http";
 import "./bad-input/pos";
