@@ -22,7 +22,7 @@ export type Transition =
   | "refuse_mismatch"
   /** Secure the units (commit, or re-reserve a lapsed hold), then land paid + grant; sold out: refund. */
   | "pay"
-  /** Refunded in full at the provider: land refunded + revoke, then apply the restock policy. */
+  /** Refunded in full at the provider: land refunded + revoke, then apply the restock policy (again). */
   | "refund"
   /** 3-D Secure: extend the holds once, then land requires_action. */
   | "require_action"
@@ -84,7 +84,9 @@ export function plan(order: OrderFacts, payment: PaymentFacts): Transition[] {
     case "succeeded": {
       const steps: Transition[] = UNPAID.includes(status) ? ["pay"] : [];
       // Refunded in full: whatever order the news came in, the order ends refunded and access revoked.
-      if (payment.amountRefunded >= payment.amount && status !== "refunded") steps.push("refund");
+      // Also once it is refunded: the step then only re-applies the drop's restock policy (idempotent per
+      // hold), so a worker that died between landing a refund and restocking heals on the next event.
+      if (payment.amountRefunded >= payment.amount) steps.push("refund");
       return steps;
     }
     case "requires_action":
