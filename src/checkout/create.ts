@@ -12,15 +12,15 @@ import { memberOfToken, type TokenContext } from "../entitlements/verbs";
 import { AppError, invalid, notFound } from "../errors";
 import { buyerKey } from "../holds/buyer";
 import { randomToken, sha256Hex } from "../lib/crypto";
-import { type CallStats, newCallStats, ProviderError, type ProviderEvent } from "../payments/provider";
+import { newCallStats, type ProviderEvent } from "../payments/provider";
 import type { QuoteClaims } from "../quotes/token";
 import { drainEmitted } from "./events";
 import { type HeldUnits, releaseAll, reserveAll } from "./holds";
 import { markPaid } from "./paid";
+import { createPayment } from "./payment";
 import type { CheckoutView } from "./schemas";
 import { type PaymentContext, settlePayment } from "./settle";
 import { checkoutIds, loadCheckout, renderCheckout } from "./store";
-import { audit, land, moveWrites } from "./transition";
 
 export interface CheckoutContext extends PaymentContext {
   tokens: TokenContext;
@@ -237,89 +237,6 @@ function openWrites(
       })
       .returning({ id: checkouts.id }),
   ] as const;
-}
-
-type Opening = {
-  input: CreateCheckoutInput;
-  buyer: { key: string };
-  checkoutId: string;
-  orderId: string;
-  holds: HeldUnits[];
-};
-
-async function createPayment(ctx: CheckoutContext, p: Opening & { holdId: string | null }, stats: CallStats) {
-  const { quote } = p.input;
-  try {
-    return await ctx.provider.create(
-      {
-        amount: quote.amount,
-        currency: quote.currency,
-        paymentMethod: p.input.paymentMethod,
-        returnUrl: p.input.returnUrl,
-        receiptEmail: p.input.email,
-        metadata: {
-          checkout_id: p.checkoutId,
-          order_id: p.orderId,
-          creator_id: quote.creatorId,
-          ...(p.holdId === null ? {} : { hold_id: p.holdId }),
-        },
-        idempotencyKey: `checkout:${p.checkoutId}`,
-      },
-      stats,
-    );
-  } catch (error) {
-    if (error instanceof ProviderError && !error.retryable) await abandonRefused(ctx, p, error);
-    throw providerProblem(error);
-  }
-}
-
-/**
- * The provider refused the payment outright (not a decline): the checkout fails and its units go back,
- * but only from `pending`: whatever the key, a checkout that moved on (paid, refunded) is never touched.
- */
-async function abandonRefused(ctx: CheckoutContext, p: Opening, error: ProviderError): Promise<void> {
-  const loaded = await loadCheckout(ctx.db, p.checkoutId);
-  if (loaded === undefined) return;
-  const settled = await land(
-    ctx.db,
-    p.checkoutId,
-    ["pending"],
-    [
-      ...moveWrites(ctx.db, p.checkoutId, ["pending"], {
-        status: "failed",
-        failureCode: error.code ?? error.kind,
-        failureMessage: error.message,
-        updatedAt: ctx.now,
-      }),
-      ctx.db
-        .update(orders)
-        .set({ status: "failed", updatedAt: ctx.now })
-        .where(and(eq(orders.id, p.orderId), eq(orders.status, "pending"))),
-      audit(ctx, loaded, "order.failed", { code: error.code ?? error.kind, refused_by_provider: true }),
-    ],
-  );
-  if (settled === "changed") await releaseAll(ctx, p.holds, p.buyer.key);
-}
-
-/**
- * A provider that could not be reached keeps the hold and stores no response, so the buyer's retry
- * with the same Idempotency-Key resumes the same checkout and payment.
- */
-export function providerProblem(error: unknown): unknown {
-  if (!(error instanceof ProviderError)) return error;
-  if (error.retryable) {
-    return new AppError(
-      "payment_unavailable",
-      "The payment provider did not answer; retry with the same Idempotency-Key.",
-      {
-        headers: { "retry-after": "2" },
-      },
-    );
-  }
-  return invalid(
-    [{ in: "body", path: "/payment_method", message: error.message }],
-    "The payment provider refused the request.",
-  );
 }
 
 export async function currentView(ctx: CheckoutContext, checkoutId: string): Promise<CheckoutView> {

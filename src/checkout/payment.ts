@@ -1,0 +1,100 @@
+/**
+ * The payment a new checkout opens with the provider, and what a refusal does: a provider that refused
+ * outright fails the checkout (only from `pending`) and gives its units back; one that could not be
+ * reached keeps everything, so the buyer's retry with the same key resumes it.
+ */
+import { and, eq } from "drizzle-orm";
+import { orders } from "../db/schema";
+import { AppError, invalid } from "../errors";
+import { type CallStats, ProviderError } from "../payments/provider";
+import type { CheckoutContext, CreateCheckoutInput } from "./create";
+import { type HeldUnits, releaseAll } from "./holds";
+import { loadCheckout } from "./store";
+import { audit, land, moveWrites } from "./transition";
+
+export type Opening = {
+  input: CreateCheckoutInput;
+  buyer: { key: string };
+  checkoutId: string;
+  orderId: string;
+  holds: HeldUnits[];
+};
+
+export async function createPayment(
+  ctx: CheckoutContext,
+  p: Opening & { holdId: string | null },
+  stats: CallStats,
+) {
+  const { quote } = p.input;
+  try {
+    return await ctx.provider.create(
+      {
+        amount: quote.amount,
+        currency: quote.currency,
+        paymentMethod: p.input.paymentMethod,
+        returnUrl: p.input.returnUrl,
+        receiptEmail: p.input.email,
+        metadata: {
+          checkout_id: p.checkoutId,
+          order_id: p.orderId,
+          creator_id: quote.creatorId,
+          ...(p.holdId === null ? {} : { hold_id: p.holdId }),
+        },
+        idempotencyKey: `checkout:${p.checkoutId}`,
+      },
+      stats,
+    );
+  } catch (error) {
+    if (error instanceof ProviderError && !error.retryable) await abandonRefused(ctx, p, error);
+    throw providerProblem(error);
+  }
+}
+
+/**
+ * The provider refused the payment outright (not a decline): the checkout fails and its units go back,
+ * but only from `pending`: whatever the key, a checkout that moved on (paid, refunded) is never touched.
+ */
+async function abandonRefused(ctx: CheckoutContext, p: Opening, error: ProviderError): Promise<void> {
+  const loaded = await loadCheckout(ctx.db, p.checkoutId);
+  if (loaded === undefined) return;
+  const settled = await land(
+    ctx.db,
+    p.checkoutId,
+    ["pending"],
+    [
+      ...moveWrites(ctx.db, p.checkoutId, ["pending"], {
+        status: "failed",
+        failureCode: error.code ?? error.kind,
+        failureMessage: error.message,
+        updatedAt: ctx.now,
+      }),
+      ctx.db
+        .update(orders)
+        .set({ status: "failed", updatedAt: ctx.now })
+        .where(and(eq(orders.id, p.orderId), eq(orders.status, "pending"))),
+      audit(ctx, loaded, "order.failed", { code: error.code ?? error.kind, refused_by_provider: true }),
+    ],
+  );
+  if (settled === "changed") await releaseAll(ctx, p.holds, p.buyer.key);
+}
+
+/**
+ * A provider that could not be reached keeps the hold and stores no response, so the buyer's retry
+ * with the same Idempotency-Key resumes the same checkout and payment.
+ */
+export function providerProblem(error: unknown): unknown {
+  if (!(error instanceof ProviderError)) return error;
+  if (error.retryable) {
+    return new AppError(
+      "payment_unavailable",
+      "The payment provider did not answer; retry with the same Idempotency-Key.",
+      {
+        headers: { "retry-after": "2" },
+      },
+    );
+  }
+  return invalid(
+    [{ in: "body", path: "/payment_method", message: error.message }],
+    "The payment provider refused the request.",
+  );
+}
