@@ -42,6 +42,20 @@ async function paidThroughSandbox(tenant: Tenant) {
   return paid.body;
 }
 
+/** A paid order, and a refund call that always sends the same Idempotency-Key. */
+async function refundsUnderOneKey() {
+  const tenant = await createTenant();
+  const paid = await paidThroughSandbox(tenant);
+  const key = `refund-${crypto.randomUUID()}`;
+  const call = (body: Record<string, unknown>) =>
+    api("POST", `/v1/orders/${paid.order_id}/refund`, {
+      key: tenant.key,
+      body,
+      headers: { "idempotency-key": key },
+    });
+  return { paid, call };
+}
+
 describe("money-without-access: refunds", () => {
   it("an order refunded in the Stripe dashboard (its webhook lost) still keeps no access: the API refund reconciles it instead of answering 500", async () => {
     const { world, paid, refund } = await paidThroughStripe();
@@ -109,15 +123,7 @@ describe("money-without-access: refunds", () => {
   });
 
   it("a replayed refund with the same Idempotency-Key answers the stored response, marked replayed, and refunds once", async () => {
-    const tenant = await createTenant();
-    const paid = await paidThroughSandbox(tenant);
-    const key = `refund-${crypto.randomUUID()}`;
-    const call = (body: Record<string, unknown>) =>
-      api("POST", `/v1/orders/${paid.order_id}/refund`, {
-        key: tenant.key,
-        body,
-        headers: { "idempotency-key": key },
-      });
+    const { paid, call } = await refundsUnderOneKey();
     const first = await call({ reason: "requested_by_customer" });
     expect(first.status).toBe(200);
     expect(first.headers.get("idempotent-replayed")).toBeNull();
@@ -129,15 +135,7 @@ describe("money-without-access: refunds", () => {
   });
 
   it("the same Idempotency-Key sent with another refund body is refused with 422", async () => {
-    const tenant = await createTenant();
-    const paid = await paidThroughSandbox(tenant);
-    const key = `refund-${crypto.randomUUID()}`;
-    const call = (body: Record<string, unknown>) =>
-      api("POST", `/v1/orders/${paid.order_id}/refund`, {
-        key: tenant.key,
-        body,
-        headers: { "idempotency-key": key },
-      });
+    const { call } = await refundsUnderOneKey();
     expect((await call({ reason: "requested_by_customer" })).status).toBe(200);
     const other = await call({ reason: "fraudulent" });
     expect(other.status).toBe(422);
