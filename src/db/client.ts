@@ -38,6 +38,16 @@ export const expectOneChange = (db: Db): Write =>
 export const MAX_BOUND_PARAMETERS = 100;
 
 /**
+ * Values for `IN (…)` lists, at most 90 to a list: the rest of D1's 100 bound parameters stay free for
+ * the statement's other conditions. A lookup by many ids runs once per chunk.
+ */
+export function inChunks<T>(values: readonly T[], size = 90): T[][] {
+  const chunks: T[][] = [];
+  for (let start = 0; start < values.length; start += size) chunks.push(values.slice(start, start + size));
+  return chunks;
+}
+
+/**
  * A multi-row insert as as many statements as D1's parameter limit needs: each row binds one parameter
  * per field it carries. Put the result in the same batch, so the rows still land all or none.
  */

@@ -1,6 +1,6 @@
 /** Entitlement rows in D1: what a token is minted from, and the writes that grant and revoke. */
 import { and, eq, gt, inArray, isNull, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
-import { type Db, expectOneChange, type Write } from "../db/client";
+import { type Db, expectOneChange, inChunks, type Write } from "../db/client";
 import { type EntitlementRow, entitlements, members } from "../db/schema";
 import { toIso, toIsoOrNull } from "../lib/time";
 import type { Entitlement } from "./schemas";
@@ -83,8 +83,7 @@ export async function tokenStatesOf(
   now: number,
 ): Promise<Map<string, MemberTokenState>> {
   const states = new Map<string, MemberTokenState>();
-  for (let i = 0; i < memberIds.length; i += 90) {
-    const ids = memberIds.slice(i, i + 90);
+  for (const ids of inChunks(memberIds)) {
     const [found, active] = await db.batch([
       db
         .select({ id: members.id, version: members.tokenVersion })

@@ -4,18 +4,18 @@
  * offer, and the drop rule (an offer behind an open or upcoming drop sells only from its allotments).
  * Every refusal is per item; nothing here writes.
  */
+
 import { and, eq, gte, inArray, sql } from "drizzle-orm";
+import { inChunks } from "../db/client";
 import { offers, type PosDeviceRow, posItemResults } from "../db/schema";
 import { allotmentRows } from "./allotments";
 import { CAPTURE_SKEW_MS, type PosItemInput } from "./batch";
 import { dropGate } from "./drop-gate";
 import type { Accepted, ReconcileContext, Reject } from "./reconcile";
 
-const IN_CHUNK = 90;
-
 async function activeOffers(ctx: ReconcileContext, offerIds: string[]) {
   const known = new Map<string, Accepted["offer"]>();
-  for (let i = 0; i < offerIds.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(offerIds)) {
     const rows = await ctx.db
       .select({
         id: offers.id,
@@ -25,7 +25,7 @@ async function activeOffers(ctx: ReconcileContext, offerIds: string[]) {
         status: offers.status,
       })
       .from(offers)
-      .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, offerIds.slice(i, i + IN_CHUNK))));
+      .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, chunk)));
     for (const { status, ...row } of rows) if (status === "active") known.set(row.id, row);
   }
   return known;

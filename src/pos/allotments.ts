@@ -9,7 +9,7 @@ import { z } from "@hono/zod-openapi";
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
-import { type Db, runBatch, type Write } from "../db/client";
+import { type Db, inChunks, runBatch, type Write } from "../db/client";
 import { drops, type PosAllotmentRow, posAllotments } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
 import { refuse } from "../holds/verbs";
@@ -180,7 +180,6 @@ async function claimRow(db: Db, deviceId: string, claimId: string) {
 }
 
 /** Ids per lookup: D1 binds at most 100 parameters a statement, and the creator's id takes one. */
-const IN_CHUNK = 90;
 
 /**
  * The creator's allotments by id (another creator's answer nothing), with their drop's offer. A batch may
@@ -193,14 +192,12 @@ export async function allotmentRows(
 ): Promise<Map<string, PosAllotmentRow & { offerId: string }>> {
   const unique = [...new Set(ids)];
   const found = new Map<string, PosAllotmentRow & { offerId: string }>();
-  for (let i = 0; i < unique.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(unique)) {
     const rows = await db
       .select({ allotment: posAllotments, offerId: drops.offerId })
       .from(posAllotments)
       .innerJoin(drops, eq(drops.id, posAllotments.dropId))
-      .where(
-        and(eq(posAllotments.creatorId, creatorId), inArray(posAllotments.id, unique.slice(i, i + IN_CHUNK))),
-      );
+      .where(and(eq(posAllotments.creatorId, creatorId), inArray(posAllotments.id, chunk)));
     for (const r of rows) found.set(r.allotment.id, { ...r.allotment, offerId: r.offerId });
   }
   return found;

@@ -9,10 +9,8 @@
  * with a component behind such a drop is not sold at the till at all (all or nothing, as online).
  */
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { type Db, inChunks } from "../db/client";
 import { bundleComponents, type DropRow, drops } from "../db/schema";
-
-const IN_CHUNK = 90;
 
 export type GateDrop = Pick<DropRow, "id" | "offerId" | "state" | "endsAt" | "closedAt" | "createdAt">;
 
@@ -33,7 +31,7 @@ export async function dropsOf(
   since: number,
 ): Promise<Map<string, GateDrop[]>> {
   const byOffer = new Map<string, GateDrop[]>();
-  for (let i = 0; i < offerIds.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(offerIds)) {
     const rows = await db
       .select({
         id: drops.id,
@@ -47,7 +45,7 @@ export async function dropsOf(
       .where(
         and(
           eq(drops.creatorId, creatorId),
-          inArray(drops.offerId, offerIds.slice(i, i + IN_CHUNK)),
+          inArray(drops.offerId, chunk),
           or(isNull(drops.endsAt), gt(drops.endsAt, since)),
           or(eq(drops.state, "open"), gt(drops.closedAt, since)),
         ),
@@ -60,11 +58,11 @@ export async function dropsOf(
 /** Each bundle's component offer ids. */
 export async function componentsOf(db: Db, bundleIds: string[]): Promise<Map<string, string[]>> {
   const byBundle = new Map<string, string[]>();
-  for (let i = 0; i < bundleIds.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(bundleIds)) {
     const rows = await db
       .select({ bundleId: bundleComponents.bundleId, componentId: bundleComponents.componentId })
       .from(bundleComponents)
-      .where(inArray(bundleComponents.bundleId, bundleIds.slice(i, i + IN_CHUNK)));
+      .where(inArray(bundleComponents.bundleId, chunk));
     for (const row of rows)
       byBundle.set(row.bundleId, [...(byBundle.get(row.bundleId) ?? []), row.componentId]);
   }

@@ -1,7 +1,7 @@
 /** The writes that land a batch's admissible items: members by email, then one insert-or-ignore batch. */
 import { and, eq, getTableColumns, inArray, isNull, or, sql, type Table } from "drizzle-orm";
 import { auditWrite } from "../audit";
-import { type Db, insertInChunks, runBatch, type Write } from "../db/client";
+import { type Db, inChunks, insertInChunks, runBatch, type Write } from "../db/client";
 import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { sha256Hex } from "../lib/crypto";
@@ -10,7 +10,6 @@ import { cohortFor, cohortRulesOf } from "../members/cohorts";
 import type { BatchPayload } from "./batch";
 import type { Accepted, Landed, ReconcileContext } from "./reconcile";
 
-const IN_CHUNK = 90;
 /** Drizzle binds a parameter for every column with a default too: chunk by the table's full width. */
 const width = (table: Table): number => Object.keys(getTableColumns(table)).length;
 
@@ -45,13 +44,11 @@ export async function enrolMembers(
     ),
   );
   const ids = new Map<string, string>();
-  for (let i = 0; i < emails.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(emails)) {
     const found = await ctx.db
       .select({ id: members.id, email: members.email })
       .from(members)
-      .where(
-        and(eq(members.creatorId, ctx.creatorId), inArray(members.email, emails.slice(i, i + IN_CHUNK))),
-      );
+      .where(and(eq(members.creatorId, ctx.creatorId), inArray(members.email, chunk)));
     for (const m of found) ids.set(m.email, m.id);
   }
   return ids;

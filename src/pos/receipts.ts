@@ -11,14 +11,12 @@
  * signature per item.
  */
 import { and, eq, inArray } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { type Db, inChunks } from "../db/client";
 import { entitlements, members } from "../db/schema";
 import { activeAt } from "../entitlements/store";
 import { mintToken } from "../entitlements/token";
 import type { TokenIssuer } from "../entitlements/verbs";
 import { toIso } from "../lib/time";
-
-const IN_CHUNK = 90;
 
 export interface PurchaseReceipt {
   token: string;
@@ -39,7 +37,7 @@ export async function purchaseReceipts(
     string,
     { memberId: string; version: number; entitlements: { key: string; expiresAt: number | null }[] }
   >();
-  for (let i = 0; i < clientIds.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(clientIds)) {
     const rows = await ctx.db
       .select({
         clientId: entitlements.sourceId,
@@ -54,7 +52,7 @@ export async function purchaseReceipts(
         and(
           eq(entitlements.creatorId, creatorId),
           eq(entitlements.sourceType, "pos"),
-          inArray(entitlements.sourceId, clientIds.slice(i, i + IN_CHUNK)),
+          inArray(entitlements.sourceId, chunk),
           activeAt(ctx.now),
         ),
       );

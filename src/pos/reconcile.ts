@@ -11,15 +11,13 @@
  * object consumes the units from that allotment, once per item (drop-sales.ts).
  */
 import { and, eq, inArray } from "drizzle-orm";
-import { runBatch } from "../db/client";
+import { inChunks, runBatch } from "../db/client";
 import { type PosDeviceRow, posItemResults } from "../db/schema";
 import { admissible } from "./admission";
 import type { AllotmentContext } from "./allotments";
 import { type BatchPayload, PosItem, type PosItemInput } from "./batch";
 import { consumeDropSales } from "./drop-sales";
 import { enrolMembers, landWrites } from "./landing";
-
-const IN_CHUNK = 90;
 
 export const rejectCodes = [
   "sold_out",
@@ -156,16 +154,11 @@ async function landedResults(
   deviceId?: string,
 ): Promise<Map<string, Landed & { ours: boolean }>> {
   const found = new Map<string, Landed & { ours: boolean }>();
-  for (let i = 0; i < clientIds.length; i += IN_CHUNK) {
+  for (const chunk of inChunks(clientIds)) {
     const rows = await ctx.db
       .select()
       .from(posItemResults)
-      .where(
-        and(
-          eq(posItemResults.creatorId, ctx.creatorId),
-          inArray(posItemResults.clientId, clientIds.slice(i, i + IN_CHUNK)),
-        ),
-      );
+      .where(and(eq(posItemResults.creatorId, ctx.creatorId), inArray(posItemResults.clientId, chunk)));
     for (const row of rows) {
       const ours = row.batchId === batchId && row.deviceId === deviceId;
       found.set(row.clientId, { ...(JSON.parse(row.result) as Landed), ours });
