@@ -136,6 +136,8 @@ const ProductionRules = z.object({
   STRIPE_API_BASE: z
     .undefined({ error: "must be unset in production: only Stripe's own API takes real payments" })
     .optional(),
+  // The mail API key travels as a bearer token: never over plain http.
+  MAIL_API_URL: z.url({ protocol: /^https$/, error: "must be an https URL in production" }).optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type QuoteKeyConfig = Config["QUOTE_SIGNING_KEYS"];

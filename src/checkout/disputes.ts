@@ -120,7 +120,8 @@ export async function settleDisputes(ctx: PaymentContext, payment: Payment): Pro
       if (now === undefined || markerOf(now.order) === markerOf(loaded.order)) throw error;
     }
   }
-  return settled;
+  // Still moving after every pass: leave the event unhandled, so the cron tries it again.
+  throw new Error(`disputes on ${payment.id} did not settle in 4 passes`);
 }
 
 /**

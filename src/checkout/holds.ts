@@ -18,28 +18,33 @@ export async function reserveAll(
   buyer: string,
   checkoutId: string,
 ): Promise<{ holds: HeldUnits[]; expiresAt: number | null }> {
-  const results = await Promise.all(
-    wanted.map(async (w) => ({
-      w,
-      result: await ctx.inventory.reserve(w.dropId, {
+  // Settled side by side: one drop's object throwing (overloaded) must not strand the others' holds.
+  const settled = await Promise.allSettled(
+    wanted.map((w) =>
+      ctx.inventory.reserve(w.dropId, {
         buyer,
         quantity: w.quantity,
         allowPartial: false,
         idempotencyKey: `checkout:${checkoutId}`,
       }),
-    })),
+    ),
   );
   const holds: HeldUnits[] = [];
   let expiresAt: number | null = null;
-  for (const { w, result } of results) {
-    if (!result.ok) continue;
-    holds.push({ dropId: w.dropId, holdId: result.hold.id, quantity: w.quantity });
-    expiresAt = Math.min(expiresAt ?? result.hold.expiresAt, result.hold.expiresAt);
+  let failure: unknown;
+  for (const [i, outcome] of settled.entries()) {
+    const w = wanted[i];
+    if (w === undefined) continue;
+    if (outcome.status === "rejected") failure ??= outcome.reason;
+    else if (!outcome.value.ok) failure ??= refuse(outcome.value.reason);
+    else {
+      holds.push({ dropId: w.dropId, holdId: outcome.value.hold.id, quantity: w.quantity });
+      expiresAt = Math.min(expiresAt ?? outcome.value.hold.expiresAt, outcome.value.hold.expiresAt);
+    }
   }
-  const refused = results.find((r) => !r.result.ok)?.result;
-  if (refused !== undefined && !refused.ok) {
+  if (failure !== undefined) {
     await releaseAll(ctx, holds, buyer);
-    throw refuse(refused.reason);
+    throw failure;
   }
   return { holds, expiresAt };
 }

@@ -4,6 +4,7 @@
  * the coupon. If the units are gone the payment is refunded in full: money is never kept without access.
  */
 import { eq } from "drizzle-orm";
+import { exhaustion } from "../coupons/rules";
 import { findCouponByCode, redemptionState, redemptionWrites } from "../coupons/store";
 import type { Write } from "../db/client";
 import { checkouts, type EntitlementRow, type OrderRow, offers, orders } from "../db/schema";
@@ -132,10 +133,12 @@ async function couponStillRedeemable(ctx: PaymentContext, { checkout, order }: L
     buyerKey: order.buyerKey ?? checkout.buyerKey,
   });
   const c = state.coupon;
-  if (c === undefined || c.status !== "active" || state.alreadyRedeemed) return false;
-  const underCap = c.maxRedemptions === null || c.redeemedCount < c.maxRedemptions;
-  const underBuyerCap = c.maxPerBuyer === null || state.buyerRedemptions < c.maxPerBuyer;
-  return underCap && underBuyerCap;
+  return (
+    c !== undefined &&
+    c.status === "active" &&
+    !state.alreadyRedeemed &&
+    exhaustion(c, state.buyerRedemptions) === null
+  );
 }
 
 /** The entitlement an order grants: the offer, lifetime, or one billing period for a membership tier. */

@@ -3,6 +3,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { type Db, expectOneChange, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow } from "../db/schema";
+import { AppError } from "../errors";
 import type { InventoryGateway } from "../inventory/gateway";
 import { type Payment, type PaymentProvider, ProviderError } from "../payments/provider";
 import type { Status } from "./machine";
@@ -79,7 +80,15 @@ export async function refundInFull(
     await ctx.provider.refund(payment.id, { ...p, reason: "requested_by_customer" });
     return "refunded";
   } catch (error) {
-    if (error instanceof ProviderError && error.code === "charge_disputed") return "charged_back";
-    throw error;
+    if (!(error instanceof ProviderError)) throw error;
+    if (error.code === "charge_disputed") return "charged_back";
+    // Nothing landed; the refund is owed still. A route answers 503 (retry), an event stays deferred.
+    throw new AppError(
+      "payment_unavailable",
+      "The payment provider did not take the refund; retry shortly.",
+      {
+        headers: { "retry-after": "2" },
+      },
+    );
   }
 }

@@ -9,13 +9,13 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 
-/*
- * Written with explicit aliases: drizzle leaves columns unqualified in a single-table select, which would
- * make `id` inside the subquery mean the entitlement's, not the outer member's.
+/**
+ * The member's current tier offer id, or null: select it alongside `members` columns, or join `offers`
+ * on it for the tier's rank. Written with explicit aliases: drizzle leaves columns unqualified in a
+ * single-table select, which would make `id` inside the subquery mean the entitlement's.
  */
-function activeTier<T>(now: number, pick: "id" | "tier_rank"): SQL<T> {
-  return sql<T>`(
-    SELECT ${sql.raw(`tier.${pick}`)} FROM entitlements AS ent
+export const activeTierOfferId = (now: number): SQL<string | null> => sql<string | null>`(
+    SELECT tier.id FROM entitlements AS ent
     INNER JOIN offers AS tier ON tier.id = ent.offer_id
     WHERE ent.member_id = "members"."id"
       AND ent.creator_id = "members"."creator_id"
@@ -26,11 +26,3 @@ function activeTier<T>(now: number, pick: "id" | "tier_rank"): SQL<T> {
     ORDER BY tier.tier_rank DESC, tier.id
     LIMIT 1
   )`;
-}
-
-/** The member's current tier offer id, or null: select it alongside `members` columns. */
-export const activeTierOfferId = (now: number): SQL<string | null> => activeTier<string | null>(now, "id");
-
-/** The current tier's rank, or null; the same choice as activeTierOfferId. */
-export const activeTierRank = (now: number): SQL<number | null> =>
-  activeTier<number | null>(now, "tier_rank");

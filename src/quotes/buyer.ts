@@ -7,10 +7,10 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { members } from "../db/schema";
+import { members, offers } from "../db/schema";
 import { AppError, invalid } from "../errors";
 import { buyerKey } from "../holds/buyer";
-import { activeTierOfferId, activeTierRank } from "../members/tier";
+import { activeTierOfferId } from "../members/tier";
 
 export interface PricingBuyer {
   key: string;
@@ -76,10 +76,12 @@ async function activeMember(
     .select({
       id: members.id,
       status: members.status,
-      tierOfferId: activeTierOfferId(now),
-      tierRank: activeTierRank(now),
+      tierOfferId: offers.id,
+      tierRank: offers.tierRank,
     })
     .from(members)
+    // One correlated subquery picks the tier; the join reads its rank.
+    .leftJoin(offers, eq(offers.id, activeTierOfferId(now)))
     .where(and(eq(members.creatorId, creatorId), eq(members.id, memberId)))
     .limit(1);
   if (row === undefined) throw invalid([{ in: "body", path: "/member_id", message: "No such member" }]);

@@ -82,7 +82,8 @@ export function guessWrites(
     .where(
       and(
         live(p.creatorId, p.email, p.now),
-        sql`NOT EXISTS (SELECT 1 FROM ${signInCodes} AS hit WHERE hit.last_touch = ${p.touch} AND hit.used_at IS NOT NULL)`,
+        // Bounded by creator and email, so the email index serves it rather than a scan of every code.
+        sql`NOT EXISTS (SELECT 1 FROM ${signInCodes} AS hit WHERE hit.creator_id = ${p.creatorId} AND hit.email = ${p.email} AND hit.last_touch = ${p.touch} AND hit.used_at IS NOT NULL)`,
       ),
     );
   const audit = db.insert(auditEvents).select(sql`

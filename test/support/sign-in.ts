@@ -76,7 +76,7 @@ export function productionApp() {
     ENVIRONMENT: "production",
     MAIL_API_KEY: "re_test_production_key",
     MAIL_FROM: "Sign-in <sign-in@commerce.test>",
-    MAIL_API_URL: "http://127.0.0.1:9/emails",
+    MAIL_API_URL: "https://127.0.0.1:9/emails",
     STRIPE_SECRET_KEY: "sk_live_production",
     STRIPE_WEBHOOK_SECRET: "whsec_production",
   };

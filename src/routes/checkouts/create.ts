@@ -8,7 +8,7 @@ import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, checkoutContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { problemResponses } from "../../http/openapi";
-import { quoteKeys, verifyQuote } from "../../quotes/token";
+import { type QuoteClaims, quoteKeys, verifyQuote } from "../../quotes/token";
 import { jsonBody, jsonResponse, type Register } from "../shared";
 
 /**
@@ -17,6 +17,9 @@ import { jsonBody, jsonResponse, type Register } from "../shared";
  * one that does not exist. Expiry is left to the handler: a replay of a stored answer stays a replay
  * after the quote's ten minutes.
  */
+/** The quote the scope verified, for the handler: its signature is checked once per request. */
+const verified = new WeakMap<Request, QuoteClaims>();
+
 async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
   // The media type and size were checked before this runs (src/http/body.ts).
   const body = (await c.req.json().catch(() => {
@@ -33,7 +36,9 @@ async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
     throw invalid([{ in: "body", path: "/quote", message: "Not a quote token" }]);
   }
   const keys = await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS);
-  return (await verifyQuote(keys, token, issuedAt * 1000)).creatorId;
+  const quote = await verifyQuote(keys, token, issuedAt * 1000);
+  verified.set(c.req.raw, quote);
+  return quote.creatorId;
 }
 
 export const route = createRoute({
@@ -64,7 +69,11 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const headers = c.req.valid("header");
   const ctx = await checkoutContext(c);
-  const quote = await verifyQuote(await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS), body.quote, ctx.now);
+  const quote = verified.get(c.req.raw);
+  // The scope always runs first (the key is required); expiry is checked here, at the request's time.
+  if (quote === undefined) throw new Error("the quote was not verified before the handler");
+  if (ctx.now >= quote.expiresAt)
+    throw new AppError("quote_expired", "The quote has expired; ask for a new one.");
   const checkout = await createCheckout({
     ctx,
     input: {

@@ -174,6 +174,8 @@ describe("access-without-money: deploy", () => {
     ["ENTITLEMENT_ISSUER", { ENTITLEMENT_ISSUER: "" }],
     // A Stripe-compatible fake in production would "charge" anything.
     ["STRIPE_API_BASE", { STRIPE_API_BASE: "http://127.0.0.1:12111" }],
+    // The mail API key travels as a bearer token: never over plain http.
+    ["MAIL_API_URL", { MAIL_API_URL: "http://mail.example/emails" }],
     // An environment the worker does not know fails closed rather than as development.
     ["ENVIRONMENT", { ENVIRONMENT: "staging" }],
     ["ENVIRONMENT", { ENVIRONMENT: "Production" }],
