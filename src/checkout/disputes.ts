@@ -56,9 +56,9 @@ export const chargedBack = (phase: DisputePhase | null): boolean =>
   phase === "chargeback" || phase === "won" || phase === "lost";
 
 /** The order's dispute marker, as stored. */
-export type Marker = Pick<OrderRow, "disputeId" | "disputeStatus">;
+type Marker = Pick<OrderRow, "disputeId" | "disputeStatus">;
 
-export interface DisputeMove {
+interface DisputeMove {
   dispute: Dispute;
   /** This move is the first to see a chargeback: revoke what the order granted. */
   revoke: boolean;
@@ -69,7 +69,7 @@ export interface DisputeMove {
  * Pure: where the order's dispute marker goes given every dispute on its payment, or null when it
  * stays. The dispute that governs is the newest one the bank charged back on, else the newest inquiry.
  */
-export function disputeMove(marker: Marker, disputes: Dispute[]): DisputeMove | null {
+function disputeMove(marker: Marker, disputes: Dispute[]): DisputeMove | null {
   const newestFirst = [...disputes].sort((a, b) => b.created - a.created || b.id.localeCompare(a.id));
   const dispute = newestFirst.find((d) => chargedBack(phaseOf(d.status))) ?? newestFirst[0];
   if (dispute === undefined) return null;

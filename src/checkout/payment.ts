@@ -12,7 +12,7 @@ import { type HeldUnits, releaseAll } from "./holds";
 import { loadCheckout } from "./store";
 import { audit, land, moveWrites } from "./transition";
 
-export type Opening = {
+type Opening = {
   input: CreateCheckoutInput;
   buyer: { key: string };
   checkoutId: string;

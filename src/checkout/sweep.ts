@@ -21,12 +21,12 @@ import { loadCheckout } from "./store";
 import { audit, land, moveWrites, OPEN } from "./transition";
 
 /** Failed sweeps of one checkout before it is flagged for a person (about five hours of backoff). */
-export const MAX_SWEEP_ATTEMPTS = 10;
+const MAX_SWEEP_ATTEMPTS = 10;
 const BACKOFF_BASE_MS = 60_000;
 const BACKOFF_CAP_MS = 60 * 60_000;
 
 /** When a checkout that has failed `attempts` sweeps is tried again. */
-export const nextSweepAt = (now: number, attempts: number): number =>
+const nextSweepAt = (now: number, attempts: number): number =>
   now + Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
 
 export interface SweepReport {

@@ -17,6 +17,8 @@ export const idPrefixes = {
   refreshCredential: "rfc",
   token: "tok",
   device: "dev",
+  signInCode: "sic",
+  mailMessage: "msg",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -1,7 +1,7 @@
 import { desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { mailOutbox } from "../db/schema";
-import { randomToken } from "../lib/crypto";
+import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
 import type { Mailer, MailMessage } from "./mailer";
 
@@ -22,7 +22,7 @@ export function outboxMailer(db: Db, from: string, now: () => number): Mailer {
   return {
     async send(message: MailMessage) {
       await db.insert(mailOutbox).values({
-        id: `msg_${randomToken(24)}`,
+        id: newId("mailMessage"),
         to: message.to,
         from,
         subject: message.subject,

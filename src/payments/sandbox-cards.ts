@@ -23,7 +23,7 @@ const decline = (declineCode: string, message: string): Outcome => ({
   failure: { code: "card_declined", declineCode, message },
 });
 
-export const sandboxCards: Record<string, Outcome> = {
+const sandboxCards: Record<string, Outcome> = {
   "4242424242424242": { kind: "succeed" },
   "4000000000000002": decline("generic_decline", "Your card was declined."),
   "4000000000009995": decline("insufficient_funds", "Your card has insufficient funds."),

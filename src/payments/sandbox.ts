@@ -23,8 +23,6 @@ import {
 } from "./provider";
 import { cardOf, outcomeOf } from "./sandbox-cards";
 
-export { sandboxCards } from "./sandbox-cards";
-
 /** States a payment can still be confirmed or cancelled from. */
 const open: PaymentStatus[] = ["requires_payment_method", "requires_confirmation", "requires_action"];
 

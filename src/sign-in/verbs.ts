@@ -6,6 +6,7 @@ import type { SessionView } from "../entitlements/schemas";
 import { startSession, type TokenIssuer } from "../entitlements/verbs";
 import { AppError } from "../errors";
 import { randomToken } from "../lib/crypto";
+import { newId } from "../lib/ids";
 import type { MailMessage } from "../mail/mailer";
 import { normalizeEmail } from "../members/verbs";
 import { codeHash, newCode, normalizeCode, signInMessage } from "./code";
@@ -42,7 +43,7 @@ export async function requestSignInCode({
     const code = newCode();
     const [issued] = await ctx.db.batch(
       issueCodeWrites(ctx.db, {
-        id: `sic_${randomToken(24)}`,
+        id: newId("signInCode"),
         creatorId: input.creatorId,
         memberId: member.memberId,
         email,
