@@ -13,7 +13,7 @@ export interface TenantContext {
    * Lands `writes` as one D1 batch. When the request carries an Idempotency-Key, the stored response
    * (`result`) is written in the same batch, so a replay can never describe rows that do not exist.
    */
-  commit(writes: Write[], result: unknown): Promise<void>;
+  commit(writes: Write[], result: unknown): Promise<unknown>;
 }
 
 /** The arguments every domain verb takes. */

@@ -7,27 +7,31 @@ import { and, eq, isNull } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call } from "../context";
 import { runBatch, type Write } from "../db/client";
-import { checkouts, orders } from "../db/schema";
+import { type CheckoutRow, checkouts, type OrderRow, orders } from "../db/schema";
 import { memberOfToken, type TokenContext } from "../entitlements/verbs";
 import { AppError, invalid, notFound } from "../errors";
 import { buyerKey } from "../holds/buyer";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { newCallStats, type ProviderEvent } from "../payments/provider";
 import type { QuoteClaims } from "../quotes/token";
+import { completeAtOnce } from "./at-once";
 import { drainEmitted } from "./events";
 import { type HeldUnits, releaseAll, reserveAll } from "./holds";
 import { markPaid } from "./paid";
 import { createPayment } from "./payment";
+import { type CheckoutFacts, readFacts } from "./reads";
 import type { CheckoutView } from "./schemas";
 import { type PaymentContext, settlePayment } from "./settle";
-import { checkoutIds, loadCheckout, renderCheckout } from "./store";
+import { checkoutIds, checkoutRowsRead, loadCheckout, renderCheckout } from "./store";
+import type { Loaded } from "./transition";
+import { type Entitlement, withEntitlement } from "./verbs";
 
 export interface CheckoutContext extends PaymentContext {
   tokens: TokenContext;
   /** Events the sandbox emitted during this request: handled through the inbox after our own writes. */
   emitted: ProviderEvent[];
-  /** Lands the final writes with the stored idempotent response. */
-  commit(writes: Write[], result: unknown): Promise<void>;
+  /** Lands the final writes with the stored idempotent response; answers the writes' results. */
+  commit(writes: Write[], result: unknown): Promise<unknown[]>;
 }
 
 export interface CreateCheckoutInput {
@@ -40,49 +44,72 @@ export interface CreateCheckoutInput {
   returnUrl: string | undefined;
   source: "link" | "overlay" | "pos" | "api";
   attribution: Record<string, string> | undefined;
+  /** What the create decides on, read in the Idempotency-Key claim's batch (reads.ts); read here if absent. */
+  facts?: CheckoutFacts;
 }
 
 export async function createCheckout({
   ctx,
   input,
-}: Call<CreateCheckoutInput, CheckoutContext>): Promise<CheckoutView & { secret: string }> {
+}: Call<CreateCheckoutInput, CheckoutContext>): Promise<CreatedCheckout> {
   const { quote } = input;
   const buyer = await buyerOfQuote(ctx, input);
   const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey, quote.id);
-  await assertOpenable(ctx, quote.id, orderId);
+  const facts = input.facts ?? (await readFacts(ctx.db, quote, input.email));
+  assertOpenable(facts.used, orderId);
+  for (const { dropId } of quote.drops) ctx.inventory.vouch(dropId);
   const { holds, expiresAt } = await reserveAll(ctx, quote.drops, buyer.key, checkoutId);
   const secret = `${checkoutId}_secret_${randomToken(32)}`;
   const open = { input, buyer, checkoutId, orderId, holds, holdExpiresAt: expiresAt };
   let opened: { id: string }[];
+  let loaded: Loaded | undefined;
   try {
-    [, opened] = await ctx.db.batch(openWrites(ctx, { ...open, secretHash: await sha256Hex(secret) }));
+    // The rows as they stand once written, read back in the same batch.
+    let rows: [CheckoutRow[], OrderRow[]];
+    [, opened, ...rows] = await ctx.db.batch([
+      ...openWrites(ctx, { ...open, secretHash: await sha256Hex(secret) }),
+      ...checkoutRowsRead(ctx.db, checkoutId, orderId),
+    ]);
+    const [[checkout], [order]] = rows;
+    loaded = checkout && order && { checkout, order };
   } catch (error) {
     // A racing checkout with the same quote took it first: give our units back and say so.
     await releaseAll(ctx, holds, buyer.key);
-    await assertOpenable(ctx, quote.id, orderId);
+    assertOpenable((await readFacts(ctx.db, quote, input.email)).used, orderId);
     throw error;
   }
   // The row exists and has left `pending` (a racing retry settled it): it is never rewritten.
-  if (opened.length === 0) throw alreadySettled();
+  if (opened.length === 0 || loaded === undefined) throw alreadySettled();
+  const created = (status: CheckoutView["status"]) =>
+    auditWrite(
+      { db: ctx.db, creatorId: quote.creatorId, actor: `buyer:${buyer.key}`, now: ctx.now },
+      "checkout.created",
+      { type: "order", id: orderId },
+      { checkout_id: checkoutId, status },
+    );
 
   if (quote.amount === 0) {
     // Nothing to charge (a 100 % coupon, a free offer): it completes at once and grants like a paid one.
-    const loaded = await loadCheckout(ctx.db, checkoutId);
-    if (loaded !== undefined) await markPaid(ctx, loaded, null, "confirm");
+    const done = await completeAtOnce(ctx, { loaded, payment: null, facts, secret, checkout: {}, created });
+    if (done !== undefined) return { ...done, secret };
+    const current = await loadCheckout(ctx.db, checkoutId);
+    if (current !== undefined) await markPaid(ctx, current, null, "confirm");
   } else {
     const stats = newCallStats();
     const payment = await createPayment(ctx, { ...open, holdId: holds[0]?.holdId ?? null }, stats);
+    const recorded = {
+      paymentId: payment.id,
+      clientSecret: payment.clientSecret,
+      providerLatencyMs: stats.latencyMs,
+      providerAttempts: stats.attempts,
+      providerRetries: stats.retries,
+    };
+    const done = await completeAtOnce(ctx, { loaded, payment, facts, secret, checkout: recorded, created });
+    if (done !== undefined) return { ...done, secret };
     await runBatch(ctx.db, [
       ctx.db
         .update(checkouts)
-        .set({
-          paymentId: payment.id,
-          clientSecret: payment.clientSecret,
-          providerLatencyMs: stats.latencyMs,
-          providerAttempts: stats.attempts,
-          providerRetries: stats.retries,
-          updatedAt: ctx.now,
-        })
+        .set({ ...recorded, updatedAt: ctx.now })
         .where(and(eq(checkouts.id, checkoutId), isNull(checkouts.paymentId))),
       ctx.db
         .update(orders)
@@ -93,18 +120,16 @@ export async function createCheckout({
     await drainEmitted(ctx);
   }
   const view = { ...(await currentView(ctx, checkoutId)), secret };
-  await ctx.commit(
-    [
-      auditWrite(
-        { db: ctx.db, creatorId: quote.creatorId, actor: `buyer:${buyer.key}`, now: ctx.now },
-        "checkout.created",
-        { type: "order", id: orderId },
-        { checkout_id: checkoutId, status: view.status },
-      ),
-    ],
-    view,
-  );
-  return view;
+  await ctx.commit([created(view.status)], view);
+  return { ...view, entitlement: await entitlementAfter(ctx, view) };
+}
+
+export type CreatedCheckout = CheckoutView & { secret: string; entitlement: Entitlement };
+
+/** The entitlement of a checkout the general path left paid: one more batch, only then. */
+async function entitlementAfter(ctx: CheckoutContext, view: CheckoutView & { secret: string }) {
+  if (view.status !== "paid") return null;
+  return (await withEntitlement(ctx, { id: view.id, secret: view.secret })).entitlement;
 }
 
 const alreadySettled = () =>
@@ -118,13 +143,7 @@ const alreadySettled = () =>
  * A quote pays for one order: a second checkout (another Idempotency-Key) with it is refused. This
  * checkout's own order may exist already (a retry after a crash): it resumes only while still pending.
  */
-async function assertOpenable(ctx: CheckoutContext, quoteId: string, orderId: string): Promise<void> {
-  const [used] = await ctx.db
-    .select({ id: orders.id, status: checkouts.status })
-    .from(orders)
-    .leftJoin(checkouts, eq(checkouts.orderId, orders.id))
-    .where(eq(orders.quoteId, quoteId))
-    .limit(1);
+function assertOpenable(used: CheckoutFacts["used"], orderId: string): void {
   if (used === undefined) return;
   if (used.id !== orderId) {
     throw new AppError("conflict", "This quote was already used for another checkout; ask for a new quote.");

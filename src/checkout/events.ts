@@ -42,14 +42,7 @@ export async function ingestEvent(
 ): Promise<Ingested> {
   const [stored] = await ctx.db
     .insert(paymentEvents)
-    .values({
-      provider: ctx.provider.name,
-      eventId: event.id,
-      type: event.type,
-      paymentId: event.paymentId,
-      payload: JSON.stringify(event.payload),
-      receivedAt: ctx.now,
-    })
+    .values(inboxRow(ctx, event))
     .onConflictDoNothing()
     .returning({ eventId: paymentEvents.eventId });
   if (stored === undefined) return "duplicate";
@@ -62,6 +55,31 @@ export async function ingestEvent(
   later(handle(ctx, toHandle));
   return "accepted";
 }
+
+const inboxRow = (
+  ctx: PaymentContext,
+  event: { id: string; type: string; paymentId: string | null; payload: unknown },
+) => ({
+  provider: ctx.provider.name,
+  eventId: event.id,
+  type: event.type,
+  paymentId: event.paymentId,
+  payload: JSON.stringify(event.payload),
+  receivedAt: ctx.now,
+});
+
+/**
+ * An emitted event stored as already handled, for the batch that lands what handling it would do (a
+ * create that completed the payment the event reports): only where handling would change nothing.
+ */
+export function handledEventWrite(ctx: PaymentContext, event: ProviderEvent) {
+  return ctx.db
+    .insert(paymentEvents)
+    .values({ ...inboxRow(ctx, fromProviderEvent(event)), processedAt: ctx.now, attempts: 1 })
+    .onConflictDoNothing();
+}
+
+export const isDisputeEvent = (type: string) => isDispute(type);
 
 async function handle(
   ctx: PaymentContext,

@@ -6,13 +6,20 @@
 import { eq } from "drizzle-orm";
 import { exhaustion } from "../coupons/rules";
 import { findCouponByCode, redemptionState, redemptionWrites } from "../coupons/store";
-import type { Write } from "../db/client";
-import { checkouts, type EntitlementRow, type OrderRow, offers, orders } from "../db/schema";
+import type { Db, Write } from "../db/client";
+import {
+  type CheckoutRow,
+  checkouts,
+  type EntitlementRow,
+  type OrderRow,
+  offers,
+  orders,
+} from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { grantWrite } from "../entitlements/store";
 import { newId } from "../lib/ids";
 import type { Payment } from "../payments/provider";
-import { secureAll } from "./holds";
+import { type HeldUnits, secureAll } from "./holds";
 import { memberForEmail } from "./store";
 import {
   audit,
@@ -34,14 +41,12 @@ export async function markPaid(
   via: "confirm" | "event",
 ): Promise<Settled> {
   const { checkout, order } = loaded;
-  if (checkout.status === "paid" || checkout.status === "refunded") return "unchanged";
-  if (payment === null && order.amountTotal !== 0) return "unchanged";
+  if (!payable(loaded, payment)) return "unchanged";
   // Wall time (it advances across I/O in workerd): when success was learned, and, after the batch,
   // when the entitlement landed. Their difference is the time to entitlement creators watch.
   const learnedAt = Date.now();
   const units = await secureAll(ctx, checkout, order);
   if (units === "sold_out") return refundUnsellable(ctx, loaded, payment);
-  const holdId = units.holds[0]?.holdId ?? null;
   // Independent reads, side by side: the member (found or created by email), the offer, the coupon.
   const [memberId, interval, coupon] = await Promise.all([
     checkout.memberId ??
@@ -55,36 +60,8 @@ export async function markPaid(
     billingIntervalOf(ctx, order.offerId),
     order.couponCode === null ? undefined : findCouponByCode(ctx.db, order.creatorId, order.couponCode),
   ]);
-  const paid = {
-    status: "paid" as const,
-    memberId,
-    holdId,
-    holds: units.holds.length === 0 ? null : JSON.stringify(units.holds),
-    // A payment completed by an event after the create's answer was lost: it is this order's now.
-    paymentId: checkout.paymentId ?? payment?.id ?? null,
-    paymentSucceededAt: checkout.paymentSucceededAt ?? learnedAt,
-    entitlementIssuedAt: ctx.now,
-    completedBy: via,
-    nextAction: null,
-    updatedAt: ctx.now,
-  };
-  const core = [
-    ...moveWrites(ctx.db, checkout.id, UNPAID, paid),
-    ctx.db
-      .update(orders)
-      .set({
-        status: "paid",
-        paidAt: ctx.now,
-        memberId,
-        holdId,
-        providerPaymentId: order.providerPaymentId ?? payment?.id ?? null,
-        updatedAt: ctx.now,
-      })
-      .where(eq(orders.id, order.id)),
-    grantWrite(ctx.db, grantFor(ctx, order, memberId, interval)),
-    audit(ctx, loaded, "order.paid", { payment_id: payment?.id ?? null, via }),
-  ];
-  const settled = await landPaid(ctx, loaded, core, coupon);
+  const paid = paidLanding(ctx, loaded, payment, { via, units, memberId, interval, learnedAt });
+  const settled = await landPaid(ctx, loaded, paid.writes, coupon);
   if (settled === "changed") {
     await ctx.db
       .update(checkouts)
@@ -93,6 +70,76 @@ export async function markPaid(
   }
   return settled;
 }
+
+/** Whether this payment (null: nothing to charge) may still complete this checkout. */
+export const payable = ({ checkout, order }: Loaded, payment: Payment | null): boolean =>
+  checkout.status !== "paid" &&
+  checkout.status !== "refunded" &&
+  (payment !== null || order.amountTotal === 0);
+
+/** What landing paid depends on, besides the rows: read by markPaid, or by the create's first batch. */
+export interface PaidInputs {
+  via: "confirm" | "event";
+  units: { holds: HeldUnits[] };
+  memberId: string;
+  interval: "month" | "year" | null;
+  learnedAt: number;
+  /** When the entitlement counts as issued; markPaid stamps it again once its batch has landed. */
+  issuedAt?: number;
+  /** More of the checkout's columns for the same guarded move (the create's payment, in one batch). */
+  checkout?: Partial<CheckoutRow>;
+}
+
+/**
+ * The paid batch's core (the guarded move, the order, the grant, the audit row) and the rows as they
+ * stand once it lands, so a caller that built the batch can answer without reading them back.
+ */
+export function paidLanding(ctx: PaymentContext, loaded: Loaded, payment: Payment | null, p: PaidInputs) {
+  const { checkout, order } = loaded;
+  const holdId = p.units.holds[0]?.holdId ?? null;
+  const checkoutChanges = {
+    ...p.checkout,
+    status: "paid" as const,
+    memberId: p.memberId,
+    holdId,
+    holds: p.units.holds.length === 0 ? null : JSON.stringify(p.units.holds),
+    // A payment completed by an event after the create's answer was lost: it is this order's now.
+    paymentId: checkout.paymentId ?? payment?.id ?? null,
+    paymentSucceededAt: checkout.paymentSucceededAt ?? p.learnedAt,
+    entitlementIssuedAt: p.issuedAt ?? ctx.now,
+    completedBy: p.via,
+    nextAction: null,
+    updatedAt: ctx.now,
+  };
+  const orderChanges = {
+    status: "paid" as const,
+    paidAt: ctx.now,
+    memberId: p.memberId,
+    holdId,
+    providerPaymentId: order.providerPaymentId ?? payment?.id ?? null,
+    updatedAt: ctx.now,
+  };
+  const writes: Write[] = [
+    ...moveWrites(ctx.db, checkout.id, UNPAID, checkoutChanges),
+    ctx.db.update(orders).set(orderChanges).where(eq(orders.id, order.id)),
+    grantWrite(ctx.db, grantFor(ctx, order, p.memberId, p.interval)),
+    audit(ctx, loaded, "order.paid", { payment_id: payment?.id ?? null, via: p.via }),
+  ];
+  return {
+    writes,
+    checkout: { ...checkout, ...checkoutChanges } as CheckoutRow,
+    order: { ...order, ...orderChanges } as OrderRow,
+  };
+}
+
+/** The coupon's redemption for the paid batch: the statements guard its cap and its per-buyer limit. */
+export const redemptionFor = (ctx: PaymentContext, { checkout, order }: Loaded, couponId: string) =>
+  redemptionWrites(ctx.db, {
+    couponId,
+    orderId: order.id,
+    buyerKey: order.buyerKey ?? checkout.buyerKey,
+    now: ctx.now,
+  });
 
 /** The paid batch, with the coupon's redemption when there is one (honoured over its cap if need be). */
 async function landPaid(
@@ -103,14 +150,8 @@ async function landPaid(
 ): Promise<Settled> {
   const { checkout, order } = loaded;
   if (coupon === undefined) return land(ctx.db, checkout.id, UNPAID, core);
-  const redemption = redemptionWrites(ctx.db, {
-    couponId: coupon.id,
-    orderId: order.id,
-    buyerKey: order.buyerKey ?? checkout.buyerKey,
-    now: ctx.now,
-  });
   try {
-    return await land(ctx.db, checkout.id, UNPAID, [...core, ...redemption]);
+    return await land(ctx.db, checkout.id, UNPAID, [...core, ...redemptionFor(ctx, loaded, coupon.id)]);
   } catch (error) {
     // Still unpaid. If the coupon's guard refused (its last slot went to someone else after this buyer
     // was quoted it), the buyer paid the quoted price, so the order lands anyway and the over-cap
@@ -164,17 +205,21 @@ function grantFor(
 }
 
 /** A membership tier's billing interval: its entitlement lasts one period. Null for anything else. */
-async function billingIntervalOf(ctx: PaymentContext, offerId: string): Promise<"month" | "year" | null> {
-  const [offer] = await ctx.db
+export const intervalRead = (db: Db, offerId: string) =>
+  db
     .select({ kind: offers.kind, billingInterval: offers.billingInterval })
     .from(offers)
     .where(eq(offers.id, offerId))
     .limit(1);
-  return offer?.kind === "membership" ? offer.billingInterval : null;
-}
+
+export const intervalOf = ([offer]: Awaited<ReturnType<typeof intervalRead>>) =>
+  offer?.kind === "membership" ? offer.billingInterval : null;
+
+const billingIntervalOf = async (ctx: PaymentContext, offerId: string) =>
+  intervalOf(await intervalRead(ctx.db, offerId));
 
 /** Paid after the hold lapsed and nothing is left: refund in full, record why, grant nothing. */
-async function refundUnsellable(
+export async function refundUnsellable(
   ctx: PaymentContext,
   loaded: Loaded,
   payment: Payment | null,

@@ -73,13 +73,6 @@ export const CheckoutSchema = z
   .openapi("Checkout");
 export type CheckoutView = z.infer<typeof CheckoutSchema>;
 
-export const CreatedCheckoutSchema = CheckoutSchema.extend({
-  secret: z.string().openapi({
-    description:
-      "Shown only here (and on a replay of this request): send it as `Checkout-Secret` to read or confirm.",
-  }),
-}).openapi("CreatedCheckout");
-
 export const PaidCheckoutSchema = CheckoutSchema.extend({
   entitlement: SessionSchema.extend({
     refresh_token: z.string().nullable().openapi({
@@ -90,6 +83,13 @@ export const PaidCheckoutSchema = CheckoutSchema.extend({
     .nullable()
     .openapi({ description: "Once paid: a fresh entitlement token and the session's refresh credential." }),
 }).openapi("CheckoutWithEntitlement");
+
+export const CreatedCheckoutSchema = PaidCheckoutSchema.extend({
+  secret: z.string().openapi({
+    description:
+      "Shown only here (and on a replay of this request): send it as `Checkout-Secret` to read or confirm.",
+  }),
+}).openapi("CreatedCheckout");
 export type PaidCheckoutView = z.infer<typeof PaidCheckoutSchema>;
 
 export const OrderSchema = z

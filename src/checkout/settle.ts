@@ -73,7 +73,7 @@ function run(
   }
 }
 
-const orderFacts = ({ checkout, order }: Loaded): OrderFacts => ({
+export const orderFacts = ({ checkout, order }: Loaded): OrderFacts => ({
   status: checkout.status,
   orderId: order.id,
   amount: order.amountTotal,
@@ -81,7 +81,7 @@ const orderFacts = ({ checkout, order }: Loaded): OrderFacts => ({
   paymentId: order.providerPaymentId ?? checkout.paymentId,
 });
 
-const paymentFacts = (payment: Payment): PaymentFacts => ({
+export const paymentFacts = (payment: Payment): PaymentFacts => ({
   id: payment.id,
   status: payment.status,
   amount: payment.amount,

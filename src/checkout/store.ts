@@ -5,7 +5,7 @@ import { type CheckoutRow, checkouts, members, type OrderRow, orders } from "../
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso, toIsoOrNull } from "../lib/time";
-import { cohortFor, cohortRulesOf } from "../members/cohorts";
+import { type CohortRules, cohortFor, cohortRulesOf } from "../members/cohorts";
 import type { PriceLine } from "../pricing/engine";
 import type { CheckoutView, OrderView } from "./schemas";
 
@@ -61,11 +61,29 @@ export async function memberForEmail(
   db: Db,
   p: { creatorId: string; email: string; source: string; now: number; newId: string },
 ): Promise<string> {
-  const where = and(eq(members.creatorId, p.creatorId), eq(members.email, p.email));
-  const [found] = await db.select({ id: members.id }).from(members).where(where).limit(1);
+  const [found] = await memberByEmailRead(db, p.creatorId, p.email);
   if (found) return found.id;
-  const rules = await cohortRulesOf(db, p.creatorId, p.now);
-  await db
+  await newMemberWrite(db, p, await cohortRulesOf(db, p.creatorId, p.now));
+  const [created] = await memberByEmailRead(db, p.creatorId, p.email);
+  if (created === undefined) throw new Error("member insert vanished");
+  return created.id;
+}
+
+/** The member with this email at this creator, as one statement for a caller's batch. */
+export const memberByEmailRead = (db: Db, creatorId: string, email: string) =>
+  db
+    .select({ id: members.id })
+    .from(members)
+    .where(and(eq(members.creatorId, creatorId), eq(members.email, email)))
+    .limit(1);
+
+/** A new member for this email (a checkout buyer), unless one exists already. */
+export const newMemberWrite = (
+  db: Db,
+  p: { creatorId: string; email: string; source: string; now: number; newId: string },
+  rules: CohortRules,
+) =>
+  db
     .insert(members)
     .values({
       id: p.newId,
@@ -77,10 +95,16 @@ export async function memberForEmail(
       updatedAt: p.now,
     })
     .onConflictDoNothing();
-  const [created] = await db.select({ id: members.id }).from(members).where(where).limit(1);
-  if (created === undefined) throw new Error("member insert vanished");
-  return created.id;
-}
+
+/**
+ * A checkout's row and its order's, as two statements for a caller's batch: a batch answers rows keyed
+ * by column name, so the join loadCheckout makes (both tables have `id`, `status`…) cannot go in one.
+ */
+export const checkoutRowsRead = (db: Db, checkoutId: string, orderId: string) =>
+  [
+    db.select().from(checkouts).where(eq(checkouts.id, checkoutId)).limit(1),
+    db.select().from(orders).where(eq(orders.id, orderId)).limit(1),
+  ] as const;
 
 export function renderCheckout(checkout: CheckoutRow, order: OrderRow): CheckoutView {
   const failed = checkout.failureCode ?? checkout.declineCode;

@@ -1,9 +1,12 @@
 /** The buyer's side of an existing checkout: reading it, and confirming it. */
 import { eq, sql } from "drizzle-orm";
 import type { Call } from "../context";
+import type { Write } from "../db/client";
+import type { CheckoutRow, RefreshCredentialRow } from "../db/schema";
 import { checkouts } from "../db/schema";
-import { derivedFamily } from "../entitlements/refresh";
-import { freshToken, purchaseToken } from "../entitlements/verbs";
+import { derivedFamilyStatements } from "../entitlements/refresh";
+import { tokenStateOf, tokenStateReads } from "../entitlements/store";
+import { purchaseReads, purchaseTokenOf, tokenOf } from "../entitlements/verbs";
 import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso } from "../lib/time";
@@ -14,10 +17,10 @@ import { providerProblem } from "./payment";
 import type { CheckoutView, PaidCheckoutView } from "./schemas";
 import { settlePayment } from "./settle";
 import { loadCheckout, ownedCheckout, renderCheckout } from "./store";
+import type { Loaded } from "./transition";
 
 export async function getCheckout({ ctx, input }: Call<{ id: string; secret: string }, CheckoutContext>) {
-  await ownedCheckout(ctx.db, input.id, input.secret);
-  return withEntitlement(ctx, input);
+  return withEntitlement(ctx, input, await ownedCheckout(ctx.db, input.id, input.secret));
 }
 
 /**
@@ -81,35 +84,66 @@ async function askProvider(
  * they sign in), and this buyer gets a purchase receipt listing what this checkout paid for, with no
  * refresh credential.
  */
-async function withEntitlement(
+export async function withEntitlement(
   ctx: CheckoutContext,
   input: { id: string; secret: string },
+  /** The rows, when the caller has just read them. */
+  read?: Loaded,
 ): Promise<PaidCheckoutView> {
-  const loaded = await loadCheckout(ctx.db, input.id);
+  const loaded = read ?? (await loadCheckout(ctx.db, input.id));
   if (loaded === undefined) throw notFound("checkout", input.id);
   const view = renderCheckout(loaded.checkout, loaded.order);
-  const { checkout } = loaded;
-  if (checkout.status !== "paid" || checkout.memberId === null) return { ...view, entitlement: null };
+  const plan = await entitlementPlan(ctx, loaded.checkout, input.secret);
+  if (plan === null) return { ...view, entitlement: null };
+  const [first, ...rest] = plan.statements;
+  return { ...view, entitlement: await plan.finish(first ? await ctx.db.batch([first, ...rest]) : []) };
+}
+
+export type Entitlement = PaidCheckoutView["entitlement"];
+
+/**
+ * What a paid checkout's entitlement needs from D1 (reads, and a member's session family), as
+ * statements for one batch, and how to mint from their results. Null before the checkout is paid.
+ * The create path sends these at the end of its paid batch, so its answer carries the token.
+ */
+export async function entitlementPlan(
+  ctx: CheckoutContext,
+  checkout: CheckoutRow,
+  secret: string,
+): Promise<{ statements: Write[]; finish: (results: unknown[]) => Promise<Entitlement> } | null> {
+  if (checkout.status !== "paid" || checkout.memberId === null) return null;
   const audience = checkout.creatorId;
   const member = { creatorId: checkout.creatorId, memberId: checkout.memberId, audience };
   if (checkout.buyerKey !== `member:${checkout.memberId}`) {
-    const receipt = await purchaseToken(ctx.tokens, { ...member, orderIds: [checkout.orderId] });
-    if (receipt === undefined) return { ...view, entitlement: null };
-    return { ...view, entitlement: { ...receipt, refresh_token: null, refresh_expires_at: null } };
+    return {
+      statements: [...purchaseReads(ctx.tokens, { ...member, orderIds: [checkout.orderId] })],
+      finish: async ([rows, active]) => {
+        const state = tokenStateOf(rows as MemberRows, active as ActiveRows);
+        const receipt = await purchaseTokenOf(ctx.tokens, member, state);
+        return receipt === undefined ? null : { ...receipt, refresh_token: null, refresh_expires_at: null };
+      },
+    };
   }
-  const token = await freshToken(ctx.tokens, checkout.creatorId, checkout.memberId, audience);
-  if (token === undefined) return { ...view, entitlement: null };
-  const refresh = await derivedFamily(ctx.db, member, {
-    secret: input.secret,
+  const family = await derivedFamilyStatements(ctx.db, member, {
+    secret,
     familyKey: checkout.id,
     now: ctx.now,
   });
   return {
-    ...view,
-    entitlement: {
-      ...token,
-      refresh_token: refresh?.credential ?? null,
-      refresh_expires_at: refresh === null ? null : toIso(refresh.expiresAt),
+    statements: [...tokenStateReads(ctx.db, [member.memberId], ctx.now), ...family.statements],
+    finish: async ([rows, active, , familyRows]) => {
+      const state = tokenStateOf(rows as MemberRows, active as ActiveRows);
+      const token = await tokenOf(ctx.tokens, member.creatorId, audience, state);
+      if (token === undefined) return null;
+      const refresh = family.credentialOf(familyRows as RefreshCredentialRow[]);
+      return {
+        ...token,
+        refresh_token: refresh?.credential ?? null,
+        refresh_expires_at: refresh === null ? null : toIso(refresh.expiresAt),
+      };
     },
   };
 }
+
+type MemberRows = Parameters<typeof tokenStateOf>[0];
+type ActiveRows = Parameters<typeof tokenStateOf>[1];

@@ -42,13 +42,17 @@ export async function findCouponByCode(
   creatorId: string,
   code: string,
 ): Promise<CouponRow | undefined> {
-  const [row] = await db
+  const [row] = await couponByCodeRead(db, creatorId, code);
+  return row;
+}
+
+/** The coupon with this code, as one statement for a caller's batch. */
+export const couponByCodeRead = (db: Db, creatorId: string, code: string) =>
+  db
     .select()
     .from(coupons)
     .where(and(eq(coupons.creatorId, creatorId), eq(coupons.code, normalizeCode(code))))
     .limit(1);
-  return row;
-}
 
 /**
  * The statements that redeem a coupon for a paid order, for the same D1 batch that marks the order

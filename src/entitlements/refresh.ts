@@ -78,18 +78,43 @@ export async function derivedFamily(
   owner: { creatorId: string; memberId: string; audience: string },
   p: { secret: string; familyKey: string; now: number },
 ): Promise<RefreshCredential | null> {
+  const family = await derivedFamilyStatements(db, owner, p);
+  const [insert, read] = family.statements;
+  await insert;
+  return family.credentialOf(await read);
+}
+
+/**
+ * derivedFamily as two statements for a caller's batch (the family's first credential, unless it
+ * exists, then the row as it stands) and what the row's read means.
+ */
+export async function derivedFamilyStatements(
+  db: Db,
+  owner: { creatorId: string; memberId: string; audience: string },
+  p: { secret: string; familyKey: string; now: number },
+) {
   const credential = await derivedCredential(p.secret, "session");
   const id = `rfc_${(await sha256Hex(`family\n${p.familyKey}`)).slice(0, 24)}`;
   const secretHash = await sha256Hex(credential);
-  await db
-    .insert(rc)
-    .values({ id, ...owner, familyId: id, secretHash, createdAt: p.now, expiresAt: p.now + REFRESH_TTL_MS })
-    .onConflictDoNothing();
-  const [row] = await db.select().from(rc).where(eq(rc.id, id)).limit(1);
-  if (row === undefined || row.secretHash !== secretHash || row.rotatedAt !== null || row.revokedAt !== null)
-    return null;
-  if (row.expiresAt <= p.now) return null;
-  return { credential, expiresAt: row.expiresAt };
+  const statements = [
+    db
+      .insert(rc)
+      .values({ id, ...owner, familyId: id, secretHash, createdAt: p.now, expiresAt: p.now + REFRESH_TTL_MS })
+      .onConflictDoNothing(),
+    db.select().from(rc).where(eq(rc.id, id)).limit(1),
+  ] as const;
+  const credentialOf = ([row]: RefreshCredentialRow[]): RefreshCredential | null => {
+    if (
+      row === undefined ||
+      row.secretHash !== secretHash ||
+      row.rotatedAt !== null ||
+      row.revokedAt !== null
+    )
+      return null;
+    if (row.expiresAt <= p.now) return null;
+    return { credential, expiresAt: row.expiresAt };
+  };
+  return { statements, credentialOf };
 }
 
 export type Rotation =

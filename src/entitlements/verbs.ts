@@ -72,9 +72,7 @@ export async function freshToken(
   memberId: string,
   audience: string,
 ): Promise<TokenView | undefined> {
-  const state = await memberTokenState(ctx.db, creatorId, memberId, ctx.now);
-  if (state === undefined) return undefined;
-  return renderToken(await mint(ctx.issuer, state, audience, ctx.now), audience);
+  return tokenOf(ctx, creatorId, audience, await memberTokenState(ctx.db, creatorId, memberId, ctx.now));
 }
 
 /**
@@ -87,10 +85,21 @@ export async function purchaseToken(
   ctx: Pick<TokenContext, "db" | "now" | "issuer">,
   p: { creatorId: string; memberId: string; orderIds: string[]; audience: string },
 ): Promise<TokenView | undefined> {
-  const [member, active] = await ctx.db.batch(
-    tokenStateReads(ctx.db, [p.memberId], ctx.now, { type: "order", ids: p.orderIds }),
-  );
-  const state = tokenStateOf(member, active);
+  const [member, active] = await ctx.db.batch(purchaseReads(ctx, p));
+  return purchaseTokenOf(ctx, p, tokenStateOf(member, active));
+}
+
+/** purchaseToken's reads, for a caller's batch; `purchaseTokenOf` mints from their results. */
+export const purchaseReads = (
+  ctx: Pick<TokenContext, "db" | "now">,
+  p: { memberId: string; orderIds: string[] },
+) => tokenStateReads(ctx.db, [p.memberId], ctx.now, { type: "order", ids: p.orderIds });
+
+export async function purchaseTokenOf(
+  ctx: Pick<TokenContext, "now" | "issuer">,
+  p: { creatorId: string; audience: string },
+  state: MemberTokenState | undefined,
+): Promise<TokenView | undefined> {
   if (state === undefined || state.creatorId !== p.creatorId || state.entitlements.length === 0) {
     return undefined;
   }
@@ -103,6 +112,17 @@ export async function purchaseToken(
     "purchase",
   );
   return renderToken(issued, p.audience);
+}
+
+/** A token minted now from a member's state as read; undefined when they are not this creator's. */
+export async function tokenOf(
+  ctx: Pick<TokenContext, "now" | "issuer">,
+  creatorId: string,
+  audience: string,
+  state: MemberTokenState | undefined,
+): Promise<TokenView | undefined> {
+  if (state?.creatorId !== creatorId) return undefined;
+  return renderToken(await mint(ctx.issuer, state, audience, ctx.now), audience);
 }
 
 /**

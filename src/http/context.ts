@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { CheckoutContext } from "../checkout/create";
 import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
-import { type Db, runBatch } from "../db/client";
+import type { Db, Write } from "../db/client";
 import { entitlementKeys } from "../entitlements/keys";
 import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
@@ -97,14 +97,22 @@ export const buyerContext = (c: Context<AppEnv>): BuyerContext => ({
  * refused because a retry took the claim over answers 409, as the retry's own request would.
  */
 export const commitWith =
-  (db: Db, claim: IdempotencyClaim | undefined): TenantContext["commit"] =>
-  async (writes, result) => {
-    if (!claim) return runBatch(db, writes);
+  (db: Db, claim: IdempotencyClaim | undefined) =>
+  async (writes: Write[], result: unknown): Promise<unknown[]> => {
+    if (!claim) return batchOf(db, writes);
+    let results: unknown[];
     try {
-      await runBatch(db, [...completionWrites(db, claim, result), ...writes]);
+      results = await batchOf(db, [...completionWrites(db, claim, result), ...writes]);
     } catch (error) {
       if (!(await stillHeld(db, claim))) throw claimLost();
       throw error;
     }
     claim.completed = true;
+    // The writes' own results, in order, after the two statements that store the response.
+    return results.slice(2);
   };
+
+const batchOf = async (db: Db, writes: Write[]): Promise<unknown[]> => {
+  const [first, ...rest] = writes;
+  return first === undefined ? [] : db.batch([first, ...rest]);
+};

@@ -19,6 +19,8 @@ export interface IdempotencyClaim {
   lockToken: string;
   status: number;
   completed: boolean;
+  /** The results of `alongside`'s reads, read in the claim's batch. */
+  alongside?: unknown[];
 }
 
 export interface ReplayOptions {
@@ -34,6 +36,11 @@ export interface ReplayOptions {
    * short-lived token) or must never be stored (a secret). The stored part is replayed as is.
    */
   replay?: (c: Context<AppEnv>, stored: unknown) => Promise<unknown>;
+  /**
+   * Reads the handler needs, sent in the claim's own D1 batch so they cost no round trip of their own
+   * (checkout reads everything it decides on this way). Their results are on the claim, in order.
+   */
+  alongside?: (c: Context<AppEnv>) => Promise<Write[]>;
 }
 
 /**
@@ -55,7 +62,12 @@ export const idempotent = (successStatus: number, options: ReplayOptions = {}) =
     const { pathname, search } = new URL(c.req.url);
     const requestHash = await sha256Hex(`${c.req.method} ${pathname}${search}\n${await c.req.text()}`);
     const lockToken = crypto.randomUUID();
-    const claimed = await claim(db, { creatorId: tenant.creatorId, key, requestHash, lockToken, now });
+    const alongside = options.alongside ? await options.alongside(c) : [];
+    const claimed = await claim(
+      db,
+      { creatorId: tenant.creatorId, key, requestHash, lockToken, now },
+      alongside,
+    );
     if (claimed.kind === "replay") {
       const body = options.replay
         ? JSON.stringify(await options.replay(c, JSON.parse(claimed.body)))
@@ -71,6 +83,7 @@ export const idempotent = (successStatus: number, options: ReplayOptions = {}) =
       lockToken,
       status: successStatus,
       completed: false,
+      alongside: claimed.alongside,
     };
     c.set("idempotency", state);
     await next();
@@ -115,16 +128,23 @@ export function idempotencyKeyOf(c: Context, options: { required: boolean }): st
   return key;
 }
 
-type ClaimResult = { kind: "claimed" } | { kind: "replay"; status: number; body: string };
+type ClaimResult =
+  | { kind: "claimed"; alongside: unknown[] }
+  | { kind: "replay"; status: number; body: string };
 
 const inFlight = (retryAfterSeconds: number) =>
   new AppError("idempotency_in_flight", "A request with this Idempotency-Key is still being processed.", {
     headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterSeconds))) },
   });
 
+/**
+ * Claims the key in one round trip: a key past its retention is dropped, then the claim is raced for,
+ * with the handler's reads in the same batch. Only a key already taken costs a second read.
+ */
 async function claim(
   db: Db,
   p: { creatorId: string; key: string; requestHash: string; lockToken: string; now: number },
+  alongside: Write[],
 ): Promise<ClaimResult> {
   const fresh = {
     creatorId: p.creatorId,
@@ -136,10 +156,12 @@ async function claim(
     expiresAt: p.now + IDEMPOTENCY_TTL_MS,
   };
   const where = and(eq(idempotencyKeys.creatorId, p.creatorId), eq(idempotencyKeys.key, p.key));
-  // A key past its retention is gone: drop it, then race for the claim.
-  await db.delete(idempotencyKeys).where(and(where, lte(idempotencyKeys.expiresAt, p.now)));
-  const inserted = await db.insert(idempotencyKeys).values(fresh).onConflictDoNothing().returning();
-  if (inserted.length === 1) return { kind: "claimed" };
+  const [, inserted, ...read] = await db.batch([
+    db.delete(idempotencyKeys).where(and(where, lte(idempotencyKeys.expiresAt, p.now))),
+    db.insert(idempotencyKeys).values(fresh).onConflictDoNothing().returning(),
+    ...alongside,
+  ]);
+  if (inserted.length === 1) return { kind: "claimed", alongside: read };
 
   const [existing] = await db.select().from(idempotencyKeys).where(where);
   // Released between our insert and our read: the other request failed, and a retry will find it free.
@@ -161,7 +183,7 @@ async function claim(
     .set({ lockToken: p.lockToken, lockedUntil: fresh.lockedUntil })
     .where(and(where, eq(idempotencyKeys.lockToken, existing.lockToken)))
     .returning();
-  if (taken.length === 1) return { kind: "claimed" };
+  if (taken.length === 1) return { kind: "claimed", alongside: read };
   throw inFlight(1);
 }
 

@@ -148,6 +148,13 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
   const unconfigured: NotConfigured = { ok: false, reason: "unconfigured" };
 
   return {
+    /**
+     * The caller holds proof that the drop exists (a quote this worker signed names it, and quotes are
+     * made only for drops read from D1): it is known from here on, without a read.
+     */
+    vouch: (dropId: string): void => {
+      if (!known.has(dropId) && DROP_ID.test(dropId)) remember(dropId);
+    },
     /** At the drop's creation, after its D1 row landed: the drop is known from here on. */
     configure: async (dropId: string, terms: DropTerms): Promise<StockSnapshot> =>
       withDeadline(namespace.get(known.get(dropId) ?? remember(dropId)).configure(terms)),

@@ -45,7 +45,12 @@ export async function cohortRulesOf(db: Db, creatorId: string, now: number): Pro
 }
 
 async function loadRules(db: Db, creatorId: string): Promise<CohortRules> {
-  const [row] = await db
+  return rulesOf(await rulesRead(db, creatorId));
+}
+
+/** The creator's cohort rules, as one statement for a caller's batch, and what its rows mean. */
+export const rulesRead = (db: Db, creatorId: string) =>
+  db
     .select({
       foundingUntil: creators.foundingCohortUntil,
       defaultCohort: creators.defaultCohort,
@@ -54,8 +59,9 @@ async function loadRules(db: Db, creatorId: string): Promise<CohortRules> {
     .from(creators)
     .where(eq(creators.id, creatorId))
     .limit(1);
-  return row ?? { foundingUntil: null, defaultCohort: "utility", popUpCohort: null };
-}
+
+export const rulesOf = ([row]: Awaited<ReturnType<typeof rulesRead>>): CohortRules =>
+  row ?? { foundingUntil: null, defaultCohort: "utility", popUpCohort: null };
 
 export const CohortRulesBody = z
   .strictObject({

@@ -53,6 +53,40 @@ export interface SandboxOptions {
   emit?: (event: ProviderEvent) => void | Promise<void>;
 }
 
+/** What confirming with `method` does, decided by the test card alone: the row's changes and event. */
+function chargeOutcome(method: string): {
+  changes: Partial<Row> & { status: PaymentStatus };
+  event: ProviderEvent["type"];
+  dispute: boolean;
+} {
+  const card = cardOf(method);
+  const outcome = outcomeOf(card);
+  if (outcome.kind === "succeed" || outcome.kind === "dispute") {
+    const latestCharge = `ch_sbx_${randomToken(24)}`;
+    return {
+      changes: { status: "succeeded", paymentMethod: card, latestCharge, lastError: null },
+      event: "payment_intent.succeeded",
+      dispute: outcome.kind === "dispute",
+    };
+  }
+  if (outcome.kind === "authenticate") {
+    return {
+      changes: { status: "requires_action", paymentMethod: card, lastError: null },
+      event: "payment_intent.requires_action",
+      dispute: false,
+    };
+  }
+  return {
+    changes: {
+      status: "requires_payment_method",
+      paymentMethod: card,
+      lastError: JSON.stringify(outcome.failure),
+    },
+    event: "payment_intent.payment_failed",
+    dispute: false,
+  };
+}
+
 export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentProvider {
   const emit = async (type: ProviderEvent["type"], payment: Payment) =>
     options.emit?.({ id: `evt_sbx_${randomToken(24)}`, type, created: options.now(), payment });
@@ -89,33 +123,14 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
   }
 
   async function charge(row: Row, method: string): Promise<Payment> {
-    const card = cardOf(method);
-    const outcome = outcomeOf(card);
-    const from: PaymentStatus[] = ["requires_payment_method", "requires_confirmation"];
-    if (outcome.kind === "succeed" || outcome.kind === "dispute") {
-      const latestCharge = `ch_sbx_${randomToken(24)}`;
-      const paid = await transition(
-        row.id,
-        from,
-        { status: "succeeded", paymentMethod: card, latestCharge, lastError: null },
-        "payment_intent.succeeded",
-      );
-      return outcome.kind === "dispute" ? openDispute(paid) : paid;
-    }
-    if (outcome.kind === "authenticate") {
-      return transition(
-        row.id,
-        from,
-        { status: "requires_action", paymentMethod: card, lastError: null },
-        "payment_intent.requires_action",
-      );
-    }
-    return transition(
+    const { changes, event, dispute } = chargeOutcome(method);
+    const moved = await transition(
       row.id,
-      from,
-      { status: "requires_payment_method", paymentMethod: card, lastError: JSON.stringify(outcome.failure) },
-      "payment_intent.payment_failed",
+      ["requires_payment_method", "requires_confirmation"],
+      changes,
+      event,
     );
+    return dispute ? openDispute(moved) : moved;
   }
 
   /** The bank disputes the charge as fraudulent, once, as Stripe's 0259 card does. */
@@ -156,6 +171,8 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
         const requestHash = await sha256Hex(JSON.stringify(request));
         const now = options.now();
         const id = `pi_sbx_${randomToken(24)}`;
+        // Created and confirmed at once, in one write, as Stripe's `confirm: true` is one request.
+        const charged = input.paymentMethod === undefined ? undefined : chargeOutcome(input.paymentMethod);
         const [created] = await db
           .insert(sp)
           .values({
@@ -172,11 +189,15 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
             latestCharge: null,
             createdAt: now,
             updatedAt: now,
+            ...charged?.changes,
           })
           .onConflictDoNothing()
           .returning();
         if (created === undefined) return replay(idempotencyKey, requestHash);
-        return input.paymentMethod === undefined ? paymentOf(created) : charge(created, input.paymentMethod);
+        const payment = paymentOf(created);
+        if (charged === undefined) return payment;
+        await emit(charged.event, payment);
+        return charged.dispute ? openDispute(payment) : payment;
       }),
 
     retrieve: (id: string, stats?: CallStats) => timed(stats, async () => paymentOf(await load(id))),

@@ -47,7 +47,12 @@ async function payLaterOrder(ctx: TenantContext, id: string): Promise<OrderRow> 
 }
 
 /** Whichever request changed a pending order first wins; the loser reads what it became. */
-async function settled(ctx: TenantContext, id: string, wanted: OrderRow["status"], run: () => Promise<void>) {
+async function settled(
+  ctx: TenantContext,
+  id: string,
+  wanted: OrderRow["status"],
+  run: () => Promise<unknown>,
+) {
   try {
     await run();
   } catch (error) {

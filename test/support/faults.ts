@@ -56,7 +56,6 @@ export function faultyD1(real: D1Database, fault: D1Fault) {
   let counted = 0;
   let dead = false;
   let tripped: string | null = null;
-  const unwrapped = new WeakMap<object, D1PreparedStatement>();
 
   async function gate<T>(what: string, write: boolean, run: () => Promise<T>): Promise<T> {
     calls += 1;
@@ -70,6 +69,47 @@ export function faultyD1(real: D1Database, fault: D1Fault) {
     throw new Error(`D1_ERROR: Network connection lost. (test fault: ${tripped})`);
   }
 
+  return {
+    binding: gatedD1(real, gate),
+    /** D1 calls the step made through this binding. */
+    calls: () => calls,
+    /** What failed, or null when the step never reached the fault's call. */
+    tripped: () => tripped,
+  };
+}
+
+/**
+ * The real D1 binding, counting round trips: `sequential` is how many times a call started while no
+ * other was in flight (calls made side by side share one), `calls` every call, and `provider` the calls
+ * that only the sandbox payment provider makes (its tables stand in for Stripe's API, not for ours).
+ */
+export function countingD1(real: D1Database) {
+  let inFlight = 0;
+  const seen = { sequential: 0, calls: 0, provider: 0, queries: [] as string[] };
+  async function gate<T>(what: string, _write: boolean, run: () => Promise<T>): Promise<T> {
+    if (inFlight === 0) seen.sequential += 1;
+    seen.calls += 1;
+    if (/sandbox_/.test(what)) seen.provider += 1;
+    seen.queries.push(what);
+    inFlight += 1;
+    try {
+      return await run();
+    } finally {
+      inFlight -= 1;
+    }
+  }
+  return { binding: gatedD1(real, gate, 400), seen };
+}
+
+type Gate = <T>(what: string, write: boolean, run: () => Promise<T>) => Promise<T>;
+
+/**
+ * The real D1 binding with every call that reaches the database passed through `gate`: `batch()` once,
+ * as each statement's `first`/`all`/`run`/`raw` and `exec`; `prepare` and `bind` are local and not
+ * counted. `describe` is how much of a statement's SQL names it.
+ */
+function gatedD1(real: D1Database, gate: Gate, describe = 40): D1Database {
+  const unwrapped = new WeakMap<object, D1PreparedStatement>();
   const wrap = (statement: D1PreparedStatement, query: string): D1PreparedStatement => {
     const write = !/^\s*select\b/i.test(query);
     const proxy = new Proxy(statement, {
@@ -78,36 +118,31 @@ export function faultyD1(real: D1Database, fault: D1Fault) {
         if (STATEMENT_CALLS.has(prop)) {
           const call = bound(target, prop) as (...args: unknown[]) => Promise<unknown>;
           return (...args: unknown[]) =>
-            gate(`${String(prop)} ${query.slice(0, 40)}`, write, () => call(...args));
+            gate(`${String(prop)} ${query.slice(0, describe)}`, write, () => call(...args));
         }
         return bound(target, prop);
       },
     });
     unwrapped.set(proxy, statement);
+    sql.set(proxy, query);
     return proxy;
   };
-
-  const binding = new Proxy(real, {
+  const sql = new WeakMap<object, string>();
+  return new Proxy(real, {
     get(target, prop) {
       if (prop === "prepare") return (query: string) => wrap(target.prepare(query), query);
       if (prop === "batch") {
         return (statements: D1PreparedStatement[]) =>
-          gate(`batch of ${statements.length}`, true, () =>
-            target.batch(statements.map((s) => unwrapped.get(s) ?? s)),
+          gate(
+            `batch of ${statements.length}: ${statements.map((s) => (sql.get(s) ?? "").slice(0, describe)).join(" | ")}`,
+            true,
+            () => target.batch(statements.map((s) => unwrapped.get(s) ?? s)),
           );
       }
       if (prop === "exec") return (query: string) => gate("exec", true, () => target.exec(query));
       return bound(target, prop);
     },
   });
-
-  return {
-    binding,
-    /** D1 calls the step made through this binding. */
-    calls: () => calls,
-    /** What failed, or null when the step never reached the fault's call. */
-    tripped: () => tripped,
-  };
 }
 
 /**

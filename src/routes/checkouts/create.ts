@@ -2,7 +2,9 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { decodeJwt } from "jose";
 import { createCheckout } from "../../checkout/create";
+import { checkoutReads, factsOf } from "../../checkout/reads";
 import { CreateCheckoutBody, CreatedCheckoutSchema } from "../../checkout/schemas";
+import { withEntitlement } from "../../checkout/verbs";
 import { AppError, invalid } from "../../errors";
 import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, checkoutContext } from "../../http/context";
@@ -41,6 +43,24 @@ async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
   return quote.creatorId;
 }
 
+/** Everything the create decides on, read in the claim's own batch (see src/checkout/reads.ts). */
+async function checkoutReadsOf(c: Context<AppEnv>) {
+  const quote = verified.get(c.req.raw);
+  const body = (await c.req.json()) as { email?: unknown };
+  if (quote === undefined || typeof body.email !== "string") return [];
+  return checkoutReads(c.get("db"), quote, normalizedEmail(body.email));
+}
+
+const normalizedEmail = (email: string) => email.trim().toLowerCase();
+
+/** A replay answers the stored checkout as it was, with a fresh token once it was paid. */
+async function replay(c: Context<AppEnv>, stored: unknown) {
+  const view = stored as { id: string; secret: string; status: string };
+  if (view.status !== "paid") return { ...view, entitlement: null };
+  const { entitlement } = await withEntitlement(await checkoutContext(c), view);
+  return { ...view, entitlement };
+}
+
 export const route = createRoute({
   method: "post",
   path: "/v1/checkouts",
@@ -52,7 +72,9 @@ export const route = createRoute({
     "`payment_method` the payment is confirmed at once and the answer may already be `paid`, " +
     "`requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: " +
     "the hold is released). Without it, confirm on the client with `payment.client_secret`.",
-  middleware: [idempotent(201, { required: true, scope: creatorOfQuote })] as const,
+  middleware: [
+    idempotent(201, { required: true, scope: creatorOfQuote, alongside: checkoutReadsOf, replay }),
+  ] as const,
   request: {
     headers: BuyerHeaders.partial().extend({
       "idempotency-key": z.string().openapi({ description: "Required: makes the checkout safe to retry." }),
@@ -79,17 +101,22 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     input: {
       quote,
       idempotencyKey: headers["idempotency-key"],
-      email: body.email.trim().toLowerCase(),
+      email: normalizedEmail(body.email),
       memberToken: body.member_token,
       buyerId: headers["buyer-id"],
       paymentMethod: body.payment_method,
       returnUrl: body.return_url,
       source: body.source,
       attribution: body.attribution,
+      facts: factsFrom(c.get("idempotency")?.alongside),
     },
   });
   return c.json(checkout, 201);
 };
+
+/** The claim's reads, when it carried them (an email the body validation accepted). */
+const factsFrom = (results: unknown[] | undefined) =>
+  results === undefined || results.length === 0 ? undefined : factsOf(results);
 
 export const register: Register = (app) => app.openapi(route, handler);
 export type CreateCheckoutRequest = z.input<typeof CreateCheckoutBody>;

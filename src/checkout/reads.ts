@@ -1,0 +1,69 @@
+/**
+ * Everything a new checkout decides on, read in one D1 round trip: whether its quote was used already,
+ * the member with the buyer's email, the creator's cohort rules (for a member it creates), the offer's
+ * billing interval (for the grant) and the quoted coupon. The create route sends these statements in
+ * the Idempotency-Key claim's own batch, so they cost nothing of their own.
+ */
+import { eq } from "drizzle-orm";
+import { couponByCodeRead } from "../coupons/store";
+import type { Db, Write } from "../db/client";
+import { type CouponRow, checkouts, orders } from "../db/schema";
+import { type CohortRules, rulesOf, rulesRead } from "../members/cohorts";
+import type { QuoteClaims } from "../quotes/token";
+import { intervalOf, intervalRead } from "./paid";
+import { memberByEmailRead } from "./store";
+
+export interface CheckoutFacts {
+  /** The order this quote already paid for (or is paying for), with its checkout's status. */
+  used: { id: string; status: string | null } | undefined;
+  /** The member with the buyer's email, if there is one. */
+  memberId: string | undefined;
+  rules: CohortRules;
+  interval: "month" | "year" | null;
+  coupon: CouponRow | undefined;
+}
+
+const usedRead = (db: Db, quoteId: string) =>
+  db
+    .select({ id: orders.id, status: checkouts.status })
+    .from(orders)
+    .leftJoin(checkouts, eq(checkouts.orderId, orders.id))
+    .where(eq(orders.quoteId, quoteId))
+    .limit(1);
+
+/** The statements, in the order `factsOf` reads their results. */
+export function checkoutReads(db: Db, quote: QuoteClaims, email: string): Write[] {
+  return [
+    usedRead(db, quote.id),
+    memberByEmailRead(db, quote.creatorId, email),
+    rulesRead(db, quote.creatorId),
+    intervalRead(db, quote.offerId),
+    ...(quote.coupon === null ? [] : [couponByCodeRead(db, quote.creatorId, quote.coupon)]),
+  ];
+}
+
+type Rows<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
+
+export function factsOf(results: unknown[]): CheckoutFacts {
+  const [used, member, rules, interval, coupon] = results as [
+    Rows<typeof usedRead>,
+    Rows<typeof memberByEmailRead>,
+    Rows<typeof rulesRead>,
+    Rows<typeof intervalRead>,
+    CouponRow[] | undefined,
+  ];
+  return {
+    used: used[0],
+    memberId: member[0]?.id,
+    rules: rulesOf(rules),
+    interval: intervalOf(interval),
+    coupon: coupon?.[0],
+  };
+}
+
+/** The facts, for a caller whose claim did not carry them (a test calling the verb directly). */
+export async function readFacts(db: Db, quote: QuoteClaims, email: string): Promise<CheckoutFacts> {
+  const [first, ...rest] = checkoutReads(db, quote, email);
+  if (first === undefined) throw new Error("no checkout reads");
+  return factsOf(await db.batch([first, ...rest]));
+}
