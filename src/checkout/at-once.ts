@@ -1,6 +1,6 @@
 /**
- * A checkout paid the moment it is created (the provider answered `succeeded`, or there is nothing to
- * charge) completes in the create's last D1 batch: the guarded move to paid with the payment's ids, the
+ * A checkout paid the moment it is created or confirmed (the provider answered `succeeded`, or there is
+ * nothing to charge) completes in the request's last D1 batch: the guarded move to paid with the payment's ids, the
  * order, the member (created for the email if new), the grant, the coupon's redemption, the events the
  * sandbox emitted stored as handled, the create's audit row, the stored idempotent response, and the
  * reads the entitlement token is minted from. So the buyer's answer carries the token, and the whole
@@ -34,8 +34,8 @@ export interface AtOnce {
   secret: string;
   /** More of the checkout's columns for the same move (the payment's ids and the provider's stats). */
   checkout: Partial<CheckoutRow>;
-  /** The create's own audit row, given the status it ends in. */
-  created: (status: CheckoutView["status"]) => Write;
+  /** The caller's own rows for the same batch (the create's audit row), given the status it ends in. */
+  writes: (status: CheckoutView["status"]) => Write[];
 }
 
 export async function completeAtOnce(
@@ -86,7 +86,7 @@ export async function completeAtOnce(
     ...paid.writes,
     ...(coupon === undefined ? [] : redemptionFor(ctx, loaded, coupon.id)),
     ...ctx.emitted.map((e) => handledEventWrite(ctx, e)),
-    p.created(view.status),
+    ...p.writes(view.status),
     ...tokenReads,
   ];
   let results: unknown[];

@@ -87,10 +87,11 @@ export async function createCheckout({
       { type: "order", id: orderId },
       { checkout_id: checkoutId, status },
     );
+  const writes = (status: CheckoutView["status"]) => [created(status)];
 
   if (quote.amount === 0) {
     // Nothing to charge (a 100 % coupon, a free offer): it completes at once and grants like a paid one.
-    const done = await completeAtOnce(ctx, { loaded, payment: null, facts, secret, checkout: {}, created });
+    const done = await completeAtOnce(ctx, { loaded, payment: null, facts, secret, checkout: {}, writes });
     if (done !== undefined) return { ...done, secret };
     const current = await loadCheckout(ctx.db, checkoutId);
     if (current !== undefined) await markPaid(ctx, current, null, "confirm");
@@ -104,7 +105,7 @@ export async function createCheckout({
       providerAttempts: stats.attempts,
       providerRetries: stats.retries,
     };
-    const done = await completeAtOnce(ctx, { loaded, payment, facts, secret, checkout: recorded, created });
+    const done = await completeAtOnce(ctx, { loaded, payment, facts, secret, checkout: recorded, writes });
     if (done !== undefined) return { ...done, secret };
     await runBatch(ctx.db, [
       ctx.db

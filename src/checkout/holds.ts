@@ -56,7 +56,13 @@ export async function releaseAll(ctx: PaymentContext, holds: HeldUnits[], buyer:
 
 /** Releases a checkout's holds (failed, expired, refused). */
 export const releaseCheckout = (ctx: PaymentContext, checkout: CheckoutRow, quantity: number) =>
-  releaseAll(ctx, holdsOf(checkout, quantity), checkout.buyerKey);
+  releaseAll(ctx, vouched(ctx, holdsOf(checkout, quantity)), checkout.buyerKey);
+
+/** A checkout's own rows name drops that exist (its quote did): no D1 read is needed to address them. */
+function vouched(ctx: PaymentContext, holds: HeldUnits[]): HeldUnits[] {
+  for (const h of holds) ctx.inventory.vouch(h.dropId);
+  return holds;
+}
 
 /** The buyer is authenticating: every hold gets its one extension; the earliest end is the checkout's. */
 export async function extendAll(
@@ -65,7 +71,9 @@ export async function extendAll(
   quantity: number,
 ): Promise<number | null> {
   const extended = await Promise.all(
-    holdsOf(checkout, quantity).map((h) => ctx.inventory.extend(h.dropId, h.holdId, checkout.buyerKey)),
+    vouched(ctx, holdsOf(checkout, quantity)).map((h) =>
+      ctx.inventory.extend(h.dropId, h.holdId, checkout.buyerKey),
+    ),
   );
   if (extended.length === 0 || !extended.every((e) => e.ok)) return null;
   return Math.min(...extended.map((e) => (e.ok ? e.hold.expiresAt : Number.POSITIVE_INFINITY)));
@@ -80,7 +88,7 @@ export async function secureAll(
   checkout: CheckoutRow,
   order: OrderRow,
 ): Promise<{ holds: HeldUnits[] } | "sold_out"> {
-  const wanted = holdsOf(checkout, order.quantity);
+  const wanted = vouched(ctx, holdsOf(checkout, order.quantity));
   const secured = await Promise.all(wanted.map((h) => secureOne(ctx, checkout, order, h)));
   if (secured.every((s): s is HeldUnits => s !== "sold_out")) return { holds: secured };
   await Promise.all(

@@ -31,14 +31,17 @@ const usedRead = (db: Db, quoteId: string) =>
     .where(eq(orders.quoteId, quoteId))
     .limit(1);
 
+/** What the reads are keyed by: a quote's claims, or (confirming) the order the quote made. */
+export type FactsKey = Pick<QuoteClaims, "id" | "creatorId" | "offerId" | "coupon">;
+
 /** The statements, in the order `factsOf` reads their results. */
-export function checkoutReads(db: Db, quote: QuoteClaims, email: string): Write[] {
+export function checkoutReads(db: Db, key: FactsKey, email: string): Write[] {
   return [
-    usedRead(db, quote.id),
-    memberByEmailRead(db, quote.creatorId, email),
-    rulesRead(db, quote.creatorId),
-    intervalRead(db, quote.offerId),
-    ...(quote.coupon === null ? [] : [couponByCodeRead(db, quote.creatorId, quote.coupon)]),
+    usedRead(db, key.id),
+    memberByEmailRead(db, key.creatorId, email),
+    rulesRead(db, key.creatorId),
+    intervalRead(db, key.offerId),
+    ...(key.coupon === null ? [] : [couponByCodeRead(db, key.creatorId, key.coupon)]),
   ];
 }
 
@@ -61,9 +64,9 @@ export function factsOf(results: unknown[]): CheckoutFacts {
   };
 }
 
-/** The facts, for a caller whose claim did not carry them (a test calling the verb directly). */
-export async function readFacts(db: Db, quote: QuoteClaims, email: string): Promise<CheckoutFacts> {
-  const [first, ...rest] = checkoutReads(db, quote, email);
+/** The facts in a round trip of their own: a confirm, or a create whose claim did not carry them. */
+export async function readFacts(db: Db, key: FactsKey, email: string): Promise<CheckoutFacts> {
+  const [first, ...rest] = checkoutReads(db, key, email);
   if (first === undefined) throw new Error("no checkout reads");
   return factsOf(await db.batch([first, ...rest]));
 }

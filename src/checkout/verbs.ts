@@ -11,9 +11,11 @@ import { notFound } from "../errors";
 import { sha256Hex } from "../lib/crypto";
 import { toIso } from "../lib/time";
 import { type CallStats, newCallStats, type Payment } from "../payments/provider";
+import { completeAtOnce } from "./at-once";
 import type { CheckoutContext } from "./create";
 import { drainEmitted } from "./events";
 import { providerProblem } from "./payment";
+import { readFacts } from "./reads";
 import type { CheckoutView, PaidCheckoutView } from "./schemas";
 import { settlePayment } from "./settle";
 import { loadCheckout, ownedCheckout, renderCheckout } from "./store";
@@ -31,30 +33,54 @@ export async function confirmCheckout({
   ctx,
   input,
 }: Call<{ id: string; secret: string; paymentMethod: string | undefined }, CheckoutContext>) {
-  const { checkout } = await ownedCheckout(ctx.db, input.id, input.secret);
+  const loaded = await ownedCheckout(ctx.db, input.id, input.secret);
+  const { checkout, order } = loaded;
   const paymentId = checkout.paymentId;
-  if (paymentId !== null && checkout.status !== "paid" && checkout.status !== "refunded") {
-    let payment: Payment;
-    const stats = newCallStats();
-    try {
-      payment = await askProvider(ctx, checkout.id, paymentId, checkout.status, input.paymentMethod, stats);
-    } catch (error) {
-      throw providerProblem(error);
-    } finally {
-      await ctx.db
-        .update(checkouts)
-        .set({
-          providerLatencyMs: sql`${checkouts.providerLatencyMs} + ${stats.latencyMs}`,
-          providerAttempts: sql`${checkouts.providerAttempts} + ${stats.attempts}`,
-          providerRetries: sql`${checkouts.providerRetries} + ${stats.retries}`,
-        })
-        .where(eq(checkouts.id, checkout.id));
-    }
-    await settlePayment(ctx, payment, "confirm");
-    await drainEmitted(ctx);
+  if (paymentId === null || checkout.status === "paid" || checkout.status === "refunded") {
+    return withEntitlement(ctx, input, loaded);
   }
+  const stats = newCallStats();
+  const key = {
+    id: order.quoteId ?? "",
+    creatorId: order.creatorId,
+    offerId: order.offerId,
+    coupon: order.couponCode,
+  };
+  // What paying would need is read while the provider answers, so a success lands in one more batch.
+  const [facts, asked] = await Promise.all([
+    readFacts(ctx.db, key, checkout.email),
+    askProvider(ctx, checkout.id, paymentId, checkout.status, input.paymentMethod, stats).then(
+      (payment) => ({ payment }),
+      (error: unknown) => ({ error }),
+    ),
+  ]);
+  if ("error" in asked) {
+    await ctx.db.update(checkouts).set(statsChanges(stats)).where(eq(checkouts.id, checkout.id));
+    throw providerProblem(asked.error);
+  }
+  const { payment } = asked;
+  const recorded = ctx.db.update(checkouts).set(statsChanges(stats)).where(eq(checkouts.id, checkout.id));
+  const done = await completeAtOnce(ctx, {
+    loaded,
+    payment,
+    facts,
+    secret: input.secret,
+    checkout: {},
+    writes: () => [recorded],
+  });
+  if (done !== undefined) return done;
+  await recorded;
+  await settlePayment(ctx, payment, "confirm");
+  await drainEmitted(ctx);
   return withEntitlement(ctx, input);
 }
+
+/** The provider's latency, attempts and retries for this call, added to the checkout's totals. */
+const statsChanges = (stats: CallStats) => ({
+  providerLatencyMs: sql`${checkouts.providerLatencyMs} + ${stats.latencyMs}`,
+  providerAttempts: sql`${checkouts.providerAttempts} + ${stats.attempts}`,
+  providerRetries: sql`${checkouts.providerRetries} + ${stats.retries}`,
+});
 
 async function askProvider(
   ctx: CheckoutContext,

@@ -22,17 +22,17 @@ async function createCoupon(tenant: Tenant, body: Record<string, unknown>) {
 }
 
 /**
- * A D1 binding that is the real database, except that the first batch of at least `size` statements
- * fails as a dropped connection would (before anything lands).
+ * A D1 binding that is the real database, except that the first `times` batches of at least `size`
+ * statements fail as a dropped connection would (before anything lands).
  */
-function flakyDb(size: number) {
-  let tripped = false;
+function flakyDb(size: number, times = 1) {
+  let tripped = 0;
   return new Proxy(env.DB, {
     get(target, prop) {
       if (prop === "batch") {
         return async (statements: D1PreparedStatement[]) => {
-          if (!tripped && statements.length >= size) {
-            tripped = true;
+          if (tripped < times && statements.length >= size) {
+            tripped += 1;
             throw new Error("D1_ERROR: Network connection lost.");
           }
           return target.batch(statements);
@@ -138,14 +138,15 @@ describe("money-without-access: checkout", () => {
       paymentMethod: "pm_card_visa",
       idempotencyKey: `c-${pending.id}`,
     });
-    // The buyer's confirm meets a dropped D1 connection on the batch that lands the payment.
+    // The buyer's confirm meets a dropped D1 connection on both batches that would land the payment:
+    // the one-batch completion's, then the general path's.
     const res = await world.app.fetch(
       new Request(`http://api.test/v1/checkouts/${pending.id}/confirm`, {
         method: "POST",
         headers: { "content-type": "application/json", "checkout-secret": pending.secret },
         body: "{}",
       }),
-      { ...world.bindings, DB: flakyDb(8) },
+      { ...world.bindings, DB: flakyDb(8, 2) },
       world.executionContext(),
     );
     expect(res.status).toBeGreaterThanOrEqual(500);
