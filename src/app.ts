@@ -2,7 +2,6 @@ import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
 import { readConfig } from "./config";
 import { database } from "./db/client";
 import { AppError } from "./errors";
@@ -10,6 +9,7 @@ import { allowedMethodsFor } from "./http/allowed-methods";
 import { BODY_LIMIT_BYTES, bodyGuard, documentBodyErrors, RECONCILE_BODY_LIMIT_BYTES } from "./http/body";
 import type { AppEnv } from "./http/context";
 import { fromHttpException, problemResponse } from "./http/problem";
+import { requestId } from "./http/request-id";
 import { validationHook } from "./http/validation";
 import { inventoryGateway } from "./inventory/gateway";
 import { type Clock, systemClock } from "./lib/time";
@@ -21,12 +21,7 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
   const payments = options.payments ?? paymentProvider;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(
-    requestId({
-      headerName: "Request-Id",
-      generator: () => `req_${crypto.randomUUID().replaceAll("-", "")}`,
-    }),
-  );
+  app.use(requestId);
   app.use(async (c, next) => {
     c.set("config", readConfig(c.env));
     const db = database(c.env.DB);

@@ -36,8 +36,11 @@ import { InventoryStore, type NewHold } from "./store";
 
 /** Reserves waiting for the next group commit beyond this answer `overloaded` (503) at once. */
 export const MAX_QUEUED_RESERVES = 2000;
-/** A reserve that waited longer than this is answered `overloaded` rather than applied late. */
-export const MAX_QUEUE_WAIT_MS = 2000;
+/**
+ * A reserve is answered `overloaded` at once when its expected wait (the queue ahead of it at the
+ * measured service rate) exceeds this, and rather than applied late when it waited longer than this.
+ */
+export const MAX_QUEUE_WAIT_MS = 100;
 /** Forgotten holds deleted per alarm (one statement); more wait for the next alarm, set at once. */
 export const PURGE_BATCH = 5000;
 
@@ -59,7 +62,7 @@ export class DropInventory extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** When the earliest stored ended hold is forgotten: the alarm purges then. */
   private forgetDueAt: number | null = null;
-  /** The queue's bounds (length, age); fields so a test can make saturation cheap. */
+  /** The queue's bounds (length, expected wait and age); fields so a test can make saturation cheap. */
   queueLimit = MAX_QUEUED_RESERVES;
   queueWaitLimitMs = MAX_QUEUE_WAIT_MS;
   /** Forgotten holds deleted per alarm; a field so a test can make a backlog cheap. */

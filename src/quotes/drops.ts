@@ -8,7 +8,7 @@
  * moment ago in another isolate must bind its offer at once. The read is one statement and runs
  * alongside the quote's other reads.
  */
-import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type DropRow, drops } from "../db/schema";
 import { AppError, invalid } from "../errors";
@@ -25,13 +25,20 @@ export interface QuotedItems {
   named: string | null;
 }
 
-/** The named drop, and every open or upcoming drop of the offer and of its components, in one read. */
-export async function dropsFor(db: Db, creatorId: string, items: QuotedItems, now: number) {
-  const offerIds = [items.offerId, ...items.components.map((c) => c.offerId)];
+/**
+ * The read, prepared once per database and query shape (how many offers, whether a drop is named) and
+ * bound per quote: building the statement anew costs more CPU than running it (profiled). Shapes with
+ * more offers than a cached one may hold are built per call.
+ */
+const MAX_CACHED_OFFERS = 8;
+const prepared = new WeakMap<Db, Map<string, ReturnType<typeof prepareRead>>>();
+
+function prepareRead(db: Db, offers: number, named: boolean) {
+  const offerIds = Array.from({ length: offers }, (_, i) => sql.placeholder(`offer${i}`));
   const selling = and(
     inArray(drops.offerId, offerIds),
     eq(drops.state, "open"),
-    or(isNull(drops.endsAt), gt(drops.endsAt, now)),
+    or(isNull(drops.endsAt), gt(drops.endsAt, sql.placeholder("now"))),
   );
   return db
     .select({
@@ -44,10 +51,40 @@ export async function dropsFor(db: Db, creatorId: string, items: QuotedItems, no
     .from(drops)
     .where(
       and(
-        eq(drops.creatorId, creatorId),
-        items.named === null ? selling : or(eq(drops.id, items.named), selling),
+        eq(drops.creatorId, sql.placeholder("creatorId")),
+        named ? or(eq(drops.id, sql.placeholder("named")), selling) : selling,
       ),
-    );
+    )
+    .prepare();
+}
+
+function readFor(db: Db, offers: number, named: boolean) {
+  if (offers > MAX_CACHED_OFFERS) return prepareRead(db, offers, named);
+  let shapes = prepared.get(db);
+  if (shapes === undefined) {
+    shapes = new Map();
+    prepared.set(db, shapes);
+  }
+  const shape = `${offers}:${named}`;
+  let read = shapes.get(shape);
+  if (read === undefined) {
+    read = prepareRead(db, offers, named);
+    shapes.set(shape, read);
+  }
+  return read;
+}
+
+/** The named drop, and every open or upcoming drop of the offer and of its components, in one read. */
+export async function dropsFor(
+  db: Db,
+  creatorId: string,
+  items: QuotedItems,
+  now: number,
+): Promise<DropTerms[]> {
+  const offerIds = [items.offerId, ...items.components.map((c) => c.offerId)];
+  const values: Record<string, unknown> = { creatorId, now, named: items.named };
+  for (const [i, id] of offerIds.entries()) values[`offer${i}`] = id;
+  return readFor(db, offerIds.length, items.named !== null).all(values);
 }
 
 const sells = (drop: DropTerms, now: number) =>

@@ -3,10 +3,11 @@
  * this worker, so a symmetric key is enough and costs a few microseconds; nobody else needs to verify a
  * quote, unlike entitlement tokens, which use their own asymmetric keys.
  */
-import { base64url, errors, jwtVerify, SignJWT } from "jose";
+import { base64url, errors, jwtVerify } from "jose";
 import { z } from "zod";
 import type { QuoteKeyConfig } from "../config";
 import { AppError } from "../errors";
+import { signCompact } from "../lib/jws";
 import { memoizeResolved } from "../lib/memo";
 import { lineTypes, type PriceLine } from "../pricing/engine";
 
@@ -90,10 +91,14 @@ const Payload = z.object({
   ln: z.array(Line),
 });
 
+/**
+ * The quote as a JWT: the quote's own claims, then iss, aud, sub, jti, iat and exp, in the order (and so
+ * the bytes) jose's SignJWT wrote them, signed by lib/jws.
+ */
 export async function signQuote(keys: QuoteKeys, quote: QuoteClaims): Promise<string> {
   const key = keys.byKid.get(keys.activeKid);
   if (key === undefined) throw new Error("The active quote key is missing");
-  return new SignJWT({
+  const payload = JSON.stringify({
     off: quote.offerId,
     ...(quote.dropId ? { drp: quote.dropId } : {}),
     drs: quote.drops.map((d) => [d.dropId, d.quantity]),
@@ -104,15 +109,14 @@ export async function signQuote(keys: QuoteKeys, quote: QuoteClaims): Promise<st
     ...(quote.coupon ? { cpn: quote.coupon } : {}),
     ...(quote.upsellOf ? { ups: quote.upsellOf } : {}),
     ln: quote.lines.map((l) => (l.ref === undefined ? [l.type, l.amount] : [l.type, l.amount, l.ref])),
-  })
-    .setProtectedHeader({ alg: ALG, typ: TYP, kid: keys.activeKid })
-    .setIssuer(ISSUER)
-    .setAudience(quote.creatorId)
-    .setSubject(quote.buyerKey)
-    .setJti(quote.id)
-    .setIssuedAt(Math.floor(quote.issuedAt / 1000))
-    .setExpirationTime(Math.floor(quote.expiresAt / 1000))
-    .sign(key);
+    iss: ISSUER,
+    aud: quote.creatorId,
+    sub: quote.buyerKey,
+    jti: quote.id,
+    iat: Math.floor(quote.issuedAt / 1000),
+    exp: Math.floor(quote.expiresAt / 1000),
+  });
+  return signCompact({ alg: ALG, typ: TYP, kid: keys.activeKid }, payload, "HMAC", key);
 }
 
 const invalid = (detail: string) => new AppError("quote_invalid", detail);
