@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { CheckoutContext } from "../checkout/create";
 import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
-import type { Db, Write } from "../db/client";
+import { type Db, database, type Write } from "../db/client";
 import { entitlementKeys } from "../entitlements/keys";
 import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
@@ -83,6 +83,23 @@ export async function checkoutContext(c: Context<AppEnv>): Promise<CheckoutConte
     tokens: await tokenContext(c),
     emitted,
     commit: commitWith(db, c.get("idempotency")),
+  };
+}
+
+/**
+ * For public reads that may be a little behind (a price: what a checkout charges is the signed quote):
+ * the database through a D1 session that may read from a nearby replica once read replication is on
+ * (docs/placement.md). Built only when the request reads D1 at all (the pricing cache usually answers).
+ */
+export function replicaBuyerContext(c: Context<AppEnv>): BuyerContext {
+  let replica: Db | undefined;
+  return {
+    ...buyerContext(c),
+    get db() {
+      // drizzle's D1 driver calls only prepare() and batch(), which a session has.
+      replica ??= database(c.env.DB.withSession("first-unconstrained") as unknown as D1Database);
+      return replica;
+    },
   };
 }
 

@@ -2,59 +2,33 @@
  * Which of a batch's fresh items may land: the device's rules (window, per-item and offline limits), an
  * active offer of this creator, an allotment that is this creator's, this device's and for the item's
  * offer, and the drop rule (an offer behind an open or upcoming drop sells only from its allotments).
- * Every refusal is per item; nothing here writes.
+ * Every refusal is per item; nothing here reads or writes.
  */
 
-import { and, eq, gte, inArray, sql } from "drizzle-orm";
-import { inChunks } from "../db/client";
-import { offers, type PosDeviceRow, posItemResults } from "../db/schema";
-import { allotmentRows } from "./allotments";
-import { CAPTURE_SKEW_MS, type PosItemInput } from "./batch";
+import type { PosDeviceRow } from "../db/schema";
+import { CAPTURE_SKEW_MS, normalEmail, type PosItemInput } from "./batch";
 import { dropGate } from "./drop-gate";
-import type { Accepted, ReconcileContext, Reject } from "./reconcile";
+import type { Facts } from "./facts";
+import type { Accepted, Reject } from "./reconcile";
 
-async function activeOffers(ctx: ReconcileContext, offerIds: string[]) {
-  const known = new Map<string, Accepted["offer"]>();
-  for (const chunk of inChunks(offerIds)) {
-    const rows = await ctx.db
-      .select({
-        id: offers.id,
-        kind: offers.kind,
-        billingInterval: offers.billingInterval,
-        tierRank: offers.tierRank,
-        status: offers.status,
-      })
-      .from(offers)
-      .where(and(eq(offers.creatorId, ctx.creatorId), inArray(offers.id, chunk)));
-    for (const { status, ...row } of rows) if (status === "active") known.set(row.id, row);
-  }
-  return known;
-}
-
-export async function admissible(
-  ctx: ReconcileContext,
+/** Pure: decides on the batch's facts (facts.ts), read before. */
+export function admissible(
+  now: number,
   device: PosDeviceRow,
   items: { index: number; item: PosItemInput }[],
+  facts: Facts,
   reject: Reject,
-): Promise<Accepted[]> {
+): Accepted[] {
   const windowMs = device.offlineWindowHours * 3600_000;
-  const known = await activeOffers(ctx, [...new Set(items.map((i) => i.item.offer_id))]);
-  const allotments = await allotmentRows(
-    ctx.db,
-    ctx.creatorId,
-    items.flatMap((i) => (i.item.allotment_id === undefined ? [] : [i.item.allotment_id])),
-  );
-  const gate = await dropGate(ctx.db, ctx.creatorId, [...known.values()], ctx.now - windowMs, ctx.now);
-  const [used] = await ctx.db
-    .select({ units: sql<number>`coalesce(sum(${posItemResults.units}), 0)` })
-    .from(posItemResults)
-    .where(and(eq(posItemResults.deviceId, device.id), gte(posItemResults.capturedAt, ctx.now - windowMs)));
-  let offlineUnits = Number(used?.units ?? 0);
+  const known = facts.offers;
+  const allotments = facts.allotments;
+  const gate = dropGate(facts, known, now);
+  let offlineUnits = facts.offlineUnits;
   const accepted: Accepted[] = [];
   for (const { index, item } of items) {
     const capturedAt = Date.parse(item.captured_at);
     const offer = known.get(item.offer_id);
-    if (capturedAt > ctx.now + CAPTURE_SKEW_MS || capturedAt < ctx.now - windowMs) {
+    if (capturedAt > now + CAPTURE_SKEW_MS || capturedAt < now - windowMs) {
       reject(
         index,
         item.client_id,
@@ -113,7 +87,7 @@ export async function admissible(
       accepted.push({
         index,
         item,
-        email: item.email.trim().toLowerCase(),
+        email: normalEmail(item.email),
         capturedAt,
         offer,
         ...(allotment && { allotment: { id: allotment.id, dropId: allotment.dropId } }),

@@ -6,7 +6,7 @@
  * (in a batch, or the creator does), or when it expires.
  */
 import { z } from "@hono/zod-openapi";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull, type SQL } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { type Db, inChunks, runBatch, type Write } from "../db/client";
@@ -185,22 +185,28 @@ async function claimRow(db: Db, deviceId: string, claimId: string) {
  * The creator's allotments by id (another creator's answer nothing), with their drop's offer. A batch may
  * name one per item (500), so the ids are looked up in chunks under D1's parameter bound.
  */
-export async function allotmentRows(
-  db: Db,
-  creatorId: string,
-  ids: string[],
-): Promise<Map<string, PosAllotmentRow & { offerId: string }>> {
-  const unique = [...new Set(ids)];
-  const found = new Map<string, PosAllotmentRow & { offerId: string }>();
-  for (const chunk of inChunks(unique)) {
-    const rows = await db
-      .select({ allotment: posAllotments, offerId: drops.offerId })
-      .from(posAllotments)
-      .innerJoin(drops, eq(drops.id, posAllotments.dropId))
-      .where(and(eq(posAllotments.creatorId, creatorId), inArray(posAllotments.id, chunk)));
-    for (const r of rows) found.set(r.allotment.id, { ...r.allotment, offerId: r.offerId });
-  }
+export async function allotmentRows(db: Db, creatorId: string, ids: string[]): Promise<AllotmentRows> {
+  const found: AllotmentRows = new Map();
+  for (const chunk of inChunks([...new Set(ids)]))
+    addAllotments(found, await allotmentsRead(db, creatorId, chunk));
   return found;
+}
+
+export type AllotmentRows = Map<string, PosAllotmentRow & { offerId: string }>;
+
+/**
+ * One chunk of allotmentRows as a statement for a caller's batch. `creatorId` may be a subquery. (Its
+ * columns' names are all distinct, as a batch's rows need: they come back keyed by column name.)
+ */
+export const allotmentsRead = (db: Db, creatorId: string | SQL, chunk: string[]) =>
+  db
+    .select({ allotment: posAllotments, offerId: drops.offerId })
+    .from(posAllotments)
+    .innerJoin(drops, eq(drops.id, posAllotments.dropId))
+    .where(and(eq(posAllotments.creatorId, creatorId), inArray(posAllotments.id, chunk)));
+
+export function addAllotments(found: AllotmentRows, rows: Awaited<ReturnType<typeof allotmentsRead>>) {
+  for (const r of rows) found.set(r.allotment.id, { ...r.allotment, offerId: r.offerId });
 }
 
 async function allotmentRow(ctx: TenantContext, id: string) {
@@ -225,6 +231,7 @@ export async function releaseAllotments(
 ): Promise<{ views: AllotmentView[]; writes: Write[] }> {
   const views = await Promise.all(
     rows.map(async (row) => {
+      ctx.inventory.vouch(row.dropId); // the row was read joined to its drop's: the drop exists
       const released = await ctx.inventory.release(row.dropId, row.id, buyerOf(row.deviceId));
       const hold = released.ok ? released.hold : await ctx.inventory.allotment(row.dropId, row.id);
       const releasedAt = row.releasedAt ?? (hold?.state === "released" ? ctx.now : null);

@@ -3,10 +3,8 @@
  * batch. Items are parsed one by one later, so one bad item never fails the rest.
  */
 import { z } from "@hono/zod-openapi";
-import type { Db } from "../db/client";
-import type { PosDeviceRow } from "../db/schema";
 import { CurrencySchema } from "../lib/currency";
-import { verifiedDeviceRequest } from "./signed";
+import type { SignedShape } from "./signed";
 
 export const MAX_ITEMS = 500;
 /** How far in the future a `captured_at` may be: device clocks drift. */
@@ -29,9 +27,12 @@ export const PosItem = z.strictObject({
 });
 export type PosItemInput = z.infer<typeof PosItem>;
 
+/** A buyer's email as members are keyed by it. */
+export const normalEmail = (email: string): string => email.trim().toLowerCase();
+
 export const MAX_RELEASES = 50;
 
-const Payload = z
+export const Payload = z
   .strictObject({
     batch_id: z.string().min(1).max(100),
     signed_at: z.iso.datetime({ offset: true }),
@@ -47,14 +48,9 @@ const Payload = z
   });
 export type BatchPayload = z.infer<typeof Payload>;
 
-/** The device a batch names, checked against its signature; then the batch itself. */
-export const verifiedBatch = (
-  db: Db,
-  jws: string,
-  now: number,
-): Promise<{ device: PosDeviceRow; payload: BatchPayload }> =>
-  verifiedDeviceRequest(db, jws, now, Payload, {
-    code: "batch_signature_invalid",
-    what: "batch",
-    detail: `A batch has a batch_id, a signed_at time and up to ${MAX_ITEMS} items.`,
-  });
+/** How a batch's signature and shape are refused (signed.ts). */
+export const batchShape: SignedShape = {
+  code: "batch_signature_invalid",
+  what: "batch",
+  detail: `A batch has a batch_id, a signed_at time and up to ${MAX_ITEMS} items.`,
+};

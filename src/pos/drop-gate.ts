@@ -8,8 +8,8 @@
  * A bundle at the till names at most one allotment, so it cannot hold its components' drops: a bundle
  * with a component behind such a drop is not sold at the till at all (all or nothing, as online).
  */
-import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import { type Db, inChunks } from "../db/client";
+import { and, eq, gt, inArray, isNull, or, type SQL, type SQLWrapper } from "drizzle-orm";
+import type { Db } from "../db/client";
 import { bundleComponents, type DropRow, drops } from "../db/schema";
 
 export type GateDrop = Pick<DropRow, "id" | "offerId" | "state" | "endsAt" | "closedAt" | "createdAt">;
@@ -23,50 +23,66 @@ export function governs(drop: GateDrop, t: number): boolean {
   return true;
 }
 
-/** The drops that may govern these offers at any moment from `since` on, by offer id. */
-export async function dropsOf(
-  db: Db,
-  creatorId: string,
-  offerIds: string[],
-  since: number,
-): Promise<Map<string, GateDrop[]>> {
-  const byOffer = new Map<string, GateDrop[]>();
-  for (const chunk of inChunks(offerIds)) {
-    const rows = await db
-      .select({
-        id: drops.id,
-        offerId: drops.offerId,
-        state: drops.state,
-        endsAt: drops.endsAt,
-        closedAt: drops.closedAt,
-        createdAt: drops.createdAt,
-      })
-      .from(drops)
-      .where(
-        and(
-          eq(drops.creatorId, creatorId),
-          inArray(drops.offerId, chunk),
-          or(isNull(drops.endsAt), gt(drops.endsAt, since)),
-          or(eq(drops.state, "open"), gt(drops.closedAt, since)),
-        ),
-      );
-    for (const row of rows) byOffer.set(row.offerId, [...(byOffer.get(row.offerId) ?? []), row]);
-  }
-  return byOffer;
-}
+const dropColumns = {
+  id: drops.id,
+  offerId: drops.offerId,
+  state: drops.state,
+  endsAt: drops.endsAt,
+  closedAt: drops.closedAt,
+  createdAt: drops.createdAt,
+};
 
-/** Each bundle's component offer ids. */
-export async function componentsOf(db: Db, bundleIds: string[]): Promise<Map<string, string[]>> {
-  const byBundle = new Map<string, string[]>();
-  for (const chunk of inChunks(bundleIds)) {
-    const rows = await db
+/**
+ * What the gate needs for one chunk of a batch's offer ids (under D1's parameter bound), as statements
+ * for a caller's batch: the drops that may govern these offers at any moment from `since` on; the drops
+ * that may govern their components (a non-bundle has none); and the components. `creatorId` may be a
+ * subquery. Read `since` earlier than needed, and more drops come back than can govern: harmless, as
+ * the gate judges each drop at the item's own moments.
+ */
+export function gateReads(db: Db, creatorId: string | SQL, offerIds: string[], since: number) {
+  const governable = (ids: string[] | SQLWrapper) =>
+    and(
+      eq(drops.creatorId, creatorId),
+      inArray(drops.offerId, ids),
+      or(isNull(drops.endsAt), gt(drops.endsAt, since)),
+      or(eq(drops.state, "open"), gt(drops.closedAt, since)),
+    );
+  const components = db
+    .select({ componentId: bundleComponents.componentId })
+    .from(bundleComponents)
+    .where(inArray(bundleComponents.bundleId, offerIds));
+  return [
+    db.select(dropColumns).from(drops).where(governable(offerIds)),
+    db.select(dropColumns).from(drops).where(governable(components)),
+    db
       .select({ bundleId: bundleComponents.bundleId, componentId: bundleComponents.componentId })
       .from(bundleComponents)
-      .where(inArray(bundleComponents.bundleId, chunk));
-    for (const row of rows)
-      byBundle.set(row.bundleId, [...(byBundle.get(row.bundleId) ?? []), row.componentId]);
+      .where(inArray(bundleComponents.bundleId, offerIds)),
+  ] as const;
+}
+
+export interface GateFacts {
+  /** The drops that may govern each offer (the batch's, and its bundles' components), by offer id. */
+  drops: Map<string, GateDrop[]>;
+  /** Each bundle's component offer ids (read for every offer; only a bundle's count). */
+  components: Map<string, string[]>;
+}
+
+/** Adds one chunk's gateReads results to `facts`. */
+export function addGateRows(
+  facts: GateFacts,
+  [offerDrops, componentDrops, components]: [
+    GateDrop[],
+    GateDrop[],
+    { bundleId: string; componentId: string }[],
+  ],
+) {
+  for (const row of [...offerDrops, ...componentDrops]) {
+    const known = facts.drops.get(row.offerId) ?? [];
+    if (!known.some((d) => d.id === row.id)) facts.drops.set(row.offerId, [...known, row]);
   }
-  return byBundle;
+  for (const row of components)
+    facts.components.set(row.bundleId, [...(facts.components.get(row.bundleId) ?? []), row.componentId]);
 }
 
 export interface DropGate {
@@ -77,25 +93,15 @@ export interface DropGate {
   refusal(offer: { id: string }, capturedAt: number, fromAllotment: boolean): string | null;
 }
 
-/** Loads what the gate needs for a batch's offers, in a few set-based reads. */
-export async function dropGate(
-  db: Db,
-  creatorId: string,
-  offers: { id: string; kind: string }[],
-  since: number,
-  now: number,
-): Promise<DropGate> {
-  const components = await componentsOf(
-    db,
-    offers.filter((o) => o.kind === "bundle").map((o) => o.id),
-  );
-  const all = [...new Set([...offers.map((o) => o.id), ...[...components.values()].flat()])];
-  const byOffer = await dropsOf(db, creatorId, all, since);
+/** The gate over what gateReads found. */
+export function dropGate(facts: GateFacts, offers: Map<string, { kind: string }>, now: number): DropGate {
   const governing = (offerId: string, capturedAt: number) =>
-    (byOffer.get(offerId) ?? []).find((d) => governs(d, capturedAt) || governs(d, now));
+    (facts.drops.get(offerId) ?? []).find((d) => governs(d, capturedAt) || governs(d, now));
+  const componentsOf = (offerId: string) =>
+    offers.get(offerId)?.kind === "bundle" ? (facts.components.get(offerId) ?? []) : [];
   return {
     refusal(offer, capturedAt, fromAllotment) {
-      for (const componentId of components.get(offer.id) ?? []) {
+      for (const componentId of componentsOf(offer.id)) {
         const drop = governing(componentId, capturedAt);
         if (drop)
           return `Bundle ${offer.id} contains ${componentId}, which sells only through drop ${drop.id}; the till cannot hold a bundle's drops.`;

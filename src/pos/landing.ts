@@ -1,56 +1,58 @@
 /** The writes that land a batch's admissible items: members by email, then one insert-or-ignore batch. */
-import { and, eq, getTableColumns, inArray, isNull, or, sql, type Table } from "drizzle-orm";
+import { and, eq, getTableColumns, isNull, or, sql, type Table } from "drizzle-orm";
 import { auditWrite } from "../audit";
-import { type Db, inChunks, insertInChunks, runBatch, type Write } from "../db/client";
+import { type Db, insertInChunks, type Write } from "../db/client";
 import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
-import { cohortFor, cohortRulesOf } from "../members/cohorts";
+import { cohortFor } from "../members/cohorts";
 import type { BatchPayload } from "./batch";
+import { type Facts, membersByEmail, sendParts } from "./facts";
 import type { Accepted, Landed, ReconcileContext } from "./reconcile";
 
 /** Drizzle binds a parameter for every column with a default too: chunk by the table's full width. */
 const width = (table: Table): number => Object.keys(getTableColumns(table)).length;
 
-/** Every email's member: existing ones as they are, new ones enrolled from this pop-up. */
+/**
+ * Every email's member: existing ones as they are (read with the batch's facts), new ones enrolled from
+ * this pop-up. Enrolling takes one round trip: the inserts, and the ids read back (a racing writer's
+ * member wins as much as ours), in one batch.
+ */
 export async function enrolMembers(
   ctx: ReconcileContext,
   accepted: Accepted[],
   event: string | undefined,
+  facts: Pick<Facts, "members" | "rules">,
 ): Promise<Map<string, string>> {
   // A buyer joined when the stall first sold to them, not when the device synced: that moment decides
   // their cohort too (a sale made before the founding cutoff counts as founding, however late it syncs).
   const joined = new Map<string, number>();
-  for (const a of accepted) joined.set(a.email, Math.min(joined.get(a.email) ?? a.capturedAt, a.capturedAt));
-  const emails = [...joined.keys()];
-  const rules = await cohortRulesOf(ctx.db, ctx.creatorId, ctx.now);
+  for (const a of accepted) {
+    if (facts.members.has(a.email)) continue;
+    joined.set(a.email, Math.min(joined.get(a.email) ?? a.capturedAt, a.capturedAt));
+  }
+  const ids = new Map(facts.members);
+  if (joined.size === 0) return ids;
   // Only members new here are inserted: an existing email keeps its member, cohort and all.
   const rows = [...joined].map(([email, joinedAt]) => ({
     id: newId("member"),
     creatorId: ctx.creatorId,
     email,
-    cohort: cohortFor(rules, { at: joinedAt, atPopUp: true }),
+    cohort: cohortFor(facts.rules, { at: joinedAt, atPopUp: true }),
     acquisitionSource: `pos:${event ?? "pop-up"}`,
     joinedAt,
     updatedAt: ctx.now,
   }));
-  await runBatch(
-    ctx.db,
+  const [, found = []] = await sendParts(ctx.db, [
     insertInChunks(
       rows,
       (chunk) => ctx.db.insert(members).values(chunk).onConflictDoNothing(),
       width(members),
     ),
-  );
-  const ids = new Map<string, string>();
-  for (const chunk of inChunks(emails)) {
-    const found = await ctx.db
-      .select({ id: members.id, email: members.email })
-      .from(members)
-      .where(and(eq(members.creatorId, ctx.creatorId), inArray(members.email, chunk)));
-    for (const m of found) ids.set(m.email, m.id);
-  }
+    membersByEmail(ctx.db, ctx.creatorId, [...joined.keys()]),
+  ]);
+  for (const m of (found as { id: string; email: string }[][]).flat()) ids.set(m.email, m.id);
   return ids;
 }
 

@@ -7,8 +7,8 @@
  * gets no token; neither does a sale since refunded. A duplicate is judged by what the original sale
  * granted, never by the payment the replay claims.
  *
- * Set-based: one read per 90 items (an entitlement and its member's token version joined), then one
- * signature per item.
+ * Set-based: one read per 90 items (an entitlement and its member's token version joined), sent in the
+ * landing batch itself, then one signature per item.
  */
 import { and, eq, inArray } from "drizzle-orm";
 import { type Db, inChunks } from "../db/client";
@@ -25,20 +25,14 @@ export interface PurchaseReceipt {
   scope: "purchase";
 }
 
-/** One receipt per client id whose sale holds at least one active entitlement, keyed by client id. */
-export async function purchaseReceipts(
-  ctx: { db: Db; now: number; issuer: TokenIssuer },
-  creatorId: string,
-  items: { clientId: string; memberId: string }[],
-): Promise<Map<string, PurchaseReceipt>> {
-  const memberOf = new Map(items.map((i) => [i.clientId, i.memberId]));
-  const clientIds = [...memberOf.keys()];
-  const bySale = new Map<
-    string,
-    { memberId: string; version: number; entitlements: { key: string; expiresAt: number | null }[] }
-  >();
-  for (const chunk of inChunks(clientIds)) {
-    const rows = await ctx.db
+/**
+ * The reads purchaseReceipts decides on, one statement per 90 client ids, for a caller's batch: put them
+ * after the batch's landing writes and they see the entitlements it granted. (Their columns' names are
+ * distinct, as a batch's rows need.)
+ */
+export function receiptReads(db: Db, creatorId: string, now: number, clientIds: string[]) {
+  return inChunks([...new Set(clientIds)]).map((chunk) =>
+    db
       .select({
         clientId: entitlements.sourceId,
         memberId: entitlements.memberId,
@@ -53,20 +47,38 @@ export async function purchaseReceipts(
           eq(entitlements.creatorId, creatorId),
           eq(entitlements.sourceType, "pos"),
           inArray(entitlements.sourceId, chunk),
-          activeAt(ctx.now),
+          activeAt(now),
         ),
-      );
-    for (const row of rows) {
-      // The sale's own member only: a receipt never speaks for anyone else.
-      if (memberOf.get(row.clientId) !== row.memberId) continue;
-      const sale = bySale.get(row.clientId) ?? {
-        memberId: row.memberId,
-        version: row.version,
-        entitlements: [],
-      };
-      sale.entitlements.push({ key: row.key, expiresAt: row.expiresAt });
-      bySale.set(row.clientId, sale);
-    }
+      ),
+  );
+}
+type ReceiptRow = Awaited<ReturnType<typeof receiptReads>[number]>[number];
+
+/**
+ * One receipt per client id whose sale holds at least one active entitlement, keyed by client id, from
+ * what receiptReads found (`rows`: one list per statement).
+ */
+export async function purchaseReceipts(
+  ctx: { now: number; issuer: TokenIssuer },
+  creatorId: string,
+  items: { clientId: string; memberId: string }[],
+  rows: unknown[],
+): Promise<Map<string, PurchaseReceipt>> {
+  const memberOf = new Map(items.map((i) => [i.clientId, i.memberId]));
+  const bySale = new Map<
+    string,
+    { memberId: string; version: number; entitlements: { key: string; expiresAt: number | null }[] }
+  >();
+  for (const row of (rows as ReceiptRow[][]).flat()) {
+    // The sale's own member only: a receipt never speaks for anyone else.
+    if (memberOf.get(row.clientId) !== row.memberId) continue;
+    const sale = bySale.get(row.clientId) ?? {
+      memberId: row.memberId,
+      version: row.version,
+      entitlements: [],
+    };
+    sale.entitlements.push({ key: row.key, expiresAt: row.expiresAt });
+    bySale.set(row.clientId, sale);
   }
   const receipts = new Map<string, PurchaseReceipt>();
   await Promise.all(

@@ -9,14 +9,18 @@
  * A drop item names the allotment its units came from (one of this device's: admission.ts); an offer
  * behind an open or upcoming drop sells only that way (drop-gate.ts). Before anything lands, the drop's
  * object consumes the units from that allotment, once per item (drop-sales.ts).
+ *
+ * Round trips, not statements, are what a sync waits on: everything the batch is decided on is read in
+ * one D1 batch (facts.ts), new buyers are enrolled in a second, and the writes land in a third with the
+ * reads that must follow them; the deciding between is pure (admission.ts, drop-gate.ts).
  */
-import { and, eq, inArray } from "drizzle-orm";
-import { inChunks, runBatch } from "../db/client";
-import { type PosDeviceRow, posItemResults } from "../db/schema";
+import type { Write } from "../db/client";
+import type { PosDeviceRow } from "../db/schema";
 import { admissible } from "./admission";
 import type { AllotmentContext } from "./allotments";
-import { type BatchPayload, PosItem, type PosItemInput } from "./batch";
+import { type BatchPayload, normalEmail, PosItem, type PosItemInput } from "./batch";
 import { consumeDropSales } from "./drop-sales";
+import { type FactKeys, type Facts, factReads, landedOf, landedReads, sendParts } from "./facts";
 import { enrolMembers, landWrites } from "./landing";
 
 export const rejectCodes = [
@@ -59,72 +63,117 @@ export interface ReconcileContext extends AllotmentContext {
 
 export type Reject = (index: number, clientId: string | null, code: RejectCode, message: string) => void;
 
-/** Applies a verified batch and answers one result per item, in the items' order. */
-export async function reconcile(
-  ctx: ReconcileContext,
-  device: PosDeviceRow,
-  batch: BatchPayload,
-): Promise<ItemResult[]> {
-  const results = new Map<number, ItemResult>();
-  const reject: Reject = (index, clientId, code, message) =>
-    results.set(index, { index, client_id: clientId, status: "rejected", code, message });
+/** A batch's items by shape: the well-formed ones (first copies), repeats of them, and the rest. */
+export interface Shaped {
+  parsed: { index: number; item: PosItemInput }[];
+  repeats: { index: number; of: number }[];
+  invalid: { index: number; clientId: string | null; problems: string }[];
+}
 
-  // 1. Shape, one item at a time. An item repeated within the batch is answered from its first copy.
-  const parsed: { index: number; item: PosItemInput }[] = [];
+/** Shape, one item at a time. An item repeated within the batch is answered from its first copy. */
+export function shape(items: unknown[]): Shaped {
+  const shaped: Shaped = { parsed: [], repeats: [], invalid: [] };
   const firstIndex = new Map<string, number>();
-  const repeats: { index: number; of: number }[] = [];
-  batch.items.forEach((raw, index) => {
+  items.forEach((raw, index) => {
     const item = PosItem.safeParse(raw);
     if (!item.success) {
       const problems = item.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-      reject(index, clientIdOf(raw), "invalid", problems);
+      shaped.invalid.push({ index, clientId: clientIdOf(raw), problems });
       return;
     }
     const first = firstIndex.get(item.data.client_id);
     if (first === undefined) {
       firstIndex.set(item.data.client_id, index);
-      parsed.push({ index, item: item.data });
+      shaped.parsed.push({ index, item: item.data });
     } else {
-      repeats.push({ index, of: first });
+      shaped.repeats.push({ index, of: first });
     }
   });
+  return shaped;
+}
 
-  // 2. Items already landed (by any batch, any device) answer with their first result.
-  const landed = await landedResults(
-    ctx,
-    parsed.map((p) => p.item.client_id),
-  );
-  const fresh = parsed.filter(({ index, item }) => {
-    const earlier = landed.get(item.client_id);
+/** What the batch's reads are keyed by (facts.ts); `releases` are the allotments it gives back. */
+export function keysOf({ parsed }: Shaped, releases: string[] = []): FactKeys {
+  const unique = (values: string[]) => [...new Set(values)];
+  return {
+    clientIds: parsed.map((p) => p.item.client_id),
+    offerIds: unique(parsed.map((p) => p.item.offer_id)),
+    allotmentIds: unique([...parsed.flatMap((p) => p.item.allotment_id ?? []), ...releases]),
+    emails: unique(parsed.map((p) => normalEmail(p.item.email))),
+  };
+}
+
+/** A batch decided: the results so far, and the items to land (drop items' units already consumed). */
+export interface Plan {
+  results: Map<number, ItemResult>;
+  accepted: Accepted[];
+  repeats: Shaped["repeats"];
+}
+
+/** Decides a verified batch on its facts; only the drop's objects are called (drop items' units). */
+export async function plan(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  facts: Facts,
+  shaped: Shaped,
+): Promise<Plan> {
+  const results = new Map<number, ItemResult>();
+  const reject: Reject = (index, clientId, code, message) =>
+    results.set(index, { index, client_id: clientId, status: "rejected", code, message });
+  for (const { index, clientId, problems } of shaped.invalid) reject(index, clientId, "invalid", problems);
+  // Items already landed (by any batch, any device) answer with their first result.
+  const fresh = shaped.parsed.filter(({ index, item }) => {
+    const earlier = facts.landed.get(item.client_id);
     if (earlier)
       results.set(index, { index, client_id: item.client_id, status: "duplicate", ...idsOf(earlier) });
     return earlier === undefined;
   });
+  // The device's rules, the offers and allotments; then drop items take their units.
+  const accepted = await consumeDropSales(ctx, admissible(ctx.now, device, fresh, facts, reject), reject);
+  return { results, accepted, repeats: shaped.repeats };
+}
 
-  // 3. The device's rules, the offers and allotments; then drop items take their units.
-  const accepted = await consumeDropSales(ctx, await admissible(ctx, device, fresh, reject), reject);
-
-  // 4. Members (found or enrolled by email), then every write in one batch.
-  if (accepted.length > 0) {
-    const memberIds = await enrolMembers(ctx, accepted, batch.event);
-    await runBatch(ctx.db, await landWrites(ctx, device, batch, accepted, memberIds));
-    // 5. Which batch landed each item: ours, or one that raced it.
-    const now = await landedResults(
-      ctx,
-      accepted.map((a) => a.item.client_id),
-      batch.batch_id,
+/**
+ * What lands the plan's items: members found or enrolled by email (a round trip of its own only when a
+ * buyer is new), then every write for one batch, and the reads that follow them there (which batch
+ * landed each item, ours or one that raced it), each part for sendParts.
+ */
+export async function landing(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  batch: BatchPayload,
+  { accepted }: Plan,
+  facts: Facts,
+): Promise<{ writes: Write[]; reads: Write[] }> {
+  if (accepted.length === 0) return { writes: [], reads: [] };
+  const memberIds = await enrolMembers(ctx, accepted, batch.event, facts);
+  return {
+    writes: await landWrites(ctx, device, batch, accepted, memberIds),
+    reads: landedReads(
+      ctx.db,
       device.id,
-    );
-    for (const a of accepted) {
-      const result = now.get(a.item.client_id);
-      if (result === undefined) throw new Error(`item ${a.item.client_id} did not land`);
-      results.set(a.index, {
-        index: a.index,
-        client_id: a.item.client_id,
-        status: result.ours ? "accepted" : "duplicate",
-        ...idsOf(result),
-      });
-    }
+      accepted.map((a) => a.item.client_id),
+    ),
+  };
+}
+
+/** One result per item, in the items' order, once the landing batch's reads (`landedRows`) are in. */
+export function settle(
+  { results, accepted, repeats }: Plan,
+  batch: BatchPayload,
+  device: PosDeviceRow,
+  landedRows: unknown[],
+): ItemResult[] {
+  const now = landedOf(landedRows, batch.batch_id, device.id);
+  for (const a of accepted) {
+    const result = now.get(a.item.client_id);
+    if (result === undefined) throw new Error(`item ${a.item.client_id} did not land`);
+    results.set(a.index, {
+      index: a.index,
+      client_id: a.item.client_id,
+      status: result.ours ? "accepted" : "duplicate",
+      ...idsOf(result),
+    });
   }
   for (const { index, of } of repeats) {
     const first = results.get(of) as ItemResult;
@@ -134,6 +183,26 @@ export async function reconcile(
     );
   }
   return batch.items.map((_raw, index) => results.get(index) as ItemResult);
+}
+
+/**
+ * Applies a verified batch and answers one result per item, in the items' order: its facts in one round
+ * trip, new buyers' members in a second, every write (and the reads after it) in the third. (The verb
+ * reads the facts with the device row, and sends its releases and receipts' reads in the same batches.)
+ */
+export async function reconcile(
+  ctx: ReconcileContext,
+  device: PosDeviceRow,
+  batch: BatchPayload,
+): Promise<ItemResult[]> {
+  const shaped = shape(batch.items);
+  const reads = factReads(ctx.db, device.id, keysOf(shaped), ctx.now);
+  const [factRows = []] = await sendParts(ctx.db, [reads.statements]);
+  const facts = reads.facts(factRows);
+  const decided = await plan(ctx, device, facts, shaped);
+  const { writes, reads: after } = await landing(ctx, device, batch, decided, facts);
+  const [, landedRows = []] = await sendParts(ctx.db, [writes, after]);
+  return settle(decided, batch, device, landedRows);
 }
 
 const idsOf = ({ member_id, order_id, entitlement_ids }: Landed): Landed => ({
@@ -146,23 +215,3 @@ const clientIdOf = (raw: unknown): string | null => {
   const id = (raw as { client_id?: unknown } | null)?.client_id;
   return typeof id === "string" ? id.slice(0, 100) : null;
 };
-
-async function landedResults(
-  ctx: ReconcileContext,
-  clientIds: string[],
-  batchId?: string,
-  deviceId?: string,
-): Promise<Map<string, Landed & { ours: boolean }>> {
-  const found = new Map<string, Landed & { ours: boolean }>();
-  for (const chunk of inChunks(clientIds)) {
-    const rows = await ctx.db
-      .select()
-      .from(posItemResults)
-      .where(and(eq(posItemResults.creatorId, ctx.creatorId), inArray(posItemResults.clientId, chunk)));
-    for (const row of rows) {
-      const ours = row.batchId === batchId && row.deviceId === deviceId;
-      found.set(row.clientId, { ...(JSON.parse(row.result) as Landed), ours });
-    }
-  }
-  return found;
-}

@@ -235,14 +235,15 @@ describe("a crash between the drop's object and D1", () => {
     const alt = await allotment(device, dropId, 3);
     const items = [sale(offerId, alt.id, { quantity: 2 })];
     const [row] = await db.select().from(posDevices).where(eq(posDevices.id, device.id));
-    // D1 fails the landing batch (the second batch call: the first enrols members).
+    // D1 fails the landing batch (the third batch call: the first reads the facts, the second enrols
+    // the buyer).
     let calls = 0;
     const failing = new Proxy(db, {
       get(target, prop, receiver) {
         if (prop !== "batch") return Reflect.get(target, prop, receiver);
         return async (writes: unknown) => {
           calls += 1;
-          if (calls === 2) throw new Error("D1 went away");
+          if (calls === 3) throw new Error("D1 went away");
           return (target.batch as (w: unknown) => Promise<unknown>).call(target, writes);
         };
       },

@@ -234,7 +234,8 @@ describe("the landing batch under a race", () => {
     const items = Array.from({ length: 4 }, () => posItem(offers.fan));
     const [deviceA, deviceB] = [await deviceRow(a.id), await deviceRow(b.id)];
     const batchOf = (id: string) => ({ batch_id: id, signed_at: new Date().toISOString(), items });
-    // Device A lands everything just before device B's landing batch (B's second batch call) runs.
+    // Device A lands everything just before device B's landing batch runs (B's third batch call: the
+    // first reads the facts, the second enrols the buyers).
     const inventory = inventoryGateway(env.DROP_INVENTORY, db);
     let calls = 0;
     const racing = new Proxy(db, {
@@ -242,7 +243,7 @@ describe("the landing batch under a race", () => {
         if (prop !== "batch") return Reflect.get(target, prop, receiver);
         return async (writes: unknown) => {
           calls += 1;
-          if (calls === 2)
+          if (calls === 3)
             await reconcile(
               { db, inventory, now: Date.now(), creatorId: tenant.creatorId },
               deviceA,
@@ -257,7 +258,7 @@ describe("the landing batch under a race", () => {
       deviceB,
       batchOf("b"),
     );
-    expect(calls).toBe(2);
+    expect(calls).toBe(3);
     expect(results.map((r) => r.status)).toEqual(Array(4).fill("duplicate"));
     const rows = await rowsFor(tenant);
     expect(rows.orders).toHaveLength(4);

@@ -2,7 +2,7 @@ import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { buyerKey } from "../../holds/buyer";
 import { BuyerHeaders } from "../../holds/schemas";
-import { type AppEnv, buyerContext } from "../../http/context";
+import { type AppEnv, replicaBuyerContext } from "../../http/context";
 import { buyerCountry } from "../../http/country";
 import { problemResponses } from "../../http/openapi";
 import { partsReader } from "../../http/validation";
@@ -37,7 +37,7 @@ export const route = createRoute({
 const handler = async (c: Context<AppEnv>) => {
   const { param, query, header } = readParts(c);
   const price = await previewPrice({
-    ctx: buyerContext(c),
+    ctx: replicaBuyerContext(c),
     input: {
       offerId: param.id,
       quantity: query.quantity,
