@@ -1,33 +1,22 @@
 /**
  * The benchmark's worker: the real app, plus floors measured in the same run: a bare Hono hello route,
- * a bare Durable Object RPC echo, and raw Ed25519 signatures with crypto.subtle (the key type that
- * entitlement tokens use). Only `npm run bench` serves this entry; production never does.
+ * a bare Durable Object RPC echo, one raw D1 query, and raw Ed25519 signatures with crypto.subtle (the
+ * key type that entitlement tokens use). Its input routes are in inputs.ts; the aged drop's backlog is
+ * made here. With the var BENCH_D1_DELAY_MS set, every D1 round trip waits that long (d1-delay.ts).
+ * Only `npm run bench` serves this entry; production never does.
  */
 import { DurableObject } from "cloudflare:workers";
 import { and, eq, gte } from "drizzle-orm";
 import { Hono } from "hono";
-import { CompactSign } from "jose";
 import { buildApp } from "../src/app";
 import { readConfig } from "../src/config";
-import { database, runBatch } from "../src/db/client";
-import {
-  checkouts,
-  creators,
-  drops,
-  entitlements,
-  experimentArms,
-  experiments,
-  members,
-  offerCountryPrices,
-  offerPrices,
-  offers,
-  posDevices,
-} from "../src/db/schema";
+import { database } from "../src/db/client";
+import { checkouts } from "../src/db/schema";
 import { entitlementKeys } from "../src/entitlements/keys";
-import { startFamily } from "../src/entitlements/refresh";
 import { mintToken } from "../src/entitlements/token";
-import { inventoryGateway, termsOf } from "../src/inventory/gateway";
-import { claimAllotment } from "../src/pos/allotments";
+import { inventoryGateway } from "../src/inventory/gateway";
+import { type D1Counter, delayedD1 } from "./d1-delay";
+import { benchMember, inputRoutes } from "./inputs";
 
 export { DropInventory } from "../src/inventory/drop-inventory";
 
@@ -37,8 +26,10 @@ export class EchoObject extends DurableObject {
   }
 }
 
-interface BenchEnv extends Env {
+export interface BenchEnv extends Env {
   ECHO: DurableObjectNamespace<EchoObject>;
+  /** Latency mode: every D1 round trip waits this many ms (and is counted). */
+  BENCH_D1_DELAY_MS?: string;
 }
 
 const app = buildApp();
@@ -56,131 +47,6 @@ bench.get("/bench/sign", async (c) => {
   const { signer } = await entitlementKeys(readConfig(c.env).ENTITLEMENT_SIGNING_KEYS);
   for (let i = 0; i < SIGNATURES_PER_REQUEST; i++) await crypto.subtle.sign("Ed25519", signer, message);
   return c.text(String(SIGNATURES_PER_REQUEST));
-});
-
-/** `n` fresh refresh credentials for the bench member, one per line: the issuance route's inputs. */
-bench.post("/bench/sessions", async (c) => {
-  const db = database(c.env.DB);
-  const now = Date.now();
-  const owner = { creatorId: "cre_bench", memberId: "mem_bench", audience: "cre_bench" };
-  const families = await Promise.all(
-    Array.from({ length: Number(c.req.query("n") ?? 64) }, () => startFamily(db, owner, now)),
-  );
-  await runBatch(
-    db,
-    families.map((f) => f.write),
-  );
-  return c.text(families.map((f) => f.credential.credential).join("\n"));
-});
-
-/**
- * `n` signed quotes for one unit of the bench drop, each for its own new buyer, one `buyer-id quote` pair
- * per line: the checkout route's inputs. Made through the real quote route, outside the timing.
- */
-bench.post("/bench/checkout-quotes", async (c) => {
-  const n = Number(c.req.query("n") ?? 100);
-  const dropId = c.req.query("drop") ?? "";
-  const stamp = Date.now().toString(36);
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const buyer = `bench-checkout-${stamp}-${i}`;
-    const res = await app.fetch(
-      new Request("http://bench.internal/v1/quotes", {
-        method: "POST",
-        headers: { "content-type": "application/json", "buyer-id": buyer, "buyer-country": "DE" },
-        body: JSON.stringify({ offer_id: "off_bench", drop_id: dropId, quantity: 1 }),
-      }),
-      c.env,
-      c.executionCtx,
-    );
-    const quote = (await res.json()) as { token?: string };
-    if (!res.ok || quote.token === undefined) return c.text(`quote refused: ${JSON.stringify(quote)}`, 500);
-    lines.push(`${buyer} ${quote.token}`);
-  }
-  return c.text(lines.join("\n"));
-});
-
-// The bench's point-of-sale device: a key made once per isolate (kept resolved, never as a promise).
-let benchDevice: { id: string; privateKey: CryptoKey } | undefined;
-async function posDevice(db: ReturnType<typeof database>): Promise<{ id: string; privateKey: CryptoKey }> {
-  if (benchDevice) return benchDevice;
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
-    "sign",
-    "verify",
-  ])) as CryptoKeyPair;
-  const { x } = (await crypto.subtle.exportKey("jwk", pair.publicKey)) as JsonWebKey;
-  const id = `dev_bench_${Date.now().toString(36)}`;
-  const now = Date.now();
-  await db.insert(posDevices).values({
-    id,
-    creatorId: "cre_bench",
-    name: "Bench tablet",
-    publicJwk: JSON.stringify({ kty: "OKP", crv: "Ed25519", x }),
-    maxUnitsPerTransaction: 10,
-    maxOfflineUnits: 1_000_000_000,
-    offlineWindowHours: 72,
-    createdAt: now,
-    updatedAt: now,
-  });
-  benchDevice = { id, privateKey: pair.privateKey };
-  return benchDevice;
-}
-
-const signedBy = (device: { id: string; privateKey: CryptoKey }, payload: unknown) =>
-  new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: "EdDSA", kid: device.id })
-    .sign(device.privateKey);
-
-/**
- * `n` signed reconcile batches of `size` new enrolments each (a new email and client id per item), one
- * JWS per line: the reconcile route's inputs, signed now (batches are refused 5 minutes after signing).
- * With `drop`, every item is a sale of that drop from an allotment the device claims here, up front.
- */
-bench.post("/bench/pos-batches", async (c) => {
-  const [n, size] = [Number(c.req.query("n") ?? 10), Number(c.req.query("size") ?? 1)];
-  const db = database(c.env.DB);
-  const device = await posDevice(db);
-  const dropId = c.req.query("drop");
-  const allotmentId =
-    dropId === undefined
-      ? undefined
-      : (
-          await claimAllotment(
-            { db, inventory: inventoryGateway(c.env.DROP_INVENTORY, db), now: Date.now() },
-            await signedBy(device, {
-              claim_id: crypto.randomUUID(),
-              signed_at: new Date().toISOString(),
-              drop_id: dropId,
-              quantity: n * size,
-            }),
-          )
-        ).allotment.id;
-  const capturedAt = new Date(Date.now() - 60_000).toISOString();
-  const lines: string[] = [];
-  for (let b = 0; b < n; b++) {
-    const items = Array.from({ length: size }, () => {
-      const clientId = crypto.randomUUID();
-      return {
-        client_id: clientId,
-        captured_at: capturedAt,
-        email: `${clientId}@pos.bench`,
-        offer_id: "off_bench",
-        quantity: 1,
-        amount: 1000,
-        currency: "USD",
-        payment: { method: "cash" },
-        ...(allotmentId && { allotment_id: allotmentId }),
-      };
-    });
-    const payload = {
-      batch_id: crypto.randomUUID(),
-      signed_at: new Date().toISOString(),
-      event: "bench",
-      items,
-    };
-    lines.push(await signedBy(device, payload));
-  }
-  return c.text(lines.join("\n"));
 });
 
 /** Time from payment success to entitlement, per paid checkout since `since` (epoch ms): p50 and p90. */
@@ -210,129 +76,9 @@ bench.get("/bench/mint", async (c) => {
   return c.json(await mintToken(keys, settings, benchMember, "cre_bench", Date.now()));
 });
 
-const benchMember = {
-  memberId: "mem_bench",
-  creatorId: "cre_bench",
-  version: 0,
-  entitlements: ["off_bench", "backstage", "early-access"].map((key) => ({ key, expiresAt: null })),
-};
-
 bench.post("/bench/echo", async (c) => {
   const stub = c.env.ECHO.get(c.env.ECHO.idFromName("echo"));
   return c.json(await stub.echo(await c.req.json()), 200);
-});
-
-/**
- * One creator, offer and drop with stock that a run cannot exhaust; answers the drop id. The offer is
- * priced the way a real one is: two currencies, a country price and a running two-arm experiment, so
- * the pricing routes do all of their work.
- */
-bench.post("/bench/setup", async (c) => {
-  const db = database(c.env.DB);
-  const now = Date.now();
-  const dropId = `drp_bench_${now}`;
-  const row = {
-    id: dropId,
-    creatorId: "cre_bench",
-    offerId: "off_bench",
-    title: "Bench drop",
-    stock: 10_000_000,
-    startsAt: now,
-    endsAt: null,
-    perBuyerLimit: 5,
-    holdTtlSeconds: 3600,
-    state: "open" as const,
-    closedAt: null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  await db.batch([
-    db
-      .insert(creators)
-      .values({ id: "cre_bench", name: "Bench", defaultCurrency: "USD", createdAt: now })
-      .onConflictDoNothing(),
-    db
-      .insert(offers)
-      .values({
-        id: "off_bench",
-        creatorId: "cre_bench",
-        kind: "one_time",
-        title: "Bench item",
-        defaultCurrency: "USD",
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing(),
-    db
-      .insert(offerPrices)
-      .values([
-        { offerId: "off_bench", currency: "USD", amount: 1000, floor: 500 },
-        { offerId: "off_bench", currency: "EUR", amount: 900, floor: null },
-      ])
-      .onConflictDoNothing(),
-    db
-      .insert(offerCountryPrices)
-      .values({ offerId: "off_bench", country: "BR", currency: "USD", amount: 600 })
-      .onConflictDoNothing(),
-    db
-      .insert(experiments)
-      .values({
-        id: "exp_bench",
-        creatorId: "cre_bench",
-        offerId: "off_bench",
-        name: "Bench price test",
-        status: "running",
-        startedAt: now,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing(),
-    db
-      .insert(experimentArms)
-      .values([
-        { experimentId: "exp_bench", key: "control", weight: 1, adjustmentKind: "none", position: 0 },
-        {
-          experimentId: "exp_bench",
-          key: "low",
-          weight: 1,
-          adjustmentKind: "percent",
-          percentBps: -1000,
-          position: 1,
-        },
-      ])
-      .onConflictDoNothing(),
-    db.insert(drops).values(row),
-    // A member holding three entitlements, as the token issuance route mints for.
-    db
-      .insert(members)
-      .values({
-        id: "mem_bench",
-        creatorId: "cre_bench",
-        email: "bench@example.test",
-        cohort: "utility",
-        acquisitionSource: "api",
-        joinedAt: now,
-        updatedAt: now,
-      })
-      .onConflictDoNothing(),
-    db
-      .insert(entitlements)
-      .values(
-        benchMember.entitlements.map(({ key: benefitKey }) => ({
-          id: `ent_bench_${benefitKey}`,
-          creatorId: "cre_bench",
-          memberId: "mem_bench",
-          offerId: benefitKey === "off_bench" ? "off_bench" : null,
-          benefitKey,
-          sourceType: "admin" as const,
-          sourceId: "bench",
-          grantedAt: now,
-        })),
-      )
-      .onConflictDoNothing(),
-  ]);
-  await inventoryGateway(c.env.DROP_INVENTORY, db).configure(dropId, termsOf(row));
-  return c.json({ drop_id: dropId });
 });
 
 /** The drop's counters straight from its object, and its invariant check. */
@@ -341,8 +87,61 @@ bench.get("/bench/check/:dropId", async (c) => {
   return c.json({ snapshot: await stub.snapshot(), violations: await stub.selfCheck() });
 });
 
+/**
+ * The aged drop's backlog: `n` live holds on `drop`, each a new buyer, made through the real gateway's
+ * reserve RPC (the same path the reserve route takes) in `parallel`-sized waves, outside the timing.
+ * The bench drop's holds last an hour (the longest TTL a drop allows), so they are live for the run.
+ */
+bench.post("/bench/seed-holds", async (c) => {
+  const [n, parallel] = [Number(c.req.query("n") ?? 1000), Number(c.req.query("parallel") ?? 250)];
+  const dropId = c.req.query("drop") ?? "";
+  const gateway = inventoryGateway(c.env.DROP_INVENTORY, database(c.env.DB));
+  const stamp = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  let held = 0;
+  for (let start = 0; start < n; start += parallel) {
+    const wave = Array.from({ length: Math.min(parallel, n - start) }, (_, i) => `${stamp}-${start + i}`);
+    const results = await Promise.all(
+      wave.map((id) =>
+        gateway.reserve(dropId, {
+          buyer: `bench-aged-${id}`,
+          quantity: 1,
+          allowPartial: false,
+          idempotencyKey: `bench-aged-${id}`,
+        }),
+      ),
+    );
+    held += results.filter((r) => r.ok).length;
+  }
+  return c.json({ held });
+});
+
+const d1Counter: D1Counter = { roundTrips: 0 };
+
+/** D1 round trips since the last `?reset=1`, counted by the latency mode's proxy (0 without it). */
+bench.get("/bench/d1-count", (c) => {
+  const roundTrips = d1Counter.roundTrips;
+  if (c.req.query("reset") !== undefined) d1Counter.roundTrips = 0;
+  return c.json({ round_trips: roundTrips, delay_ms: Number(c.env.BENCH_D1_DELAY_MS ?? 0) });
+});
+
+bench.route("/", inputRoutes(app));
+
+// One wrapped env per isolate, so the app's per-binding caches (drizzle, config, gateway) still hit.
+const delayedEnvs = new WeakMap<BenchEnv, BenchEnv>();
+function envFor(env: BenchEnv): BenchEnv {
+  if (env.BENCH_D1_DELAY_MS === undefined) return env;
+  let delayed = delayedEnvs.get(env);
+  if (delayed === undefined) {
+    delayed = { ...env, DB: delayedD1(env.DB, Number(env.BENCH_D1_DELAY_MS), d1Counter) };
+    delayedEnvs.set(env, delayed);
+  }
+  return delayed;
+}
+
 /** Bench routes go to the bench app; everything else straight to the real app, as in production. */
 export default {
   fetch: (request, env, ctx) =>
-    request.url.includes("/bench/") ? bench.fetch(request, env, ctx) : app.fetch(request, env, ctx),
+    request.url.includes("/bench/")
+      ? bench.fetch(request, envFor(env), ctx)
+      : app.fetch(request, envFor(env), ctx),
 } satisfies ExportedHandler<BenchEnv>;
