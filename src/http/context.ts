@@ -89,18 +89,24 @@ export async function checkoutContext(c: Context<AppEnv>): Promise<CheckoutConte
 /**
  * For public reads that may be a little behind (a price: what a checkout charges is the signed quote):
  * the database through a D1 session that may read from a nearby replica once read replication is on
- * (docs/placement.md). Built only when the request reads D1 at all (the pricing cache usually answers).
+ * (docs/placement.md). One session per isolate: its reads never go back in time, and building a session
+ * and its drizzle instance per request cost more than the route's own work.
  */
-export function replicaBuyerContext(c: Context<AppEnv>): BuyerContext {
-  let replica: Db | undefined;
-  return {
-    ...buyerContext(c),
-    get db() {
-      // drizzle's D1 driver calls only prepare() and batch(), which a session has.
-      replica ??= database(c.env.DB.withSession("first-unconstrained") as unknown as D1Database);
-      return replica;
-    },
-  };
+export const replicaBuyerContext = (c: Context<AppEnv>): BuyerContext => ({
+  ...buyerContext(c),
+  db: replicaOf(c.env.DB),
+});
+
+const replicas = new WeakMap<D1Database, Db>();
+
+function replicaOf(d1: D1Database): Db {
+  let db = replicas.get(d1);
+  if (db === undefined) {
+    // drizzle's D1 driver calls only prepare() and batch(), which a session has.
+    db = database(d1.withSession("first-unconstrained") as unknown as D1Database);
+    replicas.set(d1, db);
+  }
+  return db;
 }
 
 export const buyerContext = (c: Context<AppEnv>): BuyerContext => ({
