@@ -162,7 +162,7 @@ done
 if [ "$SAT_CONNECTIONS" != 0 ]; then
   sat_drop=$(new_drop)
   echo "saturation: $SAT_CONNECTIONS connections for ${SAT_DURATION} s on $sat_drop"
-  taskset -c "$LOAD_CORE" node bench/saturate.mjs "$base/v1/drops/$sat_drop/holds" "$SAT_CONNECTIONS" "$SAT_DURATION" |
+  taskset -c "$LOAD_CORE" node bench/saturate.mjs "$base${SAT_PATH:-/v1/drops/$sat_drop/holds}" "$SAT_CONNECTIONS" "$SAT_DURATION" |
     sed -n 's/^SATURATE_JSON //p' >"$state/saturate.json"
   sleep 1
   record_check saturation "$sat_drop" 0 "$base/bench/check/$sat_drop"
