@@ -13,12 +13,14 @@ export * from "./tables/pricing";
 export * from "./tables/records";
 export * from "./tables/sandbox";
 export * from "./tables/sign-in";
+export * from "./tables/subscriptions";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { checkouts } from "./tables/checkout";
 import type { posAllotments, posDevices } from "./tables/pos";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";
 import type { entitlements, orders, refreshCredentials } from "./tables/records";
+import type { subscriptions } from "./tables/subscriptions";
 
 export type OfferRow = typeof offers.$inferSelect;
 export type DropRow = typeof drops.$inferSelect;
@@ -32,3 +34,4 @@ export type CheckoutRow = typeof checkouts.$inferSelect;
 export type OrderRow = typeof orders.$inferSelect;
 export type PosDeviceRow = typeof posDevices.$inferSelect;
 export type PosAllotmentRow = typeof posAllotments.$inferSelect;
+export type SubscriptionRow = typeof subscriptions.$inferSelect;

@@ -19,6 +19,7 @@ export const idPrefixes = {
   device: "dev",
   signInCode: "sic",
   mailMessage: "msg",
+  subscription: "sub",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
