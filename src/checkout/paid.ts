@@ -8,6 +8,7 @@ import { exhaustion } from "../coupons/rules";
 import { findCouponByCode, redemptionState, redemptionWrites } from "../coupons/store";
 import type { Db, Write } from "../db/client";
 import {
+  type BillingInterval,
   type CheckoutRow,
   checkouts,
   type EntitlementRow,
@@ -82,7 +83,7 @@ export interface PaidInputs {
   via: "confirm" | "event";
   units: { holds: HeldUnits[] };
   memberId: string;
-  interval: "month" | "year" | null;
+  interval: BillingInterval | null;
   learnedAt: number;
   /** When the entitlement counts as issued; markPaid stamps it again once its batch has landed. */
   issuedAt?: number;
@@ -187,7 +188,7 @@ function grantFor(
   ctx: PaymentContext,
   order: OrderRow,
   memberId: string,
-  interval: "month" | "year" | null,
+  interval: BillingInterval | null,
 ): EntitlementRow {
   return {
     id: newId("entitlement"),

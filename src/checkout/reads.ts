@@ -7,7 +7,7 @@
 import { eq } from "drizzle-orm";
 import { couponByCodeRead } from "../coupons/store";
 import type { Db, Write } from "../db/client";
-import { type CouponRow, checkouts, orders } from "../db/schema";
+import { type BillingInterval, type CouponRow, checkouts, orders } from "../db/schema";
 import { type CohortRules, rulesOf, rulesRead } from "../members/cohorts";
 import type { QuoteClaims } from "../quotes/token";
 import { intervalOf, intervalRead } from "./paid";
@@ -19,7 +19,7 @@ export interface CheckoutFacts {
   /** The member with the buyer's email, if there is one. */
   memberId: string | undefined;
   rules: CohortRules;
-  interval: "month" | "year" | null;
+  interval: BillingInterval | null;
   coupon: CouponRow | undefined;
 }
 

@@ -2,7 +2,15 @@
 import { and, eq, getTableColumns, isNull, or, sql, type Table } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { type Db, insertInChunks, type Write } from "../db/client";
-import { entitlements, members, offers, orders, type PosDeviceRow, posItemResults } from "../db/schema";
+import {
+  type BillingInterval,
+  entitlements,
+  members,
+  offers,
+  orders,
+  type PosDeviceRow,
+  posItemResults,
+} from "../db/schema";
 import { periodEnd } from "../entitlements/rules";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -192,7 +200,7 @@ export function posGrant(p: {
       sourceType: "pos" as const,
       sourceId: p.clientId,
       grantedAt: p.grantedAt,
-      expiresAt: membership ? periodEnd(p.grantedAt, p.offer.billingInterval as "month" | "year") : null,
+      expiresAt: membership ? periodEnd(p.grantedAt, p.offer.billingInterval as BillingInterval) : null,
     },
     upgrade:
       membership && p.offer.tierRank !== null

@@ -15,7 +15,7 @@
  * reads that must follow them; the deciding between is pure (admission.ts, drop-gate.ts).
  */
 import type { Write } from "../db/client";
-import type { PosDeviceRow } from "../db/schema";
+import type { BillingInterval, PosDeviceRow } from "../db/schema";
 import { admissible } from "./admission";
 import type { AllotmentContext } from "./allotments";
 import { type BatchPayload, normalEmail, PosItem, type PosItemInput } from "./batch";
@@ -51,7 +51,7 @@ export interface Accepted {
   item: PosItemInput;
   email: string;
   capturedAt: number;
-  offer: { id: string; kind: string; billingInterval: "month" | "year" | null; tierRank: number | null };
+  offer: { id: string; kind: string; billingInterval: BillingInterval | null; tierRank: number | null };
   /** Drop items: the allotment the units came from, and (once consumed) the sale that holds them. */
   allotment?: { id: string; dropId: string };
   sale?: { dropId: string; holdId: string };

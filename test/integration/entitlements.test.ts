@@ -4,10 +4,11 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { runBatch } from "../../src/db/client";
-import { auditEvents } from "../../src/db/schema";
+import { auditEvents, entitlements } from "../../src/db/schema";
 import { grantWrite, revokeSourceWrites } from "../../src/entitlements/store";
 import { api } from "../support/api";
 import { authorisationSuite } from "../support/auth-suite";
+import { checkout } from "../support/checkouts";
 import {
   appAt,
   configuredJwk,
@@ -20,7 +21,7 @@ import {
   startSession,
 } from "../support/entitlements";
 import { createOffer, membershipTier } from "../support/fixtures";
-import { insertMember } from "../support/quotes";
+import { buyer, insertMember, quote } from "../support/quotes";
 import { createTenant, db, tableCounts } from "../support/tenants";
 
 describe("GET /.well-known/jwks.json", () => {
@@ -154,6 +155,37 @@ describe("POST /v1/entitlements (admin grant)", () => {
     expect(Date.parse(res.body.token.expires_at) - Date.parse(res.body.granted_at)).toBeLessThanOrEqual(
       301_000,
     );
+  });
+
+  it("grants a weekly tier for 7 days and a fortnightly one for 14, by the admin API and through checkout", async () => {
+    const tenant = await createTenant();
+    const memberId = await insertMember(tenant, null);
+    const days = (r: { granted_at: string; expires_at: string }) =>
+      (Date.parse(r.expires_at) - Date.parse(r.granted_at)) / (24 * 3600_000);
+    for (const [interval, length, rank] of [
+      ["week", 7, 1],
+      ["fortnight", 14, 2],
+    ] as const) {
+      const tier = await createOffer(tenant, membershipTier({ billing_interval: interval, tier_rank: rank }));
+      expect(tier.billing_interval).toBe(interval);
+      const res = await grant(tenant, { member_id: memberId, offer_id: tier.id });
+      expect(res.status).toBe(201);
+      expect(days(res.body)).toBe(length);
+      const buyerId = crypto.randomUUID();
+      const quoted = await quote({ offer_id: tier.id }, buyer(buyerId));
+      expect(quoted.status).toBe(201);
+      const paid = await checkout(
+        {
+          quote: quoted.body.token,
+          email: `fan-${crypto.randomUUID()}@example.test`,
+          payment_method: "4242424242424242",
+        },
+        { buyerId },
+      );
+      expect(paid.body.status).toBe("paid");
+      const [row] = await db.select().from(entitlements).where(eq(entitlements.sourceId, paid.body.order_id));
+      expect(((row?.expiresAt ?? 0) - (row?.grantedAt ?? 0)) / (24 * 3600_000)).toBe(length);
+    }
   });
 
   it("is idempotent per source: the same reference answers 200 with the first grant and writes nothing", async () => {

@@ -4,7 +4,9 @@ import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } fro
 import { createdAt, creatorRef, updatedAt } from "./columns";
 
 export const offerKinds = ["one_time", "membership", "upsell", "bundle"] as const;
-export const billingIntervals = ["month", "year"] as const;
+/** A membership's billing period (src/subscriptions/intervals.ts counts them): a fortnight is 2 weeks. */
+export const billingIntervals = ["week", "fortnight", "month", "year"] as const;
+export type BillingInterval = (typeof billingIntervals)[number];
 export const offerStatuses = ["active", "archived"] as const;
 export const dropStates = ["open", "closed"] as const;
 export const memberCohorts = ["seasonal", "utility", "founding"] as const;
