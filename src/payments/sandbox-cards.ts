@@ -10,7 +10,8 @@
  * Stripe's test tokens for those cards (`pm_card_visa`, …) work too, and any other card is declined as
  * Stripe's test mode declines a real card (`test_mode_live_card`).
  */
-import type { PaymentFailure } from "./provider";
+import { randomToken } from "../lib/crypto";
+import type { PaymentFailure, PaymentStatus, ProviderEvent } from "./provider";
 
 export type Outcome =
   | { kind: "succeed" }
@@ -45,3 +46,37 @@ export const cardOf = (method: string): string => testTokens[method] ?? method.r
 export const outcomeOf = (card: string): Outcome =>
   sandboxCards[card] ??
   decline("test_mode_live_card", "Your card was declined: the sandbox accepts only Stripe's test cards.");
+
+/** What confirming with `method` does, decided by the test card alone: the row's changes and event. */
+export function chargeOutcome(method: string): {
+  changes: { status: PaymentStatus; paymentMethod: string; latestCharge?: string; lastError: string | null };
+  event: ProviderEvent["type"];
+  dispute: boolean;
+} {
+  const card = cardOf(method);
+  const outcome = outcomeOf(card);
+  if (outcome.kind === "succeed" || outcome.kind === "dispute") {
+    const latestCharge = `ch_sbx_${randomToken(24)}`;
+    return {
+      changes: { status: "succeeded", paymentMethod: card, latestCharge, lastError: null },
+      event: "payment_intent.succeeded",
+      dispute: outcome.kind === "dispute",
+    };
+  }
+  if (outcome.kind === "authenticate") {
+    return {
+      changes: { status: "requires_action", paymentMethod: card, lastError: null },
+      event: "payment_intent.requires_action",
+      dispute: false,
+    };
+  }
+  return {
+    changes: {
+      status: "requires_payment_method",
+      paymentMethod: card,
+      lastError: JSON.stringify(outcome.failure),
+    },
+    event: "payment_intent.payment_failed",
+    dispute: false,
+  };
+}

@@ -21,7 +21,7 @@ import {
   type ProviderEvent,
   type Refund,
 } from "./provider";
-import { cardOf, outcomeOf } from "./sandbox-cards";
+import { chargeOutcome } from "./sandbox-cards";
 
 /** States a payment can still be confirmed or cancelled from. */
 const open: PaymentStatus[] = ["requires_payment_method", "requires_confirmation", "requires_action"];
@@ -51,40 +51,6 @@ export interface SandboxOptions {
   now: () => number;
   /** Receives what Stripe would deliver as webhooks; checkout routes it to its completion path. */
   emit?: (event: ProviderEvent) => void | Promise<void>;
-}
-
-/** What confirming with `method` does, decided by the test card alone: the row's changes and event. */
-function chargeOutcome(method: string): {
-  changes: Partial<Row> & { status: PaymentStatus };
-  event: ProviderEvent["type"];
-  dispute: boolean;
-} {
-  const card = cardOf(method);
-  const outcome = outcomeOf(card);
-  if (outcome.kind === "succeed" || outcome.kind === "dispute") {
-    const latestCharge = `ch_sbx_${randomToken(24)}`;
-    return {
-      changes: { status: "succeeded", paymentMethod: card, latestCharge, lastError: null },
-      event: "payment_intent.succeeded",
-      dispute: outcome.kind === "dispute",
-    };
-  }
-  if (outcome.kind === "authenticate") {
-    return {
-      changes: { status: "requires_action", paymentMethod: card, lastError: null },
-      event: "payment_intent.requires_action",
-      dispute: false,
-    };
-  }
-  return {
-    changes: {
-      status: "requires_payment_method",
-      paymentMethod: card,
-      lastError: JSON.stringify(outcome.failure),
-    },
-    event: "payment_intent.payment_failed",
-    dispute: false,
-  };
 }
 
 export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentProvider {

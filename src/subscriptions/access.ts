@@ -17,16 +17,10 @@
  *
  * Not wired to D1 or a provider yet: this is the reducer the subscription rows and events will run.
  */
+import { subscriptionStatuses } from "../db/tables/subscriptions";
 
-export const statuses = [
-  "incomplete",
-  "trialing",
-  "active",
-  "past_due",
-  "paused",
-  "unpaid",
-  "canceled",
-] as const;
+/** The statuses a subscription row can hold (the table's enum): one list for both. */
+export const statuses = subscriptionStatuses;
 export type Status = (typeof statuses)[number];
 
 export interface SubscriptionState {
