@@ -20,7 +20,7 @@ import type { checkouts } from "./tables/checkout";
 import type { posAllotments, posDevices } from "./tables/pos";
 import type { coupons, experimentArms, experiments } from "./tables/pricing";
 import type { entitlements, orders, refreshCredentials } from "./tables/records";
-import type { subscriptions } from "./tables/subscriptions";
+import type { subscriptionInvoices, subscriptions } from "./tables/subscriptions";
 
 export type OfferRow = typeof offers.$inferSelect;
 export type DropRow = typeof drops.$inferSelect;
@@ -35,3 +35,4 @@ export type OrderRow = typeof orders.$inferSelect;
 export type PosDeviceRow = typeof posDevices.$inferSelect;
 export type PosAllotmentRow = typeof posAllotments.$inferSelect;
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
+export type SubscriptionInvoiceRow = typeof subscriptionInvoices.$inferSelect;

@@ -20,6 +20,8 @@ export const idPrefixes = {
   signInCode: "sic",
   mailMessage: "msg",
   subscription: "sub",
+  invoice: "inv",
+  mrrMovement: "mrr",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -12,10 +12,8 @@
  *   payment and its refund may arrive in either order, and a refund is final.
  * - Access: active, the period end plus a renewal leeway (a renewal in flight never cuts access);
  *   cancelling at period end, the period end exactly, never less than what was paid for; past_due, a
- *   grace period after the period end, capped by the dunning deadline; trialing, the trial end plus the
+ *   grace period after the unpaid period's start (where paid time ended), capped by the dunning deadline; trialing, the trial end plus the
  *   leeway; incomplete, paused, unpaid and canceled, none.
- *
- * Not wired to D1 or a provider yet: this is the reducer the subscription rows and events will run.
  */
 import { subscriptionStatuses } from "../db/tables/subscriptions";
 
@@ -159,7 +157,9 @@ export function accessEnd(state: SubscriptionState, policy: AccessPolicy): numbe
       return state.cancelAtPeriodEnd ? end : end + leeway;
     }
     case "past_due":
-      return Math.max(state.periodEnd + Math.min(policy.graceMs, policy.dunningMs), paid);
+      // The provider moves the period on when it bills a renewal (Stripe's current_period is the unpaid
+      // one), so grace counts from that period's start: where the paid time ended.
+      return Math.max(state.periodStart + Math.min(policy.graceMs, policy.dunningMs), paid);
     case "incomplete":
     case "paused":
     case "unpaid":

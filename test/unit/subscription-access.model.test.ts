@@ -179,8 +179,9 @@ describe("subscription access: the reducer under any delivery order", () => {
         type: "snapshot",
         at: 2,
         status: "past_due",
-        periodStart: 0,
-        periodEnd: WEEK,
+        // As Stripe reports a failed renewal: the period has moved on to the unpaid one.
+        periodStart: WEEK,
+        periodEnd: 2 * WEEK,
         cancelAtPeriodEnd: false,
         trialEnd: null,
       },

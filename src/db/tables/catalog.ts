@@ -22,6 +22,12 @@ export const creators = sqliteTable("creators", {
   defaultCohort: text("default_cohort", { enum: memberCohorts }).notNull().default("utility"),
   /** The cohort of members who join at a pop-up, when it differs from the default. */
   popUpCohort: text("pop_up_cohort", { enum: memberCohorts }),
+  /** Renewing memberships: how long a past_due member keeps access (null: the default, 3 days). */
+  subscriptionGraceMs: integer("subscription_grace_ms", { mode: "number" }),
+  /** What a subscription becomes when its last retry fails: `unpaid` (kept, resumable) or `canceled`. */
+  dunningOutcome: text("dunning_outcome", { enum: ["unpaid", "canceled"] })
+    .notNull()
+    .default("unpaid"),
   createdAt: createdAt(),
 });
 

@@ -45,11 +45,84 @@ export const subscriptions = sqliteTable(
     version: integer("version").notNull().default(0),
     provider: text("provider").notNull(),
     providerSubscriptionId: text("provider_subscription_id"),
+    /** The order whose payment started it (a checkout), or null (converted from a till sale). */
+    orderId: text("order_id"),
+    /** What renewals are charged with: the sandbox's test card, or a Stripe PaymentMethod id. */
+    paymentMethod: text("payment_method"),
+    /**
+     * The sandbox billing clock (src/subscriptions/clock.ts): how far this subscription's time runs ahead
+     * of the wall clock. Always 0 outside development and test, and for Stripe (which keeps its own time).
+     */
+    clockOffsetMs: integer("clock_offset_ms").notNull().default(0),
+    /** Wall-clock time its next step falls due (a renewal, a retry, the end of a cancelling period); null for none. */
+    dueAt: integer("due_at", { mode: "number" }),
+    /** Failed charges of the current invoice, and when the first failed (the subscription's own time). */
+    dunningAttempts: integer("dunning_attempts").notNull().default(0),
+    dunningSince: integer("dunning_since", { mode: "number" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index("subscriptions_member_idx").on(t.creatorId, t.memberId),
     uniqueIndex("subscriptions_provider_unique").on(t.provider, t.providerSubscriptionId),
+    index("subscriptions_due_idx").on(t.dueAt),
+    uniqueIndex("subscriptions_order_unique").on(t.orderId),
   ],
+);
+
+export const invoiceStatuses = ["open", "paid", "uncollectible", "void", "refunded"] as const;
+
+/** One row per billed period: what was charged, how often it was tried, and how it ended. */
+export const subscriptionInvoices = sqliteTable(
+  "subscription_invoices",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    /** Which period (0 is the first, paid at checkout): at most one invoice each. */
+    periodIndex: integer("period_index").notNull(),
+    periodStart: integer("period_start", { mode: "number" }).notNull(),
+    periodEnd: integer("period_end", { mode: "number" }).notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    status: text("status", { enum: invoiceStatuses }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** The payment of the last attempt. */
+    paymentId: text("payment_id"),
+    lastError: text("last_error"),
+    paidAt: integer("paid_at", { mode: "number" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("subscription_invoices_period_unique").on(t.subscriptionId, t.periodIndex),
+    index("subscription_invoices_creator_idx").on(t.creatorId, t.createdAt),
+  ],
+);
+
+export const mrrMovementKinds = ["new", "expansion", "contraction", "churn", "reactivation"] as const;
+
+/**
+ * How monthly recurring revenue moved, as Stripe and ChartMogul define it: MRR counts active and
+ * past_due subscriptions (never trials), normalised to a month (weekly × 52 ÷ 12). `amount` is the
+ * change in minor units per month, signed, rounded to the unit.
+ */
+export const mrrMovements = sqliteTable(
+  "mrr_movements",
+  {
+    id: text("id").primaryKey(),
+    creatorId: creatorRef(),
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    kind: text("kind", { enum: mrrMovementKinds }).notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    /** The subscription's own time (its sandbox clock), when the movement happened. */
+    at: integer("at", { mode: "number" }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("mrr_movements_creator_at_idx").on(t.creatorId, t.at)],
 );
