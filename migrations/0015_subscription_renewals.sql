@@ -32,7 +32,7 @@ CREATE TABLE `subscription_invoices` (
 	FOREIGN KEY (`subscription_id`) REFERENCES `subscriptions`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `subscription_invoices_period_unique` ON `subscription_invoices` (`subscription_id`,`period_index`);--> statement-breakpoint
+CREATE UNIQUE INDEX `subscription_invoices_period_unique` ON `subscription_invoices` (`subscription_id`,`period_start`);--> statement-breakpoint
 CREATE INDEX `subscription_invoices_creator_idx` ON `subscription_invoices` (`creator_id`,`created_at`);--> statement-breakpoint
 ALTER TABLE `creators` ADD `subscription_grace_ms` integer;--> statement-breakpoint
 ALTER TABLE `creators` ADD `dunning_outcome` text DEFAULT 'unpaid' NOT NULL;--> statement-breakpoint

@@ -48,6 +48,12 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     scheme: "bearer",
     description: "A creator's API key (`cc_sk_…`). It sees only that creator's rows.",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "MemberToken", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A member's own entitlement token (a session token, not a purchase receipt).",
+  });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

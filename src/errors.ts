@@ -38,6 +38,7 @@ export type ErrorCode =
   | "refresh_token_invalid"
   | "sign_in_code_invalid"
   | "payment_unavailable"
+  | "payment_declined"
   | "webhook_signature_invalid"
   | "webhook_event_malformed"
   | "batch_signature_invalid"

@@ -4,9 +4,10 @@ import { readConfig } from "./config";
 import { database } from "./db/client";
 import { purgeExpiredIdempotencyKeys } from "./http/idempotency";
 import { inventoryGateway } from "./inventory/gateway";
-import { paymentProvider } from "./payments";
+import { paymentProvider, subscriptionProvider } from "./payments";
 import type { ProviderEvent } from "./payments/provider";
 import { purgeSignInCodes } from "./sign-in/store";
+import { renewDue } from "./subscriptions/renewals";
 
 const HOURLY = "17 * * * *";
 
@@ -33,4 +34,10 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   });
   // A checkout the sweep gave up on waits for a person (audit `checkout.sweep_flagged`): say so loudly.
   if (report.flagged > 0) console.error(JSON.stringify({ sweep: "flagged", ...report }));
+  // Renewals, retries and period ends that fell due (the sandbox's; Stripe Billing renews its own).
+  const renewals = await renewDue(
+    { db, now: Date.now(), provider: subscriptionProvider(readConfig(env), db), actor: "system:renewals" },
+    { limit: 500 },
+  );
+  if (renewals.deferred > 0) console.error(JSON.stringify({ sweep: "renewals_deferred", ...renewals }));
 }

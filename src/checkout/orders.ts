@@ -4,7 +4,7 @@ import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { expectOneChange, type Write } from "../db/client";
 import { checkouts, entitlements, orders } from "../db/schema";
-import { revokeSourceWrites } from "../entitlements/store";
+import { grantedBy, revokeSourceWrites } from "../entitlements/store";
 import { AppError, notFound } from "../errors";
 import { toIsoOrNull } from "../lib/time";
 import { type Payment, ProviderError, type ProviderEvent } from "../payments/provider";
@@ -206,13 +206,7 @@ export async function receipt({
   const granted = await ctx.db
     .select()
     .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.creatorId, loaded.order.creatorId),
-        eq(entitlements.sourceType, "order"),
-        eq(entitlements.sourceId, loaded.order.id),
-      ),
-    );
+    .where(and(eq(entitlements.creatorId, loaded.order.creatorId), grantedBy("order", [loaded.order.id])));
   return {
     ...renderOrder(loaded.order),
     object: "receipt",

@@ -16,10 +16,12 @@ import {
   offers,
   orders,
 } from "../db/schema";
-import { periodEnd } from "../entitlements/rules";
 import { grantWrite } from "../entitlements/store";
-import { newId } from "../lib/ids";
+import { newId, subscriptionIdFor } from "../lib/ids";
 import type { Payment } from "../payments/provider";
+import { boundary, namedIntervals } from "../subscriptions/intervals";
+import { invoiceWrite } from "../subscriptions/invoices";
+import { startWrites } from "../subscriptions/store";
 import { type HeldUnits, secureAll } from "./holds";
 import { memberForEmail } from "./store";
 import {
@@ -123,7 +125,10 @@ export function paidLanding(ctx: PaymentContext, loaded: Loaded, payment: Paymen
   const writes: Write[] = [
     ...moveWrites(ctx.db, checkout.id, UNPAID, checkoutChanges),
     ctx.db.update(orders).set(orderChanges).where(eq(orders.id, order.id)),
-    grantWrite(ctx.db, grantFor(ctx, order, p.memberId, p.interval)),
+    // A membership tier starts a renewing subscription, which grants the tier; anything else is granted here.
+    ...(p.interval === null
+      ? [grantWrite(ctx.db, grantFor(ctx, order, p.memberId))]
+      : membershipWrites(ctx, order, payment, p.memberId, p.interval)),
     audit(ctx, loaded, "order.paid", { payment_id: payment?.id ?? null, via: p.via }),
   ];
   return {
@@ -183,13 +188,8 @@ async function couponStillRedeemable(ctx: PaymentContext, { checkout, order }: L
   );
 }
 
-/** The entitlement an order grants: the offer, lifetime, or one billing period for a membership tier. */
-function grantFor(
-  ctx: PaymentContext,
-  order: OrderRow,
-  memberId: string,
-  interval: BillingInterval | null,
-): EntitlementRow {
+/** What a one-off order grants: the offer, for good. */
+function grantFor(ctx: PaymentContext, order: OrderRow, memberId: string): EntitlementRow {
   return {
     id: newId("entitlement"),
     creatorId: order.creatorId,
@@ -199,10 +199,70 @@ function grantFor(
     sourceType: "order",
     sourceId: order.id,
     grantedAt: ctx.now,
-    expiresAt: interval ? periodEnd(ctx.now, interval) : null,
+    expiresAt: null,
     revokedAt: null,
     revokeReason: null,
   };
+}
+
+/**
+ * A membership order's first period, paid: the subscription it starts (active, renewing with the card
+ * that paid), the tier it grants until the period's end plus the renewal leeway, in the same batch.
+ */
+function membershipWrites(
+  ctx: PaymentContext,
+  order: OrderRow,
+  payment: Payment | null,
+  memberId: string,
+  billing: BillingInterval,
+): Write[] {
+  const interval = namedIntervals[billing];
+  const [start, end] = [ctx.now, boundary(ctx.now, interval, 1)];
+  const id = subscriptionIdFor(order.id);
+  const amount = Math.round(order.amountTotal / order.quantity);
+  const first = {
+    creatorId: order.creatorId,
+    subscriptionId: id,
+    periodIndex: 0,
+    periodStart: start,
+    periodEnd: end,
+    amount,
+    currency: order.currency,
+    status: "paid" as const,
+    paymentId: payment?.id ?? null,
+    lastError: null,
+    at: start,
+  };
+  const started = startWrites(
+    { db: ctx.db, now: ctx.now, actor: "system:checkout" },
+    {
+      id,
+      creatorId: order.creatorId,
+      memberId,
+      offerId: order.offerId,
+      amount,
+      currency: order.currency,
+      interval,
+      anchor: start,
+      periodEnd: end,
+      provider: order.provider ?? "sandbox",
+      orderId: order.id,
+      paymentMethod: payment?.paymentMethod ?? null,
+    },
+    [
+      { type: "invoice_paid", at: start, periodStart: start, periodEnd: end },
+      {
+        type: "snapshot",
+        at: start,
+        status: "active",
+        periodStart: start,
+        periodEnd: end,
+        cancelAtPeriodEnd: false,
+        trialEnd: null,
+      },
+    ],
+  );
+  return [...started.writes, invoiceWrite(ctx.db, first, ctx.now)];
 }
 
 /** A membership tier's billing interval: its entitlement lasts one period. Null for anything else. */

@@ -2,7 +2,9 @@
 import { and, eq, gt, inArray, isNull, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { type Db, expectOneChange, inChunks, type Write } from "../db/client";
 import { type EntitlementRow, entitlements, members } from "../db/schema";
+import { subscriptionIdFor } from "../lib/ids";
 import { toIso, toIsoOrNull } from "../lib/time";
+import { endedByOrderWrites } from "../subscriptions/store";
 import type { Entitlement } from "./schemas";
 import type { MemberTokenState } from "./token";
 
@@ -39,10 +41,7 @@ export function tokenStateReads(
   /** Only what these sources granted (a purchase receipt); everything active when absent. */
   sources?: { type: EntitlementRow["sourceType"]; ids: string[] },
 ) {
-  const fromSources =
-    sources === undefined
-      ? undefined
-      : and(eq(entitlements.sourceType, sources.type), inArray(entitlements.sourceId, sources.ids));
+  const fromSources = sources === undefined ? undefined : grantedBy(sources.type, sources.ids);
   return [
     db
       .select({ id: members.id, creatorId: members.creatorId, version: members.tokenVersion })
@@ -180,13 +179,27 @@ export const revokeSourceWrites = (
 ): Write[] => [
   revokeWhere(
     db,
-    and(
-      eq(entitlements.creatorId, source.creatorId),
-      eq(entitlements.sourceType, source.type),
-      eq(entitlements.sourceId, source.id),
-    ),
+    and(eq(entitlements.creatorId, source.creatorId), grantedBy(source.type, [source.id])),
     reason,
     now,
   ),
   bumpTokenVersion(db, source.memberId),
+  // A membership order started a subscription: it ends with the order, and its tier goes above.
+  ...(source.type === "order"
+    ? endedByOrderWrites(db, { creatorId: source.creatorId, orderId: source.id, reason, now })
+    : []),
 ];
+
+/**
+ * What these sources granted. An order's grants include the tier of the subscription it started (a
+ * membership), so its receipt, its purchase token and its refund all cover the tier.
+ */
+export const grantedBy = (type: EntitlementRow["sourceType"], ids: string[]): SQL => {
+  const own = and(eq(entitlements.sourceType, type), inArray(entitlements.sourceId, ids)) as SQL;
+  if (type !== "order") return own;
+  const started = and(
+    eq(entitlements.sourceType, "subscription"),
+    inArray(entitlements.sourceId, ids.map(subscriptionIdFor)),
+  );
+  return or(own, started) as SQL;
+};

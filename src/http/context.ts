@@ -7,8 +7,9 @@ import { entitlementKeys } from "../entitlements/keys";
 import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
 import type { Clock } from "../lib/time";
-import type { PaymentsFactory } from "../payments";
+import { type PaymentsFactory, subscriptionProvider } from "../payments";
 import type { ProviderEvent } from "../payments/provider";
+import type { RenewalContext } from "../subscriptions/renewals";
 import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from "./idempotency";
 
 /** Who is calling: the creator an API key belongs to, and an actor string for the audit log. */
@@ -138,4 +139,15 @@ export const commitWith =
 const batchOf = async (db: Db, writes: Write[]): Promise<unknown[]> => {
   const [first, ...rest] = writes;
   return first === undefined ? [] : db.batch([first, ...rest]);
+};
+
+/** For subscription routes: the provider renewals and resumes charge through (its events not needed). */
+export const renewalContext = (c: Context<AppEnv>, actor: string): RenewalContext => {
+  const db = c.get("db");
+  return {
+    db,
+    now: c.get("clock").now(),
+    provider: subscriptionProvider(c.get("config"), db, c.get("payments"), () => c.get("clock").now()),
+    actor,
+  };
 };

@@ -41,6 +41,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   refresh_token_invalid: { status: 401, title: "The refresh credential is not valid" },
   sign_in_code_invalid: { status: 401, title: "The sign-in code is not valid" },
   payment_unavailable: { status: 503, title: "The payment provider is unavailable" },
+  payment_declined: { status: 402, title: "The payment was declined" },
   webhook_signature_invalid: { status: 400, title: "The webhook signature does not verify" },
   webhook_event_malformed: { status: 400, title: "The webhook body is not a well-formed event" },
   batch_signature_invalid: { status: 401, title: "The batch is not signed by a registered device" },

@@ -27,3 +27,7 @@ export const idPrefixes = {
 export type IdKind = keyof typeof idPrefixes;
 
 export const newId = (kind: IdKind): string => `${idPrefixes[kind]}_${randomToken(24)}`;
+
+/** The subscription a membership order starts: `sub_` and the order's own random part. */
+export const subscriptionIdFor = (orderId: string): string =>
+  `${idPrefixes.subscription}_${orderId.slice(orderId.indexOf("_") + 1)}`;

@@ -38,3 +38,14 @@ export const paymentProvider: PaymentsFactory = (config, db, options) => {
   }
   return stripe;
 };
+
+/**
+ * The provider renewals are charged through: the sandbox's events are not needed there (the renewal
+ * engine lands each outcome itself), so they are dropped.
+ */
+export const subscriptionProvider = (
+  config: Config,
+  db: Db,
+  factory: PaymentsFactory = paymentProvider,
+  now: () => number = Date.now,
+) => factory(config, db, { now, emit: () => undefined });

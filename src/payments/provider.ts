@@ -43,6 +43,8 @@ export interface Payment {
   latestCharge: string | null;
   /** Minor units refunded so far. */
   amountRefunded: number;
+  /** What it was (or is being) paid with: a PaymentMethod id, or the sandbox's test card. Renewals reuse it. */
+  paymentMethod: string | null;
 }
 
 export interface CreatePayment {

@@ -44,6 +44,7 @@ function paymentOf(row: Row): Payment {
     metadata: JSON.parse(row.metadata) as Record<string, string>,
     latestCharge: row.latestCharge,
     amountRefunded: row.amountRefunded,
+    paymentMethod: row.paymentMethod,
   };
 }
 

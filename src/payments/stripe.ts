@@ -212,6 +212,8 @@ export function paymentFromStripe(pi: Stripe.PaymentIntent): Payment {
     metadata: { ...pi.metadata },
     latestCharge: typeof pi.latest_charge === "string" ? pi.latest_charge : (charge?.id ?? null),
     amountRefunded: charge ? charge.amount_refunded : 0,
+    paymentMethod:
+      typeof pi.payment_method === "string" ? pi.payment_method : (pi.payment_method?.id ?? null),
   };
 }
 

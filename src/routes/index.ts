@@ -7,6 +7,7 @@ import * as createCoupon from "./coupons/create";
 import * as getCoupon from "./coupons/get";
 import * as listCoupons from "./coupons/list";
 import * as updateCoupon from "./coupons/update";
+import * as devClock from "./dev/clock";
 import * as devOutbox from "./dev/outbox";
 import * as createDrop from "./drops/create";
 import * as getDrop from "./drops/get";
@@ -27,6 +28,8 @@ import * as stopExperiment from "./experiments/stop";
 import * as createHold from "./holds/create";
 import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
+import * as mySubscriptions from "./me/subscriptions-list";
+import * as updateMySubscription from "./me/subscriptions-update";
 import * as getMember from "./members/get";
 import * as listMembers from "./members/list";
 import * as startSession from "./members/sessions";
@@ -52,6 +55,10 @@ import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
 import * as requestSignInCode from "./sign-in/request";
 import * as verifySignInCode from "./sign-in/verify";
+import * as cancelSubscription from "./subscriptions/cancel";
+import * as getSubscription from "./subscriptions/get";
+import * as listSubscriptions from "./subscriptions/list";
+import * as updateSubscription from "./subscriptions/update";
 import * as stripeWebhook from "./webhooks/stripe";
 import * as jwks from "./well-known/jwks";
 
@@ -112,5 +119,12 @@ export const routes = [
   createCoupon,
   getCoupon,
   updateCoupon,
+  listSubscriptions,
+  getSubscription,
+  updateSubscription,
+  cancelSubscription,
+  mySubscriptions,
+  updateMySubscription,
   devOutbox,
+  devClock,
 ];

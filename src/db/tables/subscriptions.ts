@@ -81,7 +81,7 @@ export const subscriptionInvoices = sqliteTable(
     subscriptionId: text("subscription_id")
       .notNull()
       .references(() => subscriptions.id),
-    /** Which period (0 is the first, paid at checkout): at most one invoice each. */
+    /** Which period of its anchor (0 is the first, paid at checkout); one invoice per period start. */
     periodIndex: integer("period_index").notNull(),
     periodStart: integer("period_start", { mode: "number" }).notNull(),
     periodEnd: integer("period_end", { mode: "number" }).notNull(),
@@ -97,7 +97,8 @@ export const subscriptionInvoices = sqliteTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("subscription_invoices_period_unique").on(t.subscriptionId, t.periodIndex),
+    // A period is named by its start: unique even when a resumed subscription counts from a new anchor.
+    uniqueIndex("subscription_invoices_period_unique").on(t.subscriptionId, t.periodStart),
     index("subscription_invoices_creator_idx").on(t.creatorId, t.createdAt),
   ],
 );

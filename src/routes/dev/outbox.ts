@@ -35,7 +35,7 @@ const Outbox = z
   .openapi("MailOutbox");
 
 /** Before the query is read: in production even a malformed query gets the unknown path's 404. */
-const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
+export const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("config").ENVIRONMENT === "production") {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
   }
