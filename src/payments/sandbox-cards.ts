@@ -6,6 +6,7 @@
  *   4000 0000 0000 9995  declined (insufficient_funds)
  *   4000 0027 6000 3184  requires 3-D Secure; succeeds once confirmed again
  *   4000 0000 0000 0259  succeeds, then the bank disputes it as fraudulent (a chargeback)
+ *   4000 0000 0000 0341  can be saved, but every charge is declined (a renewal's card that starts failing)
  *
  * Stripe's test tokens for those cards (`pm_card_visa`, …) work too, and any other card is declined as
  * Stripe's test mode declines a real card (`test_mode_live_card`).
@@ -30,6 +31,7 @@ const sandboxCards: Record<string, Outcome> = {
   "4000000000009995": decline("insufficient_funds", "Your card has insufficient funds."),
   "4000002760003184": { kind: "authenticate" },
   "4000000000000259": { kind: "dispute" },
+  "4000000000000341": decline("generic_decline", "Your card was declined."),
 };
 
 const testTokens: Record<string, string> = {
@@ -39,6 +41,7 @@ const testTokens: Record<string, string> = {
   pm_card_chargeDeclinedInsufficientFunds: "4000000000009995",
   pm_card_authenticationRequired: "4000002760003184",
   pm_card_createDispute: "4000000000000259",
+  pm_card_chargeCustomerFail: "4000000000000341",
 };
 
 export const cardOf = (method: string): string => testTokens[method] ?? method.replace(/[\s-]/g, "");

@@ -27,7 +27,7 @@ export const invoiceWrite = (db: Db, f: InvoiceFacts, now: number): Write =>
   db
     .insert(si)
     .values({
-      id: invoiceIdFor(f.subscriptionId, f.periodIndex),
+      id: invoiceIdFor(f.subscriptionId, f.periodStart),
       creatorId: f.creatorId,
       subscriptionId: f.subscriptionId,
       periodIndex: f.periodIndex,
@@ -44,7 +44,7 @@ export const invoiceWrite = (db: Db, f: InvoiceFacts, now: number): Write =>
       updatedAt: now,
     })
     .onConflictDoUpdate({
-      target: [si.subscriptionId, si.periodIndex],
+      target: [si.subscriptionId, si.periodStart],
       set: {
         status: f.status,
         attempts: sql`${si.attempts} + 1`,
@@ -55,6 +55,6 @@ export const invoiceWrite = (db: Db, f: InvoiceFacts, now: number): Write =>
       },
     });
 
-/** `inv_<subscription>_<period>`: one id per billed period, the same on every retry. */
-export const invoiceIdFor = (subscriptionId: string, periodIndex: number) =>
-  `inv_${subscriptionId.slice(4)}_${periodIndex}`;
+/** `inv_<subscription>_<period start>`: one id per billed period, the same on every retry. */
+export const invoiceIdFor = (subscriptionId: string, periodStart: number) =>
+  `inv_${subscriptionId.slice(4)}_${periodStart.toString(36)}`;

@@ -156,12 +156,13 @@ async function change(
   if (changes.paused === false && state.status === "paused") return resume(ctx, loaded, at, changes);
   const events: SubscriptionEvent[] = [];
   let dunning: Dunning | undefined;
-  if (
-    changes.cancel_at_period_end !== undefined &&
-    changes.cancel_at_period_end !== state.cancelAtPeriodEnd
-  ) {
-    if (!isLive(state)) throw refused(state, changes.cancel_at_period_end ? "be cancelled" : "be renewed");
-    events.push(snapshot({ cancelAtPeriodEnd: changes.cancel_at_period_end }));
+  if (changes.cancel_at_period_end !== undefined) {
+    if (!isLive(state) && state.status !== "paused") {
+      throw refused(state, changes.cancel_at_period_end ? "be cancelled" : "be renewed");
+    }
+    if (changes.cancel_at_period_end !== state.cancelAtPeriodEnd) {
+      events.push(snapshot({ cancelAtPeriodEnd: changes.cancel_at_period_end }));
+    }
   }
   if (changes.paused === true && state.status !== "paused") {
     if (!isLive(state)) throw refused(state, "be paused");
@@ -216,7 +217,8 @@ async function resume(
     type: "snapshot",
     at,
     status: "active",
-    ...p,
+    periodStart: p.periodStart,
+    periodEnd: p.periodEnd,
     cancelAtPeriodEnd: changes.cancel_at_period_end ?? state.cancelAtPeriodEnd,
     trialEnd: null,
   });

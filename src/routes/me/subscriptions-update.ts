@@ -18,7 +18,7 @@ export const route = createRoute({
   request: { params: IdParam("Subscription id"), body: jsonBody(UpdateSubscriptionBody) },
   responses: {
     200: jsonResponse("The subscription", SubscriptionSchema),
-    ...problemResponses(400, 401, 402, 404, 409, 413, 415, 422, 500, 503),
+    ...problemResponses(400, 401, 402, 404, 409, 410, 413, 415, 422, 500, 503),
   },
 });
 

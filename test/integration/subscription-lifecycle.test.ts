@@ -1,0 +1,230 @@
+/**
+ * Whole subscription lifecycles in workerd with the sandbox: bought through the real checkout, renewed
+ * by advancing the sandbox billing clock through the real route, changed through the member's and the
+ * creator's routes. After each step, access is what the policy says on the wall clock: the tier
+ * entitlement (what every token is minted from), the member's token version, the invoices.
+ */
+
+import { eq } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { mrrMovements, sandboxPayments } from "../../src/db/schema";
+import { api } from "../support/api";
+import {
+  advance,
+  change,
+  changeMine,
+  DAY,
+  FAILS,
+  holdsTier,
+  invoicesOf,
+  readSubscription,
+  sessionOf,
+  subscribe,
+  tierOf,
+  tokenVersionOf,
+  VISA,
+  WEEK,
+} from "../support/subscriptions";
+import { createTenant, db } from "../support/tenants";
+
+const LEEWAY = 2 * 3600_000;
+const at = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+
+describe("a weekly subscription in the sandbox", () => {
+  it("renews 8 times as the clock advances: one paid invoice per period, the tier always a period ahead", async () => {
+    const tenant = await createTenant();
+    const { id, sub } = await subscribe(tenant);
+    expect(sub).toMatchObject({ status: "active", amount: 300, interval: { unit: "week", count: 1 } });
+    const firstEnd = at(sub.current_period_end) ?? 0;
+    expect(at(sub.access_ends_at)).toBe(firstEnd + LEEWAY);
+    for (let k = 1; k <= 8; k++) {
+      const ran = await advance(tenant, "P1W");
+      expect(ran).toMatchObject({ renewed: 1, failed: 0 });
+      const now = await readSubscription(tenant, id);
+      expect(now.status).toBe("active");
+      // Periods count from the anchor on the subscription's clock; the tier's end is on the wall clock.
+      expect(at(now.current_period_end)).toBe(firstEnd + k * WEEK);
+      expect(at(now.access_ends_at)).toBe(firstEnd + LEEWAY);
+      expect((await tierOf(id))?.expiresAt).toBe(firstEnd + LEEWAY);
+    }
+    const invoices = await invoicesOf(id);
+    expect(invoices).toHaveLength(9);
+    expect(invoices.every((i) => i.status === "paid" && i.amount === 300 && i.attempts === 1)).toBe(true);
+    const movements = await db.select().from(mrrMovements).where(eq(mrrMovements.subscriptionId, id));
+    expect(movements.map((m) => [m.kind, m.amount])).toEqual([["new", 1300]]);
+  });
+
+  it("a card that starts failing is retried and recovers inside grace: access is never interrupted", async () => {
+    const tenant = await createTenant();
+    const { id, memberId, sub } = await subscribe(tenant);
+    const version = await tokenVersionOf(memberId);
+    expect((await change(tenant, id, { payment_method: FAILS })).status).toBe(200);
+    const failed = await advance(tenant, "P1W");
+    expect(failed).toMatchObject({ renewed: 0, failed: 1 });
+    const pastDue = await readSubscription(tenant, id);
+    expect(pastDue).toMatchObject({ status: "past_due", dunning: { failed_attempts: 1 } });
+    // Grace: three days from the end of what was paid for, on the wall clock.
+    const paidEnd = at(sub.current_period_end) ?? 0;
+    expect(at(pastDue.access_ends_at)).toBe(paidEnd + 3 * DAY - WEEK);
+    expect(await holdsTier(id)).toBe(true);
+    expect(await advance(tenant, "P1D")).toMatchObject({ failed: 1 });
+    expect(await holdsTier(id)).toBe(true);
+    // The member puts a working card on: the failed invoice is retried with it at once.
+    const recovered = await change(tenant, id, { payment_method: VISA });
+    expect(recovered.body).toMatchObject({ status: "active", dunning: null });
+    expect(await holdsTier(id)).toBe(true);
+    expect(await tokenVersionOf(memberId)).toBe(version);
+    const invoices = await invoicesOf(id);
+    expect(invoices.map((i) => [i.periodIndex, i.status, i.attempts])).toEqual([
+      [0, "paid", 1],
+      [1, "paid", 3],
+    ]);
+    expect(await advance(tenant, "P1W")).toMatchObject({ renewed: 1 });
+  });
+
+  it("a card that never recovers: access ends at grace end, then the last retry fails and unpaid revokes every token", async () => {
+    const tenant = await createTenant();
+    const { id, memberId, token } = await subscribe(tenant);
+    await change(tenant, id, { payment_method: FAILS });
+    await advance(tenant, "P1W");
+    expect(await holdsTier(id)).toBe(true);
+    const version = await tokenVersionOf(memberId);
+    await advance(tenant, "P3DT1H");
+    // Past grace: no token minted now lists the tier, though the subscription is still being dunned.
+    expect(await holdsTier(id)).toBe(false);
+    expect((await readSubscription(tenant, id)).status).toBe("past_due");
+    expect(await advance(tenant, "P4D")).toMatchObject({ failed: 2 });
+    const unpaid = await readSubscription(tenant, id);
+    expect(unpaid).toMatchObject({ status: "unpaid", access_ends_at: null, dunning: null });
+    expect((await tierOf(id))?.revokedAt).not.toBeNull();
+    expect(await tokenVersionOf(memberId)).toBe((version ?? 0) + 1);
+    const introspected = await api("POST", "/v1/entitlements/verify", {
+      body: { token, audience: tenant.creatorId },
+    });
+    expect(introspected.status).toBe(410);
+    const invoices = await invoicesOf(id);
+    expect(invoices.at(-1)).toMatchObject({ status: "uncollectible", attempts: 5 });
+    // Nothing renews an unpaid subscription.
+    expect(await advance(tenant, "P2W")).toMatchObject({ renewed: 0, failed: 0 });
+  });
+
+  it("cancel at period end keeps access to the paid end; undo restores renewal; at the end nothing is charged", async () => {
+    const tenant = await createTenant();
+    const { id, token, sub, memberId } = await subscribe(tenant);
+    const end = at(sub.current_period_end);
+    const cancelled = await changeMine(token, id, { cancel_at_period_end: true });
+    expect(cancelled.status).toBe(200);
+    // Cancelling at period end takes nothing away yet: the member's token keeps working.
+    expect(cancelled.body).toMatchObject({ status: "active", cancel_at_period_end: true });
+    expect(at(cancelled.body.access_ends_at)).toBe(end);
+    const undone = await changeMine(token, id, { cancel_at_period_end: false });
+    expect(at(undone.body.access_ends_at)).toBe((end ?? 0) + LEEWAY);
+    await changeMine(token, id, { cancel_at_period_end: true });
+    expect(await advance(tenant, "P1W")).toMatchObject({ renewed: 0, ended: 1 });
+    // Access ended: tokens minted before it stop verifying, so the member signs in again.
+    expect((await changeMine(token, id, { cancel_at_period_end: false })).status).toBe(410);
+    const fresh = await sessionOf(tenant, memberId);
+    expect(await readSubscription(tenant, id)).toMatchObject({ status: "canceled", access_ends_at: null });
+    expect(await holdsTier(id)).toBe(false);
+    expect(await invoicesOf(id)).toHaveLength(1);
+    // Cancelled is final: it cannot be renewed again.
+    expect((await changeMine(fresh, id, { cancel_at_period_end: false })).status).toBe(409);
+  });
+
+  it("pause ends access now; resume inside the paid period is free, after it a new period is charged from now", async () => {
+    const tenant = await createTenant();
+    const { id, token, memberId } = await subscribe(tenant);
+    const paused = await changeMine(token, id, { paused: true });
+    expect(paused.body).toMatchObject({ status: "paused", access_ends_at: null });
+    expect(await holdsTier(id)).toBe(false);
+    // Pausing took access away: the old token is refused, a fresh sign-in resumes.
+    expect((await changeMine(token, id, { paused: false })).status).toBe(410);
+    const resumed = await changeMine(await sessionOf(tenant, memberId), id, { paused: false });
+    expect(resumed.body.status).toBe("active");
+    expect(await holdsTier(id)).toBe(true);
+    expect(await invoicesOf(id)).toHaveLength(1);
+    await changeMine(await sessionOf(tenant, memberId), id, { paused: true });
+    expect(await advance(tenant, "P2W")).toMatchObject({ renewed: 0, failed: 0 });
+    const again = await changeMine(await sessionOf(tenant, memberId), id, { paused: false });
+    expect(again.body.status).toBe("active");
+    const now = Date.parse(again.body.clock.now);
+    expect(at(again.body.current_period_start)).toBeLessThanOrEqual(now);
+    expect((at(again.body.current_period_end) ?? 0) - (at(again.body.current_period_start) ?? 0)).toBe(WEEK);
+    expect(await invoicesOf(id)).toHaveLength(2);
+    expect(await holdsTier(id)).toBe(true);
+  });
+
+  it("resuming with a card that declines answers 402 and leaves the subscription paused", async () => {
+    const tenant = await createTenant();
+    const { id, token, memberId } = await subscribe(tenant);
+    await changeMine(token, id, { paused: true });
+    await advance(tenant, "P2W");
+    const declined = await changeMine(await sessionOf(tenant, memberId), id, {
+      paused: false,
+      payment_method: FAILS,
+    });
+    expect(declined.status).toBe(402);
+    expect((await readSubscription(tenant, id)).status).toBe("paused");
+    expect(await holdsTier(id)).toBe(false);
+  });
+
+  it("refunding the membership order cancels the subscription: the tier goes and nothing renews", async () => {
+    const tenant = await createTenant();
+    const { id, orderId } = await subscribe(tenant);
+    const refunded = await api("POST", `/v1/orders/${orderId}/refund`, {
+      key: tenant.key,
+      body: {},
+      headers: { "idempotency-key": crypto.randomUUID() },
+    });
+    expect(refunded.status).toBe(200);
+    expect((await readSubscription(tenant, id)).status).toBe("canceled");
+    expect(await holdsTier(id)).toBe(false);
+    expect(await advance(tenant, "P2W")).toMatchObject({ renewed: 0 });
+  });
+});
+
+describe("attacks on subscriptions", () => {
+  it("a member cancelling someone else's subscription gets 404 and changes nothing", async () => {
+    const tenant = await createTenant();
+    const victim = await subscribe(tenant);
+    const attacker = await subscribe(tenant, victim.tier);
+    const res = await changeMine(attacker.token, victim.id, { cancel_at_period_end: true });
+    expect(res.status).toBe(404);
+    expect((await readSubscription(tenant, victim.id)).cancel_at_period_end).toBe(false);
+  });
+
+  it("another creator's API key reading, changing or cancelling a subscription gets 404", async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    const { id } = await subscribe(tenant);
+    expect((await api("GET", `/v1/subscriptions/${id}`, { key: other.key })).status).toBe(404);
+    expect((await change(other, id, { paused: true })).status).toBe(404);
+    expect((await api("POST", `/v1/subscriptions/${id}/cancel`, { key: other.key })).status).toBe(404);
+    expect((await advance(other, "P3W")).subscriptions).toBe(0);
+    expect((await readSubscription(tenant, id)).status).toBe("active");
+  });
+
+  it("a tampered member token or a creator key sent as one is refused; unknown fields are rejected", async () => {
+    const tenant = await createTenant();
+    const { id, token } = await subscribe(tenant);
+    const tampered = `${token.slice(0, -4)}AAAA`;
+    expect((await changeMine(tampered, id, { cancel_at_period_end: true })).status).toBe(422);
+    expect((await changeMine(tenant.key, id, { cancel_at_period_end: true })).status).toBe(422);
+    expect((await changeMine(token, id, { cancel_at_period_end: true, status: "active" })).status).toBe(422);
+    expect((await change(tenant, id, {})).status).toBe(422);
+    expect((await readSubscription(tenant, id)).cancel_at_period_end).toBe(false);
+  });
+
+  it("two clock advances at once never charge a period twice", async () => {
+    const tenant = await createTenant();
+    const { id } = await subscribe(tenant);
+    await Promise.all([advance(tenant, "P1W"), advance(tenant, "P1W")]);
+    await advance(tenant, "PT1M");
+    const invoices = await invoicesOf(id);
+    expect(invoices.map((i) => i.periodIndex)).toEqual([0, 1, 2]);
+    const payments = (await db.select().from(sandboxPayments)).filter(
+      (p) => JSON.parse(p.metadata).subscription_id === id,
+    );
+    expect(payments).toHaveLength(2);
+  });
+});
