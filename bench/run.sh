@@ -17,6 +17,7 @@ source bench/lib.sh
 if [ "${QUICK:-0}" = 1 ]; then
   : "${ROUNDS:=1}" "${DURATION:=2s}" "${LATENCY_DURATION:=2s}" "${WARMUP:=1s}" "${SAT_DURATION:=4}"
   : "${AGED_HOLDS:=5000}" "${CHECKOUT_POOL:=300}" "${POS1_POOL:=400}" "${POS500_POOL:=12}"
+  : "${RENEWALS:=200}" "${RENEWAL_ROUNDS:=1}" "${DELAY_RENEWALS:=100}"
 fi
 BENCH_MODE=${BENCH_MODE:-faithful}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -178,6 +179,17 @@ if [ -f "$results" ]; then
 fi
 curl -sf "$base/bench/checkout-stats?since=$started" >"$state/checkout-stats.json" || echo null >"$state/checkout-stats.json"
 
+# Renewals: RENEWAL_ROUNDS fresh creators with RENEWALS weekly subscriptions each, renewed by one clock
+# advance (bench/renewals.ts), beside the D1 floor measured in the same request.
+renewals() { # label n rounds
+  for r in $(seq 1 "$3"); do
+    curl -sf -X POST "$base/bench/renewals?n=$2" | sed "s/^{/{\"mode\":\"$1\",/" >>"$state/renewals.jsonl" ||
+      echo "renewal round $r ($1) failed" >&2
+    echo >>"$state/renewals.jsonl"
+  done
+}
+[ "${RENEWALS:-1000}" != 0 ] && renewals plain "${RENEWALS:-1000}" "${RENEWAL_ROUNDS:-3}"
+
 # Latency mode: the same worker on a second server whose every D1 round trip waits D1_DELAY_MS.
 if [ -n "$D1_DELAY_ROUTES" ] && [ "$D1_DELAY_MS" != 0 ]; then
   stop_tree "$server"
@@ -189,6 +201,7 @@ if [ -n "$D1_DELAY_ROUTES" ] && [ "$D1_DELAY_MS" != 0 ]; then
     for route in $D1_DELAY_ROUTES; do load "$route@1+d1" "$route" "$round" 1 "$LATENCY_DURATION"; done
   done
   count_d1=""
+  [ "${RENEWALS:-1000}" != 0 ] && renewals "d1+${D1_DELAY_MS}ms" "${DELAY_RENEWALS:-500}" 1
 fi
 
 {

@@ -251,6 +251,36 @@ if (verdicts.length > 0) {
     );
 }
 
+// Renewals (bench/renewals.ts): medians over the rounds of each mode.
+const renewalFile = join(dir, "renewals.jsonl");
+const renewalRuns = existsSync(renewalFile)
+  ? readFileSync(renewalFile, "utf8")
+      .split("\n")
+      .filter((l) => l.trim().startsWith("{"))
+      .map((l) => JSON.parse(l))
+  : [];
+const renewals = {};
+for (const mode of [...new Set(renewalRuns.map((r) => r.mode))]) {
+  const runs = renewalRuns.filter((r) => r.mode === mode);
+  const med = (k) => median(runs.map((r) => r[k]).filter((v) => typeof v === "number"));
+  renewals[mode] = {
+    rounds: runs.length,
+    n: runs[0]?.n,
+    renewed: runs.map((r) => r.renewed),
+    renewals_per_s: med("renewals_per_s"),
+    floor_round_trips_per_s: med("floor_round_trips_per_s"),
+    ratio: med("renewals_per_s") / med("floor_round_trips_per_s"),
+    success_to_entitlement_p50_ms: med("success_to_entitlement_p50_ms"),
+    success_to_entitlement_p99_ms: med("success_to_entitlement_p99_ms"),
+  };
+  const x = renewals[mode];
+  console.log(
+    `\nrenewals (${mode}, ${x.rounds} rounds of ${x.n}): ${x.renewals_per_s.toFixed(0)}/s beside a D1 floor of ` +
+      `${x.floor_round_trips_per_s.toFixed(0)} round trips/s (${x.ratio.toFixed(2)}x); payment success to ` +
+      `entitlement p50 ${x.success_to_entitlement_p50_ms} ms, p99 ${x.success_to_entitlement_p99_ms} ms; renewed ${x.renewed.join(", ")}`,
+  );
+}
+
 const reserveLike = new Set(["reserve", "reserve_aged", "pg"]);
 const failed = names.filter(
   (n) => (summary[n].non2xx > 0 && !reserveLike.has(n.split("@")[0])) || summary[n].rejectedItems > 0,
@@ -272,6 +302,7 @@ if (out) {
     saturation,
     checkout: checkoutStats,
     oversell: verdicts,
+    renewals,
   };
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nJSON summary: ${out}`);

@@ -17,6 +17,7 @@ import { mintToken } from "../src/entitlements/token";
 import { inventoryGateway } from "../src/inventory/gateway";
 import { type D1Counter, delayedD1 } from "./d1-delay";
 import { benchMember, inputRoutes } from "./inputs";
+import { renewalRoutes } from "./renewals";
 
 export { DropInventory } from "../src/inventory/drop-inventory";
 
@@ -125,6 +126,7 @@ bench.get("/bench/d1-count", (c) => {
 });
 
 bench.route("/", inputRoutes(app));
+bench.route("/", renewalRoutes);
 
 // One wrapped env per isolate, so the app's per-binding caches (drizzle, config, gateway) still hit.
 const delayedEnvs = new WeakMap<BenchEnv, BenchEnv>();

@@ -29,9 +29,9 @@ export const demo = {
   /** A Merch-tier member with lifetime access to the tier and a named benefit, to mint tokens for. */
   memberId: "mem_demo_merch",
   tiers: [
-    { id: "off_demo_fan", title: "Fan", amount: 300, rank: 1 },
-    { id: "off_demo_merch", title: "Merch", amount: 900, rank: 2 },
-    { id: "off_demo_events", title: "Events", amount: 2500, rank: 3 },
+    { id: "off_demo_fan", title: "Fan", amount: 300, rank: 1, interval: "week" },
+    { id: "off_demo_merch", title: "Merch", amount: 900, rank: 2, interval: "month" },
+    { id: "off_demo_events", title: "Events", amount: 2500, rank: 3, interval: "month" },
   ],
 } as const;
 
@@ -48,7 +48,7 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
     kind: "membership" as const,
     title: tier.title,
     defaultCurrency: "USD",
-    billingInterval: "month" as const,
+    billingInterval: tier.interval,
     tierRank: tier.rank,
     ...at,
   }));

@@ -35,6 +35,8 @@ export interface RenewalContext {
   now: number;
   provider: PaymentProvider;
   actor: string;
+  /** When given, each renewal's time from the payment's success to its landed entitlement (ms). */
+  timings?: number[];
 }
 
 export interface RenewalReport {
@@ -185,6 +187,7 @@ export async function charge(
   // Off-session, a card that asks for 3-D Secure cannot be charged: that is a failed attempt.
   const paid = payment?.status === "succeeded";
   const outcome = afterCharge(step, paid, dunningOf(row), loaded.settings.dunningOutcome);
+  const answered = Date.now();
   const applied = await applyTo(ctx, loaded, outcome.events, {
     dunning: outcome.dunning,
     writes: [chargedInvoice(ctx, row, step, payment, outcome.invoice)],
@@ -195,6 +198,7 @@ export async function charge(
       : "subscription.payment_failed",
   });
   if (applied !== "conflict") {
+    if (paid) ctx.timings?.push(Date.now() - answered);
     if (paid && step.attempt === 1) report.renewed += 1;
     else if (paid) report.recovered += 1;
     else report.failed += 1;

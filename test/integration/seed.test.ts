@@ -40,7 +40,7 @@ describe("the demo seed", () => {
         )
         .sort((a: [string, number, string, number], b: [string, number, string, number]) => a[3] - b[3]),
     ).toEqual([
-      ["Fan", 300, "month", 1],
+      ["Fan", 300, "week", 1],
       ["Merch", 900, "month", 2],
       ["Events", 2500, "month", 3],
     ]);
