@@ -73,6 +73,7 @@ export async function renewDue(
   opts: { creatorId?: string; limit?: number; concurrency?: number } = {},
 ): Promise<RenewalReport> {
   const report = emptyReport();
+  if (ctx.provider.name !== "sandbox") return report;
   const claimed = await claimDue(ctx, opts.creatorId, opts.limit ?? 100);
   if (claimed.length === 0) return report;
   const settings = await settingsOf(ctx.db, [...new Set(claimed.map((r) => r.creatorId))]);
@@ -95,7 +96,8 @@ async function claimDue(ctx: RenewalContext, creatorId: string | undefined, limi
       and(
         isNotNull(subscriptions.dueAt),
         lte(subscriptions.dueAt, ctx.now),
-        eq(subscriptions.provider, ctx.provider.name),
+        // The sandbox's only: Stripe Billing renews its own and reports them as events.
+        eq(subscriptions.provider, "sandbox"),
         creatorId === undefined ? undefined : eq(subscriptions.creatorId, creatorId),
       ),
     )

@@ -89,8 +89,11 @@ export function wallDueOf(s: SubscriptionState, dunning: Dunning, offset: number
   return due === null ? null : due - offset;
 }
 
-/** The row's columns for a state: its due time is wall-clock, the rest the subscription's own time. */
-function columnsOf(s: SubscriptionState, dunning: Dunning, offset: number, now: number) {
+/**
+ * The row's columns for a state: its due time is wall-clock, the rest the subscription's own time. Only
+ * the sandbox's subscriptions fall due here: a provider that bills itself (Stripe Billing) renews them.
+ */
+function columnsOf(s: SubscriptionState, dunning: Dunning, offset: number, now: number, provider: string) {
   return {
     status: s.status,
     periodStart: s.periodStart,
@@ -100,7 +103,7 @@ function columnsOf(s: SubscriptionState, dunning: Dunning, offset: number, now: 
     statusKey: s.statusKey === null ? null : JSON.stringify(s.statusKey),
     periods: JSON.stringify(s.periods),
     version: s.version,
-    dueAt: wallDueOf(s, dunning, offset),
+    dueAt: provider === "sandbox" ? wallDueOf(s, dunning, offset) : null,
     dunningAttempts: dunning.attempts,
     dunningSince: dunning.since,
     updatedAt: now,
@@ -120,6 +123,8 @@ export interface NewSubscription {
   provider: string;
   orderId?: string | null;
   paymentMethod?: string | null;
+  /** The provider's own subscription (`sub_…` at Stripe), when the provider bills it. */
+  providerSubscriptionId?: string | null;
 }
 
 /**
@@ -148,12 +153,12 @@ export function startWrites(
     intervalCount: p.interval.count,
     anchor: p.anchor,
     provider: p.provider,
-    providerSubscriptionId: null,
+    providerSubscriptionId: p.providerSubscriptionId ?? null,
     orderId: p.orderId ?? null,
     paymentMethod: p.paymentMethod ?? null,
     clockOffsetMs: 0,
     createdAt: ctx.now,
-    ...columnsOf(state, NO_DUNNING, 0, ctx.now),
+    ...columnsOf(state, NO_DUNNING, 0, ctx.now, p.provider),
   };
   const access = accessEnd(state, policy);
   const writes: Write[] = [ctx.db.insert(subscriptions).values(row)];
@@ -246,13 +251,13 @@ export async function applyTo(
   const next: SubscriptionRow = {
     ...row,
     ...extras.columns,
-    ...columnsOf(after, dunning, row.clockOffsetMs, ctx.now),
+    ...columnsOf(after, dunning, row.clockOffsetMs, ctx.now, row.provider),
   };
   const access = { before: accessEnd(before, policy), after: accessEnd(after, policy) };
   const writes: Write[] = [
     ctx.db
       .update(subscriptions)
-      .set({ ...extras.columns, ...columnsOf(after, dunning, row.clockOffsetMs, ctx.now) })
+      .set({ ...extras.columns, ...columnsOf(after, dunning, row.clockOffsetMs, ctx.now, row.provider) })
       .where(and(eq(subscriptions.id, row.id), eq(subscriptions.version, before.version))),
     expectOneChange(ctx.db),
     ...(extras.writes ?? []),
