@@ -42,5 +42,6 @@ ALTER TABLE `subscriptions` ADD `clock_offset_ms` integer DEFAULT 0 NOT NULL;-->
 ALTER TABLE `subscriptions` ADD `due_at` integer;--> statement-breakpoint
 ALTER TABLE `subscriptions` ADD `dunning_attempts` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `subscriptions` ADD `dunning_since` integer;--> statement-breakpoint
+ALTER TABLE `subscriptions` ADD `last_change_id` text;--> statement-breakpoint
 CREATE INDEX `subscriptions_due_idx` ON `subscriptions` (`due_at`);--> statement-breakpoint
 CREATE UNIQUE INDEX `subscriptions_order_unique` ON `subscriptions` (`order_id`);

@@ -45,7 +45,7 @@ export interface QuoteDrop {
   quantity: number;
 }
 
-interface QuoteKeys {
+export interface QuoteKeys {
   activeKid: string;
   byKid: Map<string, CryptoKey>;
 }
@@ -171,7 +171,7 @@ export async function verifyQuote(keys: QuoteKeys, token: string, now: number): 
  * Base64url leaves spare bits in a signature's last character, so two spellings can decode to the same
  * bytes. Only the canonical spelling is accepted, so that no changed character of a quote verifies.
  */
-function assertCanonicalSignature(token: string): void {
+export function assertCanonicalSignature(token: string): void {
   const parts = token.split(".");
   const signature = parts[2];
   if (signature === undefined || parts.length !== 3) throw invalid("A quote token has three parts.");

@@ -28,8 +28,10 @@ import * as stopExperiment from "./experiments/stop";
 import * as createHold from "./holds/create";
 import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
+import * as quoteMyTierChange from "./me/change-quote";
 import * as mySubscriptions from "./me/subscriptions-list";
 import * as updateMySubscription from "./me/subscriptions-update";
+import * as changeMyTier from "./me/tier-change";
 import * as getMember from "./members/get";
 import * as listMembers from "./members/list";
 import * as startSession from "./members/sessions";
@@ -56,8 +58,10 @@ import * as verifyQuote from "./quotes/verify";
 import * as requestSignInCode from "./sign-in/request";
 import * as verifySignInCode from "./sign-in/verify";
 import * as cancelSubscription from "./subscriptions/cancel";
+import * as quoteTierChange from "./subscriptions/change-quote";
 import * as getSubscription from "./subscriptions/get";
 import * as listSubscriptions from "./subscriptions/list";
+import * as changeTier from "./subscriptions/tier-change";
 import * as updateSubscription from "./subscriptions/update";
 import * as stripeWebhook from "./webhooks/stripe";
 import * as jwks from "./well-known/jwks";
@@ -123,8 +127,12 @@ export const routes = [
   getSubscription,
   updateSubscription,
   cancelSubscription,
+  quoteTierChange,
+  changeTier,
   mySubscriptions,
   updateMySubscription,
+  quoteMyTierChange,
+  changeMyTier,
   devOutbox,
   devClock,
 ];

@@ -86,3 +86,30 @@ export function durationMs(by: string): number {
   const [w, d, h, min] = [1, 2, 3, 4].map((i) => Number(m?.[i] ?? 0));
   return ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60_000;
 }
+
+export const ChangeQuoteBody = z
+  .strictObject({ offer_id: z.string().min(1).max(64).openapi({ description: "The tier to switch to." }) })
+  .openapi("SubscriptionChangeQuoteRequest");
+
+export const ChangeQuoteSchema = z
+  .object({
+    object: z.literal("subscription_change_quote"),
+    token: z
+      .string()
+      .openapi({ description: "Signed; apply it with POST …/tier-changes within 10 minutes." }),
+    subscription_id: z.string(),
+    from_offer_id: z.string(),
+    to_offer_id: z.string(),
+    currency: z.string(),
+    new_amount: z.int().openapi({ description: "What each renewal charges after the switch." }),
+    due_now: z.int().openapi({
+      description: "Charged when applied: the rest of this period at the new price, less the old.",
+    }),
+    refund_now: z.int().openapi({ description: "Refunded when applied, for a switch down." }),
+    expires_at: DateTime,
+  })
+  .openapi("SubscriptionChangeQuote");
+
+export const ApplyChangeBody = z
+  .strictObject({ quote: z.string().min(1).max(4096) })
+  .openapi("SubscriptionTierChange");

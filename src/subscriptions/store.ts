@@ -157,6 +157,7 @@ export function startWrites(
     orderId: p.orderId ?? null,
     paymentMethod: p.paymentMethod ?? null,
     clockOffsetMs: 0,
+    lastChangeId: null,
     createdAt: ctx.now,
     ...columnsOf(state, NO_DUNNING, 0, ctx.now, p.provider),
   };
@@ -215,10 +216,14 @@ export const loadSubscription = async (db: Db, id: string) => loadedOf(await loa
 /** What else a change writes: the dunning state it leaves, and rows of the caller's (an invoice). */
 export interface ChangeExtras {
   dunning?: Dunning;
-  columns?: Partial<Pick<SubscriptionRow, "anchor" | "paymentMethod" | "amount" | "offerId">>;
+  columns?: Partial<
+    Pick<SubscriptionRow, "anchor" | "paymentMethod" | "amount" | "offerId" | "lastChangeId">
+  >;
   writes?: Write[];
   /** Audit this change under another action than `subscription.updated` (e.g. `subscription.renewed`). */
   action?: string;
+  /** More for the audit row's data. */
+  audit?: Record<string, unknown>;
 }
 
 export interface Applied {
@@ -262,9 +267,12 @@ export async function applyTo(
     expectOneChange(ctx.db),
     ...(extras.writes ?? []),
   ];
-  if (access.after !== access.before) writes.push(entitlementWrite(ctx, next, access.after));
-  if (access.before !== null && access.after === null) {
-    // Tokens minted before this stop verifying at once.
+  const switched = next.offerId !== row.offerId;
+  if (access.after !== access.before || switched) writes.push(entitlementWrite(ctx, next, access.after));
+  // Another tier: the old tier's entitlement ends now (the new one is granted above).
+  if (switched) writes.push(entitlementWrite(ctx, row, null));
+  if ((access.before !== null && access.after === null) || switched) {
+    // Tokens minted before this (listing a tier no longer held) stop verifying at once.
     writes.push(
       ctx.db
         .update(members)
@@ -283,6 +291,7 @@ export async function applyTo(
         to: { status: after.status, version: after.version },
         period_end: after.periodEnd,
         access_end: access.after,
+        ...extras.audit,
       },
     ),
   );

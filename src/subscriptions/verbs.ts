@@ -71,7 +71,7 @@ export function renderSubscription(loaded: Loaded, now: number): SubscriptionVie
   };
 }
 
-async function owned(ctx: RenewalContext, owner: Owner, id: string): Promise<Loaded> {
+export async function owned(ctx: RenewalContext, owner: Owner, id: string): Promise<Loaded> {
   const loaded = await loadSubscription(ctx.db, id);
   const row = loaded?.row;
   if (
@@ -105,7 +105,7 @@ export async function getSubscription(ctx: RenewalContext, owner: Owner, id: str
 }
 
 /** The subscription after any step already due (a renewal or retry the sweep has not reached yet). */
-async function current(ctx: RenewalContext, loaded: Loaded): Promise<Loaded> {
+export async function current(ctx: RenewalContext, loaded: Loaded): Promise<Loaded> {
   const row = await runSteps(ctx, loaded);
   return row === loaded.row ? loaded : ((await loadSubscription(ctx.db, row.id)) ?? loaded);
 }
@@ -282,7 +282,7 @@ export async function cancelSubscription(
   throw new AppError("conflict", "The subscription kept changing; try again.");
 }
 
-const unavailable = () =>
+export const unavailable = () =>
   new AppError("payment_unavailable", "The payment provider did not answer; try again.", {
     headers: { "retry-after": "2" },
   });

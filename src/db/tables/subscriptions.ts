@@ -59,6 +59,8 @@ export const subscriptions = sqliteTable(
     /** Failed charges of the current invoice, and when the first failed (the subscription's own time). */
     dunningAttempts: integer("dunning_attempts").notNull().default(0),
     dunningSince: integer("dunning_since", { mode: "number" }),
+    /** The last tier change applied (its signed quote's id): applying the same quote again changes nothing. */
+    lastChangeId: text("last_change_id"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
