@@ -61,6 +61,7 @@ import * as cancelSubscription from "./subscriptions/cancel";
 import * as quoteTierChange from "./subscriptions/change-quote";
 import * as getSubscription from "./subscriptions/get";
 import * as listSubscriptions from "./subscriptions/list";
+import * as refundSubscription from "./subscriptions/refund";
 import * as changeTier from "./subscriptions/tier-change";
 import * as updateSubscription from "./subscriptions/update";
 import * as stripeWebhook from "./webhooks/stripe";
@@ -127,6 +128,7 @@ export const routes = [
   getSubscription,
   updateSubscription,
   cancelSubscription,
+  refundSubscription,
   quoteTierChange,
   changeTier,
   mySubscriptions,

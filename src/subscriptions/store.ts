@@ -19,6 +19,7 @@ import {
   entitlements,
   members,
   mrrMovements,
+  type revocationReasons,
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema";
@@ -34,6 +35,8 @@ import {
 } from "./access";
 import { DUNNING_MS, type Dunning, dueOf, NO_DUNNING } from "./billing";
 import { type Interval, monthlyAmount } from "./intervals";
+
+type RevokeReason = (typeof revocationReasons)[number];
 
 /** The default policy: a 2-hour renewal leeway, 3 days of grace, dunning over 7 days. */
 export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
@@ -224,6 +227,8 @@ export interface ChangeExtras {
   action?: string;
   /** More for the audit row's data. */
   audit?: Record<string, unknown>;
+  /** Why the tier ends, when this change ends it (a refund, a chargeback; else a cancellation). */
+  revokeReason?: RevokeReason;
 }
 
 export interface Applied {
@@ -268,7 +273,9 @@ export async function applyTo(
     ...(extras.writes ?? []),
   ];
   const switched = next.offerId !== row.offerId;
-  if (access.after !== access.before || switched) writes.push(entitlementWrite(ctx, next, access.after));
+  if (access.after !== access.before || switched) {
+    writes.push(entitlementWrite(ctx, next, access.after, extras.revokeReason));
+  }
   // Another tier: the old tier's entitlement ends now (the new one is granted above).
   if (switched) writes.push(entitlementWrite(ctx, row, null));
   if ((access.before !== null && access.after === null) || switched) {
@@ -327,13 +334,18 @@ export async function applySubscriptionEvents(
 }
 
 /** The tier entitlement this subscription grants, until `access` (its time; revoked when null). */
-function entitlementWrite(ctx: SubscriptionContext, row: SubscriptionRow, access: number | null): Write {
+function entitlementWrite(
+  ctx: SubscriptionContext,
+  row: SubscriptionRow,
+  access: number | null,
+  reason: RevokeReason = "cancellation",
+): Write {
   const ended = access === null;
   const changes = {
     offerId: row.offerId,
     expiresAt: ended ? ctx.now : access - row.clockOffsetMs,
     revokedAt: ended ? ctx.now : null,
-    revokeReason: ended ? ("cancellation" as const) : null,
+    revokeReason: ended ? reason : null,
   };
   return ctx.db
     .insert(entitlements)

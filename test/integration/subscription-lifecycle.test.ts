@@ -7,7 +7,7 @@
 
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { mrrMovements, sandboxPayments } from "../../src/db/schema";
+import { mrrMovements, sandboxPayments, sandboxRefunds } from "../../src/db/schema";
 import { api } from "../support/api";
 import {
   advance,
@@ -180,6 +180,44 @@ describe("a weekly subscription in the sandbox", () => {
     expect((await readSubscription(tenant, id)).status).toBe("canceled");
     expect(await holdsTier(id)).toBe(false);
     expect(await advance(tenant, "P2W")).toMatchObject({ renewed: 0 });
+  });
+});
+
+describe("refunds of a subscription", () => {
+  it("refunding the last renewal's invoice refunds exactly it and ends the subscription at once", async () => {
+    const tenant = await createTenant();
+    const { id, memberId } = await subscribe(tenant);
+    await advance(tenant, "P1W");
+    const version = await tokenVersionOf(memberId);
+    const res = await api("POST", `/v1/subscriptions/${id}/refund`, { key: tenant.key });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "canceled", access_ends_at: null });
+    const invoices = await invoicesOf(id);
+    expect(invoices.map((i) => i.status)).toEqual(["paid", "refunded"]);
+    const [refund] = await db
+      .select()
+      .from(sandboxRefunds)
+      .where(eq(sandboxRefunds.paymentId, invoices[1]?.paymentId ?? ""));
+    expect(refund?.amount).toBe(300);
+    expect(await tierOf(id)).toMatchObject({ revokeReason: "refund" });
+    expect(await tokenVersionOf(memberId)).toBe((version ?? 0) + 1);
+    // A retry refunds nothing more: nothing paid is left.
+    expect((await api("POST", `/v1/subscriptions/${id}/refund`, { key: tenant.key })).status).toBe(409);
+    expect(
+      await db
+        .select()
+        .from(sandboxRefunds)
+        .where(eq(sandboxRefunds.paymentId, invoices[1]?.paymentId ?? "")),
+    ).toHaveLength(1);
+  });
+
+  it("the first period is the order's: refunding it here points at the order refund", async () => {
+    const tenant = await createTenant();
+    const { id, orderId } = await subscribe(tenant);
+    const res = await api("POST", `/v1/subscriptions/${id}/refund`, { key: tenant.key });
+    expect(res.status).toBe(409);
+    expect(res.body.detail).toContain(orderId);
+    expect((await readSubscription(tenant, id)).status).toBe("active");
   });
 });
 
