@@ -29,6 +29,7 @@ import * as createHold from "./holds/create";
 import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
 import * as quoteMyTierChange from "./me/change-quote";
+import * as convertTillTier from "./me/subscriptions-create";
 import * as mySubscriptions from "./me/subscriptions-list";
 import * as updateMySubscription from "./me/subscriptions-update";
 import * as changeMyTier from "./me/tier-change";
@@ -132,6 +133,7 @@ export const routes = [
   quoteTierChange,
   changeTier,
   mySubscriptions,
+  convertTillTier,
   updateMySubscription,
   quoteMyTierChange,
   changeMyTier,
