@@ -5,6 +5,7 @@
  * Ids are fixed so that seeding twice changes nothing but the key's hash (DEMO_API_KEY may change).
  * Shared by scripts/start.ts (against local D1) and the tests (against D1 in workerd).
  */
+import { sql } from "drizzle-orm";
 import { type Db, runBatch, type Write } from "./client";
 import {
   apiKeys,
@@ -74,7 +75,11 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
         target: apiKeys.id,
         set: { hash: key.hash, prefix: key.prefix, revokedAt: null },
       }),
-    db.insert(offers).values(tierOffers).onConflictDoNothing(),
+    // A tier's cadence follows the seed (Fan became weekly): an older local database converges on it.
+    db
+      .insert(offers)
+      .values(tierOffers)
+      .onConflictDoUpdate({ target: offers.id, set: { billingInterval: sql`excluded.billing_interval` } }),
     db
       .insert(offerPrices)
       .values(demo.tiers.map((tier) => ({ offerId: tier.id, currency: "USD", amount: tier.amount })))
