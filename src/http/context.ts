@@ -144,10 +144,8 @@ const batchOf = async (db: Db, writes: Write[]): Promise<unknown[]> => {
 /** For subscription routes: the provider renewals and resumes charge through (its events not needed). */
 export const renewalContext = (c: Context<AppEnv>, actor: string): RenewalContext => {
   const db = c.get("db");
-  return {
-    db,
-    now: c.get("clock").now(),
-    provider: subscriptionProvider(c.get("config"), db, c.get("payments"), () => c.get("clock").now()),
-    actor,
-  };
+  const { provider, disputed } = subscriptionProvider(c.get("config"), db, c.get("payments"), () =>
+    c.get("clock").now(),
+  );
+  return { db, now: c.get("clock").now(), provider, disputed, actor };
 };

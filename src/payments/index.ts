@@ -40,12 +40,22 @@ export const paymentProvider: PaymentsFactory = (config, db, options) => {
 };
 
 /**
- * The provider renewals are charged through: the sandbox's events are not needed there (the renewal
- * engine lands each outcome itself), so they are dropped.
+ * The provider renewals are charged through. The renewal engine lands each charge's outcome itself, so
+ * the sandbox's events are not needed, except a dispute opened at once (Stripe's 0259 card): those
+ * payments are kept in `disputed`.
  */
-export const subscriptionProvider = (
+export function subscriptionProvider(
   config: Config,
   db: Db,
   factory: PaymentsFactory = paymentProvider,
   now: () => number = Date.now,
-) => factory(config, db, { now, emit: () => undefined });
+) {
+  const disputed = new Set<string>();
+  const provider = factory(config, db, {
+    now,
+    emit: (e) => {
+      if (e.type === "charge.dispute.created") disputed.add(e.payment.id);
+    },
+  });
+  return { provider, disputed };
+}

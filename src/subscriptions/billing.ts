@@ -146,3 +146,12 @@ export function afterCharge(
 /** A cancel-at-period-end's last fact: canceled at the period's end. */
 export const ended = (state: SubscriptionState, at: number): SubscriptionEvent =>
   snapshot(at, "canceled", state);
+
+/**
+ * A charge the cardholder's bank disputed at once (the sandbox's 0259 card; Stripe reports it as an
+ * event): the money is withdrawn, so the period counts as refunded and the subscription ends.
+ */
+export const chargedBack = (step: Extract<Step, { kind: "charge" }>): SubscriptionEvent[] => [
+  { type: "invoice_refunded", at: step.at + 1, periodStart: step.periodStart, periodEnd: step.periodEnd },
+  snapshot(step.at + 1, "canceled", step),
+];

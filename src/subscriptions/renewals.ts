@@ -14,7 +14,7 @@ import { and, asc, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
 import type { Db, Write } from "../db/client";
 import { creators, type SubscriptionRow, subscriptions } from "../db/schema";
 import type { Payment, PaymentProvider } from "../payments/provider";
-import { afterCharge, ended, type Step, stepAt } from "./billing";
+import { afterCharge, chargedBack, ended, NO_DUNNING, type Step, stepAt } from "./billing";
 import { invoiceWrite } from "./invoices";
 import {
   type Applied,
@@ -37,6 +37,8 @@ export interface RenewalContext {
   actor: string;
   /** When given, each renewal's time from the payment's success to its landed entitlement (ms). */
   timings?: number[];
+  /** Payments the provider reported disputed while this context charged them (its dispute events). */
+  disputed?: ReadonlySet<string>;
 }
 
 export interface RenewalReport {
@@ -189,16 +191,25 @@ export async function charge(
   // Off-session, a card that asks for 3-D Secure cannot be charged: that is a failed attempt.
   const paid = payment?.status === "succeeded";
   const outcome = afterCharge(step, paid, dunningOf(row), loaded.settings.dunningOutcome);
+  const disputed = paid && payment !== null && ctx.disputed?.has(payment.id) === true;
   const answered = Date.now();
-  const applied = await applyTo(ctx, loaded, outcome.events, {
-    dunning: outcome.dunning,
-    writes: [chargedInvoice(ctx, row, step, payment, outcome.invoice)],
-    action: paid
-      ? step.attempt === 1
-        ? "subscription.renewed"
-        : "subscription.recovered"
-      : "subscription.payment_failed",
-  });
+  const applied = await applyTo(
+    ctx,
+    loaded,
+    disputed ? [...outcome.events, ...chargedBack(step)] : outcome.events,
+    {
+      dunning: disputed ? NO_DUNNING : outcome.dunning,
+      writes: [chargedInvoice(ctx, row, step, payment, disputed ? "refunded" : outcome.invoice)],
+      action: disputed
+        ? "subscription.charged_back"
+        : paid
+          ? step.attempt === 1
+            ? "subscription.renewed"
+            : "subscription.recovered"
+          : "subscription.payment_failed",
+      ...(disputed ? { revokeReason: "chargeback" as const } : {}),
+    },
+  );
   if (applied !== "conflict") {
     if (paid) ctx.timings?.push(Date.now() - answered);
     if (paid && step.attempt === 1) report.renewed += 1;
@@ -245,7 +256,7 @@ export function chargedInvoice(
   row: SubscriptionRow,
   step: ChargeStep,
   payment: Payment | null,
-  status: "paid" | "open" | "uncollectible",
+  status: "paid" | "open" | "uncollectible" | "refunded",
 ): Write {
   const error =
     status === "paid"

@@ -211,6 +211,19 @@ describe("refunds of a subscription", () => {
     ).toHaveLength(1);
   });
 
+  it("a renewal its bank disputes at once (a chargeback) ends the subscription: the tier is revoked for it", async () => {
+    const tenant = await createTenant();
+    const { id, memberId } = await subscribe(tenant);
+    await change(tenant, id, { payment_method: "4000000000000259" });
+    const version = await tokenVersionOf(memberId);
+    expect(await advance(tenant, "P1W")).toMatchObject({ renewed: 1 });
+    expect(await readSubscription(tenant, id)).toMatchObject({ status: "canceled", access_ends_at: null });
+    expect(await tierOf(id)).toMatchObject({ revokeReason: "chargeback" });
+    expect((await invoicesOf(id)).map((i) => i.status)).toEqual(["paid", "refunded"]);
+    expect(await tokenVersionOf(memberId)).toBe((version ?? 0) + 1);
+    expect(await advance(tenant, "P2W")).toMatchObject({ renewed: 0, failed: 0 });
+  });
+
   it("the first period is the order's: refunding it here points at the order refund", async () => {
     const tenant = await createTenant();
     const { id, orderId } = await subscribe(tenant);
