@@ -8,3 +8,4 @@ import "./access-without-money/disputes";
 import "./access-without-money/pos";
 import "./access-without-money/pricing";
 import "./access-without-money/sign-in";
+import "./access-without-money/subscriptions";

@@ -6,3 +6,4 @@ import "./money-without-access/checkout";
 import "./money-without-access/refunds";
 import "./money-without-access/sweep";
 import "./money-without-access/at-once";
+import "./money-without-access/subscriptions";

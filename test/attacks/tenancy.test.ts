@@ -4,3 +4,4 @@
  */
 import "./tenancy/checkout";
 import "./tenancy/pos";
+import "./tenancy/subscriptions";

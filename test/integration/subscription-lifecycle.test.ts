@@ -7,7 +7,7 @@
 
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { mrrMovements, sandboxPayments, sandboxRefunds } from "../../src/db/schema";
+import { mrrMovements, sandboxRefunds } from "../../src/db/schema";
 import { api } from "../support/api";
 import {
   advance,
@@ -231,51 +231,5 @@ describe("refunds of a subscription", () => {
     expect(res.status).toBe(409);
     expect(res.body.detail).toContain(orderId);
     expect((await readSubscription(tenant, id)).status).toBe("active");
-  });
-});
-
-describe("attacks on subscriptions", () => {
-  it("a member cancelling someone else's subscription gets 404 and changes nothing", async () => {
-    const tenant = await createTenant();
-    const victim = await subscribe(tenant);
-    const attacker = await subscribe(tenant, victim.tier);
-    const res = await changeMine(attacker.token, victim.id, { cancel_at_period_end: true });
-    expect(res.status).toBe(404);
-    expect((await readSubscription(tenant, victim.id)).cancel_at_period_end).toBe(false);
-  });
-
-  it("another creator's API key reading, changing or cancelling a subscription gets 404", async () => {
-    const tenant = await createTenant();
-    const other = await createTenant();
-    const { id } = await subscribe(tenant);
-    expect((await api("GET", `/v1/subscriptions/${id}`, { key: other.key })).status).toBe(404);
-    expect((await change(other, id, { paused: true })).status).toBe(404);
-    expect((await api("POST", `/v1/subscriptions/${id}/cancel`, { key: other.key })).status).toBe(404);
-    expect((await advance(other, "P3W")).subscriptions).toBe(0);
-    expect((await readSubscription(tenant, id)).status).toBe("active");
-  });
-
-  it("a tampered member token or a creator key sent as one is refused; unknown fields are rejected", async () => {
-    const tenant = await createTenant();
-    const { id, token } = await subscribe(tenant);
-    const tampered = `${token.slice(0, -4)}AAAA`;
-    expect((await changeMine(tampered, id, { cancel_at_period_end: true })).status).toBe(422);
-    expect((await changeMine(tenant.key, id, { cancel_at_period_end: true })).status).toBe(422);
-    expect((await changeMine(token, id, { cancel_at_period_end: true, status: "active" })).status).toBe(422);
-    expect((await change(tenant, id, {})).status).toBe(422);
-    expect((await readSubscription(tenant, id)).cancel_at_period_end).toBe(false);
-  });
-
-  it("two clock advances at once never charge a period twice", async () => {
-    const tenant = await createTenant();
-    const { id } = await subscribe(tenant);
-    await Promise.all([advance(tenant, "P1W"), advance(tenant, "P1W")]);
-    await advance(tenant, "PT1M");
-    const invoices = await invoicesOf(id);
-    expect(invoices.map((i) => i.periodIndex)).toEqual([0, 1, 2]);
-    const payments = (await db.select().from(sandboxPayments)).filter(
-      (p) => JSON.parse(p.metadata).subscription_id === id,
-    );
-    expect(payments).toHaveLength(2);
   });
 });

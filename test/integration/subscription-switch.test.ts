@@ -1,68 +1,27 @@
 /**
  * Switching tier mid-period through the member's routes: the proration shown by a signed change quote is
  * exactly what is charged (or refunded), the tier moves at once, and the next renewal charges the new
- * price. Attacked: a tampered quote, a stale one, one replayed, one for someone else's subscription.
+ * price. A replayed quote changes nothing; tampered, stale and other members' quotes are in the attack suite.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { entitlements, mrrMovements, sandboxPayments, sandboxRefunds } from "../../src/db/schema";
-import { api } from "../support/api";
+import { mrrMovements, sandboxRefunds } from "../../src/db/schema";
 import { createOffer, membershipTier } from "../support/fixtures";
 import {
   advance,
+  applyQuote,
   DAY,
   invoicesOf,
-  readSubscription,
+  ladder,
+  paymentsOf,
+  quoteFor,
   sessionOf,
   subscribe,
+  tiersOf,
   tokenVersionOf,
   WEEK,
 } from "../support/subscriptions";
-import { createTenant, db, type Tenant } from "../support/tenants";
-
-const asMember = (token: string) => ({ authorization: `Bearer ${token}` });
-const quoteFor = (token: string, id: string, offerId: string) =>
-  api("POST", `/v1/me/subscriptions/${id}/change-quotes`, {
-    headers: asMember(token),
-    body: { offer_id: offerId },
-  });
-const applyQuote = (token: string, id: string, quote: string) =>
-  api("POST", `/v1/me/subscriptions/${id}/tier-changes`, { headers: asMember(token), body: { quote } });
-
-async function ladder(tenant: Tenant) {
-  const fan = await createOffer(
-    tenant,
-    membershipTier({ title: "Fan", billing_interval: "week", tier_rank: 1 }),
-  );
-  const merch = await createOffer(
-    tenant,
-    membershipTier({
-      title: "Merch",
-      billing_interval: "week",
-      tier_rank: 2,
-      prices: [{ currency: "USD", amount: 900 }],
-    }),
-  );
-  return { fan, merch };
-}
-
-/** The tiers the subscription grants now (offer ids, not revoked). */
-async function tiersOf(id: string) {
-  const rows = await db
-    .select({ offerId: entitlements.offerId })
-    .from(entitlements)
-    .where(
-      and(
-        eq(entitlements.sourceType, "subscription"),
-        eq(entitlements.sourceId, id),
-        isNull(entitlements.revokedAt),
-      ),
-    );
-  return rows.map((r) => r.offerId);
-}
-
-const paymentsOf = async (id: string) =>
-  (await db.select().from(sandboxPayments)).filter((p) => JSON.parse(p.metadata).subscription_id === id);
+import { createTenant, db } from "../support/tenants";
 
 describe("switching tier at the quoted proration", () => {
   it("an upgrade mid-period charges exactly the quoted amount, moves the tier at once, and renews at the new price", async () => {
@@ -122,44 +81,6 @@ describe("switching tier at the quoted proration", () => {
     expect(
       (await paymentsOf(id)).filter((p) => JSON.parse(p.metadata).change_quote !== undefined),
     ).toHaveLength(1);
-  });
-
-  it("a tampered change quote is refused and charges nothing", async () => {
-    const tenant = await createTenant();
-    const { fan, merch } = await ladder(tenant);
-    const { id, token } = await subscribe(tenant, fan);
-    const quoted = await quoteFor(token, id, merch.id);
-    const [header, payload, signature] = quoted.body.token.split(".");
-    const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/")));
-    const cheaper = btoa(JSON.stringify({ ...claims, pro: 1 }))
-      .replace(/=+$/, "")
-      .replace(/\+/g, "-")
-      .replace(/\//g, "_");
-    const res = await applyQuote(token, id, `${header}.${cheaper}.${signature}`);
-    expect(res.status).toBe(422);
-    expect((await readSubscription(tenant, id)).offer_id).toBe(fan.id);
-    expect(await paymentsOf(id)).toHaveLength(0);
-  });
-
-  it("a quote made before a renewal no longer applies: the member asks again", async () => {
-    const tenant = await createTenant();
-    const { fan, merch } = await ladder(tenant);
-    const { id, token } = await subscribe(tenant, fan);
-    const quoted = await quoteFor(token, id, merch.id);
-    await advance(tenant, "P1W");
-    expect((await applyQuote(token, id, quoted.body.token)).status).toBe(409);
-    expect((await readSubscription(tenant, id)).offer_id).toBe(fan.id);
-  });
-
-  it("a member applying a quote to someone else's subscription, or quoting it, gets nowhere", async () => {
-    const tenant = await createTenant();
-    const { fan, merch } = await ladder(tenant);
-    const victim = await subscribe(tenant, fan);
-    const attacker = await subscribe(tenant, fan);
-    expect((await quoteFor(attacker.token, victim.id, merch.id)).status).toBe(404);
-    const own = await quoteFor(attacker.token, attacker.id, merch.id);
-    expect((await applyQuote(attacker.token, victim.id, own.body.token)).status).toBe(422);
-    expect((await readSubscription(tenant, victim.id)).offer_id).toBe(fan.id);
   });
 
   it("refuses a tier on another cadence, another creator's tier, and the tier already held", async () => {

@@ -1,7 +1,8 @@
 /** Subscribing through the real checkout, and driving the sandbox billing clock, for lifecycle tests. */
-import { and, eq } from "drizzle-orm";
+
+import { and, eq, isNull } from "drizzle-orm";
 import { expect } from "vitest";
-import { entitlements, members, subscriptionInvoices } from "../../src/db/schema";
+import { entitlements, members, sandboxPayments, subscriptionInvoices } from "../../src/db/schema";
 import { subscriptionIdFor } from "../../src/lib/ids";
 import { api, type Json } from "./api";
 import { checkout } from "./checkouts";
@@ -86,3 +87,49 @@ export async function holdsTier(id: string): Promise<boolean> {
     row !== undefined && row.revokedAt === null && (row.expiresAt === null || row.expiresAt > Date.now())
   );
 }
+
+export const asMember = (token: string) => ({ authorization: `Bearer ${token}` });
+export const quoteFor = (token: string, id: string, offerId: string) =>
+  api("POST", `/v1/me/subscriptions/${id}/change-quotes`, {
+    headers: asMember(token),
+    body: { offer_id: offerId },
+  });
+export const applyQuote = (token: string, id: string, quote: string) =>
+  api("POST", `/v1/me/subscriptions/${id}/tier-changes`, { headers: asMember(token), body: { quote } });
+
+/** A weekly ladder: Fan at 300, Merch at 900. */
+export async function ladder(tenant: Tenant) {
+  const fan = await createOffer(
+    tenant,
+    membershipTier({ title: "Fan", billing_interval: "week", tier_rank: 1 }),
+  );
+  const merch = await createOffer(
+    tenant,
+    membershipTier({
+      title: "Merch",
+      billing_interval: "week",
+      tier_rank: 2,
+      prices: [{ currency: "USD", amount: 900 }],
+    }),
+  );
+  return { fan, merch };
+}
+
+/** The tiers the subscription grants now (offer ids, not revoked). */
+export async function tiersOf(id: string) {
+  const rows = await db
+    .select({ offerId: entitlements.offerId })
+    .from(entitlements)
+    .where(
+      and(
+        eq(entitlements.sourceType, "subscription"),
+        eq(entitlements.sourceId, id),
+        isNull(entitlements.revokedAt),
+      ),
+    );
+  return rows.map((r) => r.offerId);
+}
+
+/** The sandbox payments made for a subscription (renewals, prorations). */
+export const paymentsOf = async (id: string) =>
+  (await db.select().from(sandboxPayments)).filter((p) => JSON.parse(p.metadata).subscription_id === id);
