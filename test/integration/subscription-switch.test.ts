@@ -6,10 +6,13 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mrrMovements, sandboxRefunds } from "../../src/db/schema";
+import { api } from "../support/api";
 import { createOffer, membershipTier } from "../support/fixtures";
+import { pricedOffer, quote } from "../support/quotes";
 import {
   advance,
   applyQuote,
+  change,
   DAY,
   invoicesOf,
   ladder,
@@ -93,5 +96,28 @@ describe("switching tier at the quoted proration", () => {
     expect((await quoteFor(token, id, monthly.id)).status).toBe(409);
     expect((await quoteFor(token, id, theirs.id)).status).toBe(404);
     expect((await quoteFor(token, id, fan.id)).status).toBe(409);
+  });
+  it("the member's tier and price follow the subscription: an upgrade prices them at the new tier at once, a lapse at the plain price", async () => {
+    const tenant = await createTenant();
+    const { fan, merch } = await ladder(tenant);
+    const poster = await pricedOffer(tenant, {
+      prices: [{ currency: "USD", amount: 1000 }],
+      member_discounts: [{ tier_offer_id: merch.id, percent_off: 10 }],
+    });
+    const { id, memberId, token } = await subscribe(tenant, fan);
+    const priced = async () =>
+      (await quote({ offer_id: poster.id, member_id: memberId }, {}, tenant.key)).body.total;
+    const tierNow = async () =>
+      (await api("GET", `/v1/members/${memberId}`, { key: tenant.key })).body.tier_offer_id;
+    expect([await tierNow(), await priced()]).toEqual([fan.id, 1000]);
+    const quoted = await quoteFor(token, id, merch.id);
+    await applyQuote(token, id, quoted.body.token);
+    expect([await tierNow(), await priced()]).toEqual([merch.id, 900]);
+    await change(tenant, id, { payment_method: "4000000000000341" });
+    await advance(tenant, "P1W");
+    // past_due: the grace keeps the tier, and its price.
+    expect(await priced()).toBe(900);
+    await advance(tenant, "P3DT1H");
+    expect([await tierNow(), await priced()]).toEqual([null, 1000]);
   });
 });
