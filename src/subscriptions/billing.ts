@@ -101,13 +101,14 @@ const snapshot = (
   at: number,
   status: Status,
   period: { periodStart: number; periodEnd: number },
+  cancelAtPeriodEnd = false,
 ): SubscriptionEvent => ({
   type: "snapshot",
   at,
   status,
   periodStart: period.periodStart,
   periodEnd: period.periodEnd,
-  cancelAtPeriodEnd: false,
+  cancelAtPeriodEnd,
   trialEnd: null,
 });
 
@@ -117,18 +118,23 @@ export interface Outcome {
   invoice: "paid" | "open" | "uncollectible";
 }
 
-/** The facts a charge's outcome adds: paid (the period active), or failed (past_due, or the final status). */
+/**
+ * The facts a charge's outcome adds: paid (the period active), or failed (past_due, or the final status).
+ * A cancellation at period end asked for while a renewal was failing survives the retries: once the
+ * period is paid, it ends there.
+ */
 export function afterCharge(
   step: Extract<Step, { kind: "charge" }>,
   paid: boolean,
   dunning: Dunning,
   finalStatus: "unpaid" | "canceled",
+  cancelAtPeriodEnd = false,
 ): Outcome {
   if (paid) {
     return {
       events: [
         { type: "invoice_paid", at: step.at, periodStart: step.periodStart, periodEnd: step.periodEnd },
-        snapshot(step.at, "active", step),
+        snapshot(step.at, "active", step, cancelAtPeriodEnd),
       ],
       dunning: NO_DUNNING,
       invoice: "paid",
@@ -137,7 +143,7 @@ export function afterCharge(
   const failed = { attempts: step.attempt, since: step.attempt === 1 ? step.at : dunning.since };
   const exhausted = step.attempt > DUNNING_RETRY_DAYS.length;
   return {
-    events: [snapshot(step.at, exhausted ? finalStatus : "past_due", step)],
+    events: [snapshot(step.at, exhausted ? finalStatus : "past_due", step, !exhausted && cancelAtPeriodEnd)],
     dunning: exhausted ? NO_DUNNING : failed,
     invoice: exhausted ? "uncollectible" : "open",
   };

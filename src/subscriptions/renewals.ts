@@ -190,7 +190,13 @@ export async function charge(
   const { row } = loaded;
   // Off-session, a card that asks for 3-D Secure cannot be charged: that is a failed attempt.
   const paid = payment?.status === "succeeded";
-  const outcome = afterCharge(step, paid, dunningOf(row), loaded.settings.dunningOutcome);
+  const outcome = afterCharge(
+    step,
+    paid,
+    dunningOf(row),
+    loaded.settings.dunningOutcome,
+    row.cancelAtPeriodEnd,
+  );
   const disputed = paid && payment !== null && ctx.disputed?.has(payment.id) === true;
   const answered = Date.now();
   const applied = await applyTo(

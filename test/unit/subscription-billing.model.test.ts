@@ -5,7 +5,8 @@
  * its own time exactly as renewals.ts runs them. After every action the promise is checked:
  * - no paid period is ever cut short: while the wall of paid time lies ahead, access reaches it;
  * - access never covers time nobody paid for beyond the renewal leeway or the past_due grace;
- * - no period is paid twice; dunning never outlives its schedule; versions only grow.
+ * - no period is paid twice; nothing renews after a member asked to cancel at period end (even when the
+ *   ask came while a renewal was failing); dunning never outlives its schedule; versions only grow.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -57,6 +58,8 @@ interface World {
   /** The end of the last period paid for. */
   paidEnd: number;
   finalStatus: "unpaid" | "canceled";
+  /** What the member last asked: to cancel at period end (nothing may renew after it) or not. */
+  wantsCancel: boolean;
 }
 
 function start(interval: Interval, finalStatus: World["finalStatus"]): World {
@@ -84,12 +87,15 @@ function start(interval: Interval, finalStatus: World["finalStatus"]): World {
     charges: new Map([[anchor, 1]]),
     paidEnd: end,
     finalStatus,
+    wantsCancel: false,
   };
 }
 
 /** One charge step with the current card, as renewals.ts `charge` lands it. */
 function charge(w: World, step: Extract<ReturnType<typeof stepAt>, { kind: "charge" }>) {
-  const outcome = afterCharge(step, w.good, w.dunning, w.finalStatus);
+  // A member who asked to cancel at period end is never charged for a new period.
+  if (step.attempt === 1) expect(w.wantsCancel).toBe(false);
+  const outcome = afterCharge(step, w.good, w.dunning, w.finalStatus, w.state.cancelAtPeriodEnd);
   if (w.good) {
     w.charges.set(step.periodStart, (w.charges.get(step.periodStart) ?? 0) + 1);
     w.paidEnd = Math.max(w.paidEnd, step.periodEnd);
@@ -136,6 +142,7 @@ function act(w: World, a: Action) {
       return;
     case "cancel_at_period_end":
       if (!live) return;
+      w.wantsCancel = a.on;
       w.state = reduce(w.state, {
         type: "snapshot",
         at,
@@ -184,5 +191,19 @@ describe("the renewal engine's core under random clocks, cards and cancellations
       ),
       { numRuns: RUNS },
     );
+  });
+  it("keeps a cancellation asked for while a renewal is failing: the recovered period is the last", () => {
+    const w = start({ unit: "week", count: 1 }, "unpaid");
+    for (const a of [
+      { kind: "card", good: false },
+      { kind: "advance", ms: 7 * 24 * HOUR },
+      { kind: "cancel_at_period_end", on: true },
+      { kind: "card", good: true },
+    ] as Action[])
+      act(w, a);
+    expect(w.state).toMatchObject({ status: "active", cancelAtPeriodEnd: true });
+    act(w, { kind: "advance", ms: 8 * 24 * HOUR });
+    expect(w.state.status).toBe("canceled");
+    expect(w.charges.size).toBe(2);
   });
 });
