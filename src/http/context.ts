@@ -149,3 +149,12 @@ export const renewalContext = (c: Context<AppEnv>, actor: string): RenewalContex
   );
   return { db, now: c.get("clock").now(), provider, disputed, actor };
 };
+
+/**
+ * For a write whose verb lands its own batches: stores the answer under the request's Idempotency-Key
+ * once it is known, so a retry replays it (nothing to store without a key). Answers `result`.
+ */
+export async function storeAnswer<T>(c: Context<AppEnv>, result: T): Promise<T> {
+  await commitWith(c.get("db"), c.get("idempotency"))([], result);
+  return result;
+}

@@ -1,10 +1,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { requireApiKey } from "../../http/auth";
-import { type AppEnv, renewalContext } from "../../http/context";
+import { type AppEnv, renewalContext, storeAnswer } from "../../http/context";
+import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
 import { advanceClock } from "../../subscriptions/clock";
 import { AdvanceClockBody, durationMs } from "../../subscriptions/schemas";
-import { jsonBody, jsonResponse, type Register } from "../shared";
+import { IdempotencyHeaders, jsonBody, jsonResponse, type Register } from "../shared";
 import { developmentOnly } from "./outbox";
 
 const Advanced = z
@@ -29,11 +30,12 @@ export const route = createRoute({
     "Like a Stripe test clock: every renewal, retry and period end of the creator's sandbox subscriptions " +
     "that falls within the advance runs at its own time, in order, before this answers. Renewals charge " +
     "the saved test card, so a card that declines (set one with PATCH /v1/subscriptions/{id}) walks " +
-    "through dunning. Each call advances again: it is not idempotent. With ENVIRONMENT=production this " +
+    "through dunning. Each call advances again, unless it repeats an Idempotency-Key (then it replays the " +
+    "first answer). With ENVIRONMENT=production this " +
     "path answers 404 like any unknown one.",
   security: bearerSecurity,
-  middleware: [developmentOnly, requireApiKey] as const,
-  request: { body: jsonBody(AdvanceClockBody) },
+  middleware: [developmentOnly, requireApiKey, idempotent(200)] as const,
+  request: { headers: IdempotencyHeaders, body: jsonBody(AdvanceClockBody) },
   responses: { 200: jsonResponse("What the advance ran", Advanced), ...adminWrite(404) },
 });
 
@@ -45,10 +47,13 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     byMs,
   });
   const { subscriptions: _stepped, ...steps } = report;
-  return c.json(
-    { object: "sandbox_clock" as const, advanced_by_seconds: byMs / 1000, subscriptions, ...steps },
-    200,
-  );
+  const answer = {
+    object: "sandbox_clock" as const,
+    advanced_by_seconds: byMs / 1000,
+    subscriptions,
+    ...steps,
+  };
+  return c.json(await storeAnswer(c, answer), 200);
 };
 
 export const register: Register = (app) => app.openapi(route, handler);

@@ -1,10 +1,11 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { requireApiKey } from "../../http/auth";
-import { type AppEnv, renewalContext } from "../../http/context";
+import { type AppEnv, renewalContext, storeAnswer } from "../../http/context";
+import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
 import { refundLastInvoice } from "../../subscriptions/refunds";
 import { SubscriptionSchema } from "../../subscriptions/schemas";
-import { IdParam, jsonResponse, type Register } from "../shared";
+import { IdempotencyHeaders, IdParam, jsonResponse, type Register } from "../shared";
 
 export const route = createRoute({
   method: "post",
@@ -17,8 +18,8 @@ export const route = createRoute({
     "before stop verifying. The first period is the membership's order: refund that with " +
     "POST /v1/orders/{id}/refund (409 names it). Nothing left to refund answers 409.",
   security: bearerSecurity,
-  middleware: [requireApiKey] as const,
-  request: { params: IdParam("Subscription id") },
+  middleware: [requireApiKey, idempotent(200)] as const,
+  request: { params: IdParam("Subscription id"), headers: IdempotencyHeaders },
   responses: {
     200: jsonResponse("The refunded, canceled subscription", SubscriptionSchema),
     ...adminWrite(404, 503),
@@ -28,10 +29,13 @@ export const route = createRoute({
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const tenant = c.get("tenant");
   return c.json(
-    await refundLastInvoice(
-      renewalContext(c, tenant.actor),
-      { creatorId: tenant.creatorId },
-      c.req.valid("param").id,
+    await storeAnswer(
+      c,
+      await refundLastInvoice(
+        renewalContext(c, tenant.actor),
+        { creatorId: tenant.creatorId },
+        c.req.valid("param").id,
+      ),
     ),
     200,
   );

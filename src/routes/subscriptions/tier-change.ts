@@ -1,16 +1,17 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { requireApiKey } from "../../http/auth";
-import type { AppEnv } from "../../http/context";
+import { type AppEnv, storeAnswer } from "../../http/context";
+import { idempotent } from "../../http/idempotency";
 import { adminWrite, bearerSecurity } from "../../http/openapi";
 import { ApplyChangeBody, SubscriptionSchema } from "../../subscriptions/schemas";
 import { applyTierChange } from "../../subscriptions/switch";
-import { IdParam, jsonBody, jsonResponse, type Register } from "../shared";
+import { IdempotencyHeaders, IdParam, jsonBody, jsonResponse, type Register } from "../shared";
 import { switchContext } from "./switch-context";
 
 export const APPLY_DESCRIPTION =
   "Charges (or refunds) exactly the quote's amount and switches the tier in one batch: the new tier is " +
   "granted, the old one ends and tokens listing it stop verifying. Applying the same quote again answers " +
-  "the subscription and changes nothing, so it needs no Idempotency-Key. A quote made before the " +
+  "the subscription and changes nothing. A quote made before the " +
   "subscription last changed answers 409; a tampered one 422; a declined card 402.";
 
 export const route = createRoute({
@@ -20,8 +21,12 @@ export const route = createRoute({
   summary: "Switch tier at the quoted proration",
   description: APPLY_DESCRIPTION,
   security: bearerSecurity,
-  middleware: [requireApiKey] as const,
-  request: { params: IdParam("Subscription id"), body: jsonBody(ApplyChangeBody) },
+  middleware: [requireApiKey, idempotent(200)] as const,
+  request: {
+    params: IdParam("Subscription id"),
+    headers: IdempotencyHeaders,
+    body: jsonBody(ApplyChangeBody),
+  },
   responses: {
     200: jsonResponse("The switched subscription", SubscriptionSchema),
     ...adminWrite(402, 404, 410, 503),
@@ -32,11 +37,14 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const tenant = c.get("tenant");
   const ctx = await switchContext(c, tenant.actor);
   return c.json(
-    await applyTierChange(
-      ctx,
-      { creatorId: tenant.creatorId },
-      c.req.valid("param").id,
-      c.req.valid("json").quote,
+    await storeAnswer(
+      c,
+      await applyTierChange(
+        ctx,
+        { creatorId: tenant.creatorId },
+        c.req.valid("param").id,
+        c.req.valid("json").quote,
+      ),
     ),
     200,
   );

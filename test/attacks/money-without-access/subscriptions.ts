@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { sandboxPayments } from "../../../src/db/schema";
+import { sandboxPayments, sandboxRefunds } from "../../../src/db/schema";
 import { createSandboxProvider } from "../../../src/payments/sandbox";
 import { stepAt } from "../../../src/subscriptions/billing";
 import { chargeCard } from "../../../src/subscriptions/renewals";
 import { dunningOf, intervalOfRow, loadSubscription, stateOf } from "../../../src/subscriptions/store";
-import { advance, invoicesOf, subscribe } from "../../support/subscriptions";
+import { api } from "../../support/api";
+import { advance, invoicesOf, paymentsOf, subscribe } from "../../support/subscriptions";
 import { createTenant, db } from "../../support/tenants";
 
 describe("money without access: subscriptions", () => {
@@ -45,5 +46,25 @@ describe("money without access: subscriptions", () => {
     expect(payments).toHaveLength(1);
     const [, renewal] = await invoicesOf(id);
     expect(renewal).toMatchObject({ status: "paid", paymentId: (lost as { id: string }).id });
+  });
+  it("a retried refund or clock advance with the same Idempotency-Key replays the first answer and applies once", async () => {
+    const tenant = await createTenant();
+    const { id } = await subscribe(tenant);
+    const key = { "idempotency-key": crypto.randomUUID() };
+    const tick = () => api("POST", "/v1/dev/clock", { key: tenant.key, body: { by: "P1W" }, headers: key });
+    const [first, again] = [await tick(), await tick()];
+    expect(first.body).toMatchObject({ renewed: 1 });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await invoicesOf(id)).toHaveLength(2);
+    const refundKey = { "idempotency-key": crypto.randomUUID() };
+    const refund = () =>
+      api("POST", `/v1/subscriptions/${id}/refund`, { key: tenant.key, headers: refundKey });
+    const [refunded, replayed] = [await refund(), await refund()];
+    expect(refunded.status).toBe(200);
+    expect(replayed.status).toBe(200);
+    expect(replayed.body).toEqual(refunded.body);
+    const payments = await paymentsOf(id);
+    const refunds = await db.select().from(sandboxRefunds);
+    expect(refunds.filter((r) => payments.some((p) => p.id === r.paymentId))).toHaveLength(1);
   });
 });
