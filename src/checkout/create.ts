@@ -97,7 +97,8 @@ export async function createCheckout({
     if (current !== undefined) await markPaid(ctx, current, null, "confirm");
   } else {
     const stats = newCallStats();
-    const payment = await createPayment(ctx, { ...open, holdId: holds[0]?.holdId ?? null }, stats);
+    const holdId = holds[0]?.holdId ?? null;
+    const payment = await createPayment(ctx, { ...open, holdId, interval: facts.interval }, stats);
     const recorded = {
       paymentId: payment.id,
       clientSecret: payment.clientSecret,

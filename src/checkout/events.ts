@@ -4,11 +4,14 @@
  * so events may arrive in any order (a late `payment_failed` after `succeeded` sees `succeeded`). An
  * event whose checkout is not written yet stays unprocessed and the cron tries it again. A dispute
  * event settles the payment the same way, then applies the provider's current disputes on it
- * (disputes.ts), so those too converge whatever order they arrive in.
+ * (disputes.ts), so those too converge whatever order they arrive in. Stripe Billing's events (a
+ * subscription's snapshots, its invoices paid or failed) go to the subscription they name
+ * (src/subscriptions/stripe-inbox.ts), deferred the same way until it is written.
  */
 import { and, asc, eq, isNull, lt, lte, sql } from "drizzle-orm";
 import { paymentEvents } from "../db/schema";
 import type { ProviderEvent } from "../payments/provider";
+import { applyBillingEvent, isBillingEventType, settleInvoicePayment } from "../subscriptions/stripe-inbox";
 import { settleDisputes } from "./disputes";
 import { type PaymentContext, settlePayment } from "./settle";
 
@@ -46,14 +49,48 @@ export async function ingestEvent(
     .onConflictDoNothing()
     .returning({ eventId: paymentEvents.eventId });
   if (stored === undefined) return "duplicate";
-  if (!settling.has(event.type) || event.paymentId === null) {
+  const billing = isBillingEventType(event.type);
+  if (!billing && (!settling.has(event.type) || event.paymentId === null)) {
     await markProcessed(ctx, event.id, null);
     return "acknowledged";
   }
-  const toHandle = { eventId: event.id, type: event.type, paymentId: event.paymentId };
-  if (later === undefined) return handle(ctx, toHandle);
-  later(handle(ctx, toHandle));
+  const toHandle = {
+    eventId: event.id,
+    type: event.type,
+    paymentId: event.paymentId,
+    payload: event.payload,
+  };
+  if (later === undefined) return dispatch(ctx, toHandle);
+  later(dispatch(ctx, toHandle));
   return "accepted";
+}
+
+type Stored = { eventId: string; type: string; paymentId: string | null; payload: unknown };
+
+/** A billing event goes to its subscription; anything else settles its payment. */
+const dispatch = (ctx: PaymentContext, event: Stored): Promise<Ingested> =>
+  isBillingEventType(event.type) || event.paymentId === null
+    ? handleBilling(ctx, event)
+    : handle(ctx, { ...event, paymentId: event.paymentId });
+
+async function handleBilling(ctx: PaymentContext, event: Stored): Promise<Ingested> {
+  try {
+    const outcome = await applyBillingEvent(ctx, {
+      ...(event.payload as Parameters<typeof applyBillingEvent>[1]),
+      id: event.eventId,
+    });
+    const deferred = outcome === "deferred";
+    await markProcessed(
+      ctx,
+      event.eventId,
+      deferred ? "no subscription for this event yet" : null,
+      !deferred,
+    );
+    return outcome;
+  } catch (error) {
+    await markProcessed(ctx, event.eventId, String(error), false);
+    return "deferred";
+  }
 }
 
 const inboxRow = (
@@ -89,7 +126,12 @@ async function handle(
   try {
     const payment = await ctx.provider.retrieve(paymentId);
     const settled = await settlePayment(ctx, payment, "event");
+    // No checkout's: a renewal invoice's payment (Stripe Billing), or one not written yet.
     if (settled === "unknown_payment") {
+      if ((await settleInvoicePayment(ctx, payment, { id: eventId, type: event.type })) === "processed") {
+        await markProcessed(ctx, eventId, null);
+        return "processed";
+      }
       await markProcessed(ctx, eventId, "no checkout for this payment yet", false);
       return "deferred";
     }
@@ -133,7 +175,12 @@ const MAX_EVENT_ATTEMPTS = 10;
 /** Cron: events stored over a minute ago and still unhandled get another try, oldest first. */
 export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Promise<number> {
   const due = await ctx.db
-    .select({ eventId: paymentEvents.eventId, type: paymentEvents.type, paymentId: paymentEvents.paymentId })
+    .select({
+      eventId: paymentEvents.eventId,
+      type: paymentEvents.type,
+      paymentId: paymentEvents.paymentId,
+      payload: paymentEvents.payload,
+    })
     .from(paymentEvents)
     .where(
       and(
@@ -148,7 +195,9 @@ export async function retryDeferredEvents(ctx: PaymentContext, limit = 50): Prom
     .orderBy(asc(paymentEvents.receivedAt))
     .limit(limit);
   for (const event of due) {
-    if (event.paymentId !== null) await handle(ctx, { ...event, paymentId: event.paymentId });
+    if (event.paymentId !== null || isBillingEventType(event.type)) {
+      await dispatch(ctx, { ...event, payload: JSON.parse(event.payload) });
+    }
   }
   return due.length;
 }

@@ -208,6 +208,9 @@ function grantFor(ctx: PaymentContext, order: OrderRow, memberId: string): Entit
 /**
  * A membership order's first period, paid: the subscription it starts (active, renewing with the card
  * that paid), the tier it grants until the period's end plus the renewal leeway, in the same batch.
+ * A provider's subscription (Stripe Billing, named by the payment) keeps the provider's own first
+ * period, and its snapshot is timed at that period's start, so every event Stripe sends about the
+ * subscription afterwards orders after it.
  */
 function membershipWrites(
   ctx: PaymentContext,
@@ -217,7 +220,9 @@ function membershipWrites(
   billing: BillingInterval,
 ): Write[] {
   const interval = namedIntervals[billing];
-  const [start, end] = [ctx.now, boundary(ctx.now, interval, 1)];
+  const billed = payment?.subscription ?? null;
+  const [start, end] =
+    billed === null ? [ctx.now, boundary(ctx.now, interval, 1)] : [billed.periodStart, billed.periodEnd];
   const id = subscriptionIdFor(order.id);
   const amount = Math.round(order.amountTotal / order.quantity);
   const first = {
@@ -248,6 +253,7 @@ function membershipWrites(
       provider: order.provider ?? "sandbox",
       orderId: order.id,
       paymentMethod: payment?.paymentMethod ?? null,
+      providerSubscriptionId: billed?.id ?? null,
     },
     [
       { type: "invoice_paid", at: start, periodStart: start, periodEnd: end },

@@ -4,9 +4,10 @@
  * reached keeps everything, so the buyer's retry with the same key resumes it.
  */
 import { and, eq } from "drizzle-orm";
-import { orders } from "../db/schema";
+import { type BillingInterval, orders } from "../db/schema";
 import { AppError, invalid } from "../errors";
-import { type CallStats, ProviderError } from "../payments/provider";
+import { type CallStats, type CreatePayment, ProviderError } from "../payments/provider";
+import { namedIntervals } from "../subscriptions/intervals";
 import type { CheckoutContext, CreateCheckoutInput } from "./create";
 import { type HeldUnits, releaseAll } from "./holds";
 import { loadCheckout } from "./store";
@@ -20,30 +21,46 @@ type Opening = {
   holds: HeldUnits[];
 };
 
+/**
+ * The checkout's payment. A membership tier, with a provider that bills renewals itself (Stripe
+ * Billing), starts the provider's subscription, whose first invoice's payment is this checkout's; with
+ * the sandbox (its own renewal engine bills) and for anything else it is a plain payment.
+ */
 export async function createPayment(
   ctx: CheckoutContext,
-  p: Opening & { holdId: string | null },
+  p: Opening & { holdId: string | null; interval: BillingInterval | null },
   stats: CallStats,
 ) {
   const { quote } = p.input;
+  const payment: CreatePayment = {
+    amount: quote.amount,
+    currency: quote.currency,
+    paymentMethod: p.input.paymentMethod,
+    returnUrl: p.input.returnUrl,
+    receiptEmail: p.input.email,
+    metadata: {
+      checkout_id: p.checkoutId,
+      order_id: p.orderId,
+      creator_id: quote.creatorId,
+      ...(p.holdId === null ? {} : { hold_id: p.holdId }),
+    },
+    idempotencyKey: `checkout:${p.checkoutId}`,
+  };
+  const subscribe = ctx.provider.createSubscription?.bind(ctx.provider);
   try {
-    return await ctx.provider.create(
-      {
-        amount: quote.amount,
-        currency: quote.currency,
-        paymentMethod: p.input.paymentMethod,
-        returnUrl: p.input.returnUrl,
-        receiptEmail: p.input.email,
-        metadata: {
-          checkout_id: p.checkoutId,
-          order_id: p.orderId,
-          creator_id: quote.creatorId,
-          ...(p.holdId === null ? {} : { hold_id: p.holdId }),
+    if (p.interval !== null && subscribe !== undefined) {
+      return await subscribe(
+        {
+          ...payment,
+          metadata: { ...payment.metadata, offer_id: quote.offerId },
+          email: p.input.email,
+          product: { id: quote.offerId, name: `Membership ${quote.offerId}` },
+          interval: namedIntervals[p.interval],
         },
-        idempotencyKey: `checkout:${p.checkoutId}`,
-      },
-      stats,
-    );
+        stats,
+      );
+    }
+    return await ctx.provider.create(payment, stats);
   } catch (error) {
     if (error instanceof ProviderError && !error.retryable) await abandonRefused(ctx, p, error);
     throw providerProblem(error);

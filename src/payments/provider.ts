@@ -45,6 +45,18 @@ export interface Payment {
   amountRefunded: number;
   /** What it was (or is being) paid with: a PaymentMethod id, or the sandbox's test card. Renewals reuse it. */
   paymentMethod: string | null;
+  /**
+   * The provider's subscription whose first invoice this payment is (Stripe Billing), with that first
+   * period (epoch ms); absent for a one-off payment and for the sandbox, which renews by itself.
+   */
+  subscription?: ProviderSubscriptionRef | null;
+}
+
+export interface ProviderSubscriptionRef {
+  /** `sub_…` */
+  id: string;
+  periodStart: number;
+  periodEnd: number;
 }
 
 export interface CreatePayment {
@@ -63,6 +75,41 @@ export interface CreatePayment {
   metadata: Record<string, string>;
   /** Derived from the checkout's own key: a retry can never create a second payment. */
   idempotencyKey: string;
+}
+
+/**
+ * A membership's first payment as a renewing subscription at the provider (Stripe Billing): a customer
+ * for the email, a product for the offer, and the subscription, whose first invoice's payment is then
+ * confirmed like any checkout payment (3-D Secure included).
+ */
+export interface CreateSubscription extends CreatePayment {
+  email: string;
+  /** The offer the member pays for, as the provider's product. */
+  product: { id: string; name: string };
+  interval: { unit: "week" | "month" | "year"; count: number };
+}
+
+/** A provider's subscription as billing reads it (epoch ms), with Stripe's own status names. */
+export interface BillingSubscription {
+  id: string;
+  /** Stripe's statuses, `incomplete_expired` included. */
+  status: string;
+  periodStart: number;
+  periodEnd: number;
+  cancelAtPeriodEnd: boolean;
+  trialEnd: number | null;
+  metadata: Record<string, string>;
+}
+
+/** The invoice a payment paid, as billing needs it: which subscription and which period. */
+export interface BillingInvoice {
+  id: string;
+  subscriptionId: string | null;
+  /** The subscription's metadata as the invoice recorded it when finalized. */
+  metadata: Record<string, string>;
+  status: string;
+  periodStart: number | null;
+  periodEnd: number | null;
 }
 
 export interface Refund {
@@ -155,6 +202,16 @@ export interface PaymentProvider {
   ): Promise<Refund>;
   /** Every dispute on the payment, as the provider sees them now (newest first). */
   disputes(paymentId: string, stats?: CallStats): Promise<Dispute[]>;
+  /**
+   * Providers that bill renewals themselves (Stripe Billing): a membership's checkout starts the
+   * subscription, and its answer is the first invoice's payment (with `subscription` set). The sandbox
+   * has none of these: its own renewal engine bills (src/subscriptions/renewals.ts).
+   */
+  createSubscription?(input: CreateSubscription, stats?: CallStats): Promise<Payment>;
+  /** The subscription as the provider holds it now: events are re-read where their order matters. */
+  retrieveSubscription?(id: string, stats?: CallStats): Promise<BillingSubscription>;
+  /** The invoice a payment paid, if any (a refund or dispute of a renewal's charge names only the payment). */
+  invoiceOfPayment?(paymentId: string, stats?: CallStats): Promise<BillingInvoice | null>;
 }
 
 /**

@@ -13,7 +13,8 @@
  * - Access: active, the period end plus a renewal leeway (a renewal in flight never cuts access);
  *   cancelling at period end, the period end exactly, never less than what was paid for; past_due, a
  *   grace period after the unpaid period's start (where paid time ended), capped by the dunning deadline; trialing, the trial end plus the
- *   leeway; incomplete, paused, unpaid and canceled, none.
+ *   leeway; incomplete, paused, unpaid and canceled, none. A current period whose payment was refunded or
+ *   charged back grants nothing, whatever the provider's status says.
  */
 import { subscriptionStatuses } from "../db/tables/subscriptions";
 
@@ -146,6 +147,8 @@ function compareKeys(a: readonly number[], b: readonly number[]): number {
 export function accessEnd(state: SubscriptionState, policy: AccessPolicy): number | null {
   const leeway = Math.max(policy.renewalLeewayMs, MIN_RENEWAL_LEEWAY_MS);
   const paid = paidThrough(state) ?? Number.NEGATIVE_INFINITY;
+  // The current period's payment was refunded (or charged back): it grants nothing, whatever the status.
+  if (state.periods.some((p) => p.refunded && p.end === state.periodEnd)) return null;
   switch (state.status) {
     case "active":
     case "trialing": {

@@ -292,7 +292,23 @@ export type FakeEventType =
   | "payment_intent.requires_action"
   | "payment_intent.canceled"
   | "charge.refunded"
-  | DisputeEventType;
+  | DisputeEventType
+  | BillingEventType;
+
+/** Stripe Billing's events (stripe-fake-billing.ts): a Subscription, or an Invoice, as `data.object`. */
+export type SubscriptionEventType =
+  | "customer.subscription.created"
+  | "customer.subscription.updated"
+  | "customer.subscription.deleted"
+  | "customer.subscription.paused"
+  | "customer.subscription.resumed";
+export type InvoiceEventType =
+  | "invoice.created"
+  | "invoice.finalized"
+  | "invoice.paid"
+  | "invoice.payment_succeeded"
+  | "invoice.payment_failed";
+export type BillingEventType = SubscriptionEventType | InvoiceEventType;
 
 export type DisputeEventType =
   | "charge.dispute.created"
@@ -308,7 +324,7 @@ export type FakeEvent = Extract<Stripe.Event, { type: FakeEventType }>;
 /** `request` is the API request that caused the event; null for what the buyer did (3-D Secure). */
 export function eventObject(
   type: FakeEventType,
-  object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute,
+  object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute | Stripe.Subscription | Stripe.Invoice,
   created: number,
   request: { id: string | null; idempotency_key: string | null },
 ): FakeEvent {
@@ -323,6 +339,14 @@ export function eventObject(
   };
   // A snapshot: later changes to the object must not show through an event already sent.
   const snapshot = structuredClone(object);
+  if (type.startsWith("customer.subscription.")) {
+    if (snapshot.object !== "subscription") throw new Error(`${type} carries a Subscription`);
+    return { ...base, type: type as SubscriptionEventType, data: { object: snapshot } };
+  }
+  if (type.startsWith("invoice.")) {
+    if (snapshot.object !== "invoice") throw new Error(`${type} carries an Invoice`);
+    return { ...base, type: type as InvoiceEventType, data: { object: snapshot } };
+  }
   if (isDisputeEvent(type)) {
     if (snapshot.object !== "dispute") throw new Error(`${type} carries a Dispute`);
     return { ...base, type, data: { object: snapshot } };
@@ -332,7 +356,11 @@ export function eventObject(
     return { ...base, type, data: { object: snapshot } };
   }
   if (snapshot.object !== "payment_intent") throw new Error(`${type} carries a PaymentIntent`);
-  return { ...base, type, data: { object: snapshot } };
+  return {
+    ...base,
+    type: type as Exclude<FakeEventType, BillingEventType | DisputeEventType | "charge.refunded">,
+    data: { object: snapshot },
+  };
 }
 
 export interface StripeErrorBody {

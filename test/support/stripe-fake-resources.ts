@@ -2,8 +2,11 @@
  * The fake Stripe account behind stripe-fake.ts: PaymentIntents, Charges and Refunds in memory, moved
  * through Stripe's states by its test PaymentMethods, and the events Stripe would send about them.
  * It sees requests already authenticated and de-duplicated; the HTTP side lives in stripe-fake.ts.
+ * Customers, Products, Subscriptions and Invoices live in stripe-fake-billing.ts, which is told when
+ * a PaymentIntent succeeds or fails (an invoice's payment moves its invoice and subscription).
  */
 import type Stripe from "stripe";
+import { createFakeBilling } from "./stripe-fake-billing";
 import {
   type CardBehaviour,
   chargeObject,
@@ -57,7 +60,7 @@ export function createFakeAccount(now: () => number) {
 
   const emit = (
     type: FakeEventType,
-    object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute,
+    object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute | Stripe.Subscription | Stripe.Invoice,
     ctx: RequestContext | null,
   ) =>
     events.push(
@@ -95,6 +98,7 @@ export function createFakeAccount(now: () => number) {
       payment_method: method,
     });
     emit("payment_intent.succeeded", pi, ctx);
+    billing.settled(pi, ctx);
     const behaviour = methods.get(method);
     if (behaviour?.kind === "dispute") openDispute(charge, behaviour.caseType, ctx);
   }
@@ -225,6 +229,7 @@ export function createFakeAccount(now: () => number) {
       last_payment_error: error,
     });
     emit("payment_intent.payment_failed", pi, ctx);
+    billing.settled(pi, ctx);
     return errorReply(402, { ...error, payment_intent: structuredClone(pi) });
   }
 
@@ -269,6 +274,13 @@ export function createFakeAccount(now: () => number) {
     if (token === undefined) return confirmWith(pi, pi.payment_method, params, ctx);
     const method = paymentMethodFrom(token);
     return typeof method === "string" ? confirmWith(pi, method, params, ctx) : method;
+  }
+
+  /** Only metadata is updatable here (what checkout updates on an invoice's PaymentIntent). */
+  function updateIntent(pi: Stripe.PaymentIntent, params: FormObject): Reply {
+    const metadata = stringRecord(params.metadata);
+    update(pi, { metadata: { ...pi.metadata, ...metadata } });
+    return render(pi, params);
   }
 
   function createIntent(params: FormObject, ctx: RequestContext): Reply {
@@ -384,12 +396,13 @@ export function createFakeAccount(now: () => number) {
   function route(method: string, path: string): { name: string; handler: Handler | null } {
     const match =
       /^\/v1\/(payment_intents|refunds|disputes)(?:\/([^/]+))?(?:\/(confirm|cancel|close))?$/.exec(path);
-    if (match === null) return { name: `${method} ${path}`, handler: null };
+    if (match === null) return billing.route(method, path);
     const [, resource, id, action] = match;
     const name = `${method} /v1/${resource}${id ? "/:id" : ""}${action ? `/${action}` : ""}`;
     const handlers: Record<string, Handler> = {
       "POST /v1/payment_intents": createIntent,
       "GET /v1/payment_intents/:id": onIntent(id ?? "", (pi, params) => render(pi, params)),
+      "POST /v1/payment_intents/:id": onIntent(id ?? "", updateIntent),
       "POST /v1/payment_intents/:id/confirm": onIntent(id ?? "", confirm),
       "POST /v1/payment_intents/:id/cancel": onIntent(id ?? "", cancel),
       "POST /v1/refunds": refund,
@@ -406,9 +419,49 @@ export function createFakeAccount(now: () => number) {
     return { name, handler: handlers[name] ?? null };
   }
 
+  /** A PaymentIntent for an invoice: Stripe creates it when the invoice is finalized. */
+  function invoiceIntent(input: { amount: number; currency: string; customer: string }) {
+    const pi = paymentIntentObject({
+      amount: input.amount,
+      currency: input.currency,
+      metadata: {},
+      description: "Subscription creation",
+      receiptEmail: null,
+      allowedTypes: ["card"],
+      created: seconds(now()),
+    });
+    update(pi, { customer: input.customer, setup_future_usage: "off_session" });
+    intents.set(pi.id, pi);
+    return pi;
+  }
+
+  /** Charges an invoice's PaymentIntent off-session with a saved method (a renewal, a retry). */
+  function chargeSaved(piId: string, method: string): void {
+    const pi = intents.get(piId);
+    if (pi === undefined) throw new Error(`no such PaymentIntent ${piId}`);
+    const behaviour = methods.get(method) ?? testPaymentMethods[method];
+    if (behaviour === undefined) throw new Error(`no such PaymentMethod ${method}`);
+    methods.set(method, behaviour);
+    const ctx = { requestId: stripeId("req", 14), idempotencyKey: null };
+    // Off-session, a card that needs 3-D Secure declines: nobody is there to authenticate.
+    const why =
+      behaviour.kind === "authenticate"
+        ? ({
+            kind: "decline",
+            declineCode: "authentication_required",
+            message: "Authentication required.",
+          } as const)
+        : behaviour;
+    if (why.kind === "decline") decline(pi, method, why, ctx);
+    else succeed(pi, method, ctx);
+  }
+
+  const billing = createFakeBilling({ now, emit, invoiceIntent, chargeSaved, paymentMethodFrom });
+
   return {
     route,
     events,
+    billing,
     intents,
     charges,
     refunds,

@@ -9,7 +9,8 @@
  *   fake.count("POST /v1/payment_intents");          // 2: the first attempt and its retry
  *
  * It follows Stripe's documented behaviour for what checkout uses: PaymentIntents (create, retrieve,
- * confirm, cancel), Refunds and Disputes moved by the test PaymentMethods (stripe-fake-resources.ts), `expand[]`,
+ * update, confirm, cancel), Customers, Products, Subscriptions and Invoices (stripe-fake-billing.ts),
+ * Refunds and Disputes moved by the test PaymentMethods (stripe-fake-resources.ts), `expand[]`,
  * idempotency keys, the error envelope, `Request-Id` and `Idempotent-Replayed` headers, and the events
  * Stripe would deliver as webhooks, which `signedDelivery` signs as Stripe does.
  */
@@ -138,6 +139,17 @@ export function createStripeFake(options: { now?: () => number } = {}) {
     charges: () => [...account.charges.values()].map((charge) => structuredClone(charge)),
     refunds: () => [...account.refunds.values()].map((refund) => structuredClone(refund)),
     disputes: () => [...account.disputes.values()].map((dispute) => structuredClone(dispute)),
+    subscriptions: () => [...account.billing.subscriptions.values()].map((sub) => structuredClone(sub)),
+    customers: () => [...account.billing.customers.values()].map((c) => structuredClone(c)),
+    products: () => [...account.billing.products.values()].map((p) => structuredClone(p)),
+    invoices: () => [...account.billing.invoices.values()].map((i) => structuredClone(i)),
+    /** Stripe Billing's test-only moves: a renewal, a Smart Retry, a cancellation (stripe-fake-billing.ts). */
+    billing: {
+      renew: account.billing.renew,
+      retry: account.billing.retry,
+      cancel: account.billing.cancel,
+      latestIntent: account.billing.latestIntent,
+    },
     /** The cardholder's bank disputes a succeeded payment (a chargeback, or an inquiry before one). */
     dispute: (piId: string, caseType: "chargeback" | "inquiry" = "chargeback") =>
       account.dispute(piId, caseType),

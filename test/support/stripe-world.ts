@@ -8,10 +8,13 @@ export const WEBHOOK_SECRET = "whsec_checkouttestsecret";
 
 /**
  * The real app with Stripe configured, its provider's fetch injected with the local Stripe-compatible
- * fake. Work a route defers (webhook handling) is awaited before the call returns.
+ * fake (Stripe Billing included). Work a route defers (webhook handling) is awaited before the call returns.
  */
 export function stripeWorld() {
-  const fake = createStripeFake();
+  // Stripe's clock, which a test may move a few seconds on (within the webhook tolerance), so that what
+  // Stripe does next is stamped after what it did before, as it would be in time.
+  let stripeSkewMs = 0;
+  const fake = createStripeFake({ now: () => Date.now() + stripeSkewMs });
   const provider = createStripeProvider({
     secretKey: "sk_test_checkout",
     apiBase: fake.apiBase,
@@ -60,5 +63,9 @@ export function stripeWorld() {
       if (object.id === paymentId || object.payment_intent === paymentId) await deliver(event);
     }
   };
-  return { fake, provider, app, bindings, executionContext, call, checkout, deliver, deliverAll };
+  /** Stripe's clock moves `seconds` on (at most a few minutes: signatures must stay fresh). */
+  const tick = (seconds = 1) => {
+    stripeSkewMs += seconds * 1000;
+  };
+  return { fake, provider, app, bindings, executionContext, call, checkout, deliver, deliverAll, tick };
 }
