@@ -26,6 +26,7 @@ import { expectOneChange, runBatch } from "../db/client";
 import { type OrderRow, orders } from "../db/schema";
 import { revokeSourceWrites } from "../entitlements/store";
 import type { Dispute, Payment } from "../payments/provider";
+import { endAtProvider } from "../subscriptions/provider-sync";
 import { restockIfPolicy } from "./settle";
 import { holdsOf, loadCheckout } from "./store";
 import { audit, type Loaded, type PaymentContext, type Settled } from "./transition";
@@ -108,6 +109,9 @@ export async function settleDisputes(ctx: PaymentContext, payment: Payment): Pro
     const move = disputeMove(loaded.order, disputes);
     if (move === null) {
       await restockIfLost(ctx, loaded);
+      // Whoever sees the order charged back asks its provider to stop billing what it started.
+      const phase = loaded.order.disputeStatus === null ? null : phaseOf(loaded.order.disputeStatus);
+      if (phase !== null && chargedBack(phase) && phase !== "won") await endAtProvider(ctx, loaded.order.id);
       return settled;
     }
     try {

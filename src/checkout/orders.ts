@@ -10,6 +10,7 @@ import { toIsoOrNull } from "../lib/time";
 import { type Payment, ProviderError, type ProviderEvent } from "../payments/provider";
 import { refundAtTill } from "../pos/orders";
 import type { PriceLine } from "../pricing/engine";
+import { endAtProvider } from "../subscriptions/provider-sync";
 import { chargedBack, phaseOf } from "./disputes";
 import { drainEmitted } from "./events";
 import type { OrderView, ReceiptView } from "./schemas";
@@ -87,12 +88,17 @@ export async function refundOrder({ ctx, input }: Call<RefundInput, RefundContex
 }
 
 /**
- * The drop's restock policy for a refunded order. The drop's object restocks a hold once (and only a
+ * The drop's restock policy for a refunded order, and the end of its subscription at the provider. The drop's object restocks a hold once (and only a
  * hold committed to this order), so this runs on every path that sees the order refunded rather than
  * only on the one that landed it: a batch whose answer was lost must not leave the units sold.
  */
-const restockRefunded = (ctx: RefundContext, { checkout, order }: Loaded) =>
-  restockIfPolicy(ctx, { ...checkout, orderId: order.id, holds: holdsOf(checkout, order.quantity) });
+const restockRefunded = async (ctx: RefundContext, { checkout, order }: Loaded) => {
+  await Promise.all([
+    restockIfPolicy(ctx, { ...checkout, orderId: order.id, holds: holdsOf(checkout, order.quantity) }),
+    // A membership's provider (Stripe Billing) stops billing the subscription the order started.
+    endAtProvider(ctx, order.id),
+  ]);
+};
 
 /** The answer of a refund that landed in another batch, stored for the request's Idempotency-Key. */
 async function answer(ctx: RefundContext, view: OrderView): Promise<OrderView> {

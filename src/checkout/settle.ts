@@ -10,6 +10,7 @@ import { runBatch } from "../db/client";
 import { drops, orders } from "../db/schema";
 import { revokeSourceWrites } from "../entitlements/store";
 import type { Payment } from "../payments/provider";
+import { endAtProvider } from "../subscriptions/provider-sync";
 import { extendAll, releaseCheckout } from "./holds";
 import { FROM, mismatchOf, type OrderFacts, type PaymentFacts, plan, type Transition } from "./machine";
 import { markPaid } from "./paid";
@@ -221,7 +222,12 @@ export async function restockIfPolicy(
  */
 async function markRefunded(ctx: PaymentContext, loaded: Loaded, payment: Payment): Promise<Settled> {
   const { checkout, order } = loaded;
-  const restock = () => restockIfPolicy(ctx, { ...checkout, holds: holdsOf(checkout, order.quantity) });
+  const restock = () =>
+    Promise.all([
+      restockIfPolicy(ctx, { ...checkout, holds: holdsOf(checkout, order.quantity) }),
+      // A membership's provider (Stripe Billing) stops billing the subscription the order started.
+      endAtProvider(ctx, order.id),
+    ]);
   // Whoever sees the order refunded applies the drop's restock policy: the object restocks a hold once,
   // so a batch that landed but whose answer was lost still restocks on the next delivery.
   if (checkout.status === "refunded") await restock();

@@ -212,6 +212,18 @@ export interface PaymentProvider {
   retrieveSubscription?(id: string, stats?: CallStats): Promise<BillingSubscription>;
   /** The invoice a payment paid, if any (a refund or dispute of a renewal's charge names only the payment). */
   invoiceOfPayment?(paymentId: string, stats?: CallStats): Promise<BillingInvoice | null>;
+  /** A member's or creator's change: cancel at period end (or undo it), the card renewals use. */
+  updateSubscription?(
+    id: string,
+    input: { cancelAtPeriodEnd?: boolean; paymentMethod?: string; idempotencyKey: string },
+    stats?: CallStats,
+  ): Promise<BillingSubscription>;
+  /** Ends the subscription now: nothing more is billed. Already canceled answers it as it is. */
+  cancelSubscription?(
+    id: string,
+    input: { idempotencyKey: string },
+    stats?: CallStats,
+  ): Promise<BillingSubscription>;
 }
 
 /**

@@ -20,6 +20,12 @@ export async function convertTillSubscription(
   member: { creatorId: string; memberId: string },
   p: { offerId: string; paymentMethod: string },
 ): Promise<{ created: boolean; subscription: SubscriptionView }> {
+  if (ctx.provider.name !== "sandbox") {
+    throw new AppError(
+      "conflict",
+      `Turning a pop-up tier into a subscription billed by ${ctx.provider.name} is not supported yet.`,
+    );
+  }
   const [till, offer, live] = await ctx.db.batch([
     ctx.db
       .select({ id: entitlements.id, expiresAt: entitlements.expiresAt, currency: orders.currency })

@@ -8,6 +8,7 @@ import { and, desc, eq } from "drizzle-orm";
 import { subscriptionInvoices as si } from "../db/schema";
 import { AppError } from "../errors";
 import { ProviderError } from "../payments/provider";
+import { refuseAtProvider } from "./provider-sync";
 import type { RenewalContext } from "./renewals";
 import type { SubscriptionView } from "./schemas";
 import { applyTo, loadSubscription, stateOf } from "./store";
@@ -19,6 +20,7 @@ export async function refundLastInvoice(
   id: string,
 ): Promise<SubscriptionView> {
   let loaded = await current(ctx, await owned(ctx, owner, id));
+  refuseAtProvider(loaded.row, "refunding its last invoice here (refund the payment at the provider)");
   const [invoice] = await ctx.db
     .select()
     .from(si)

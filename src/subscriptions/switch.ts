@@ -14,6 +14,7 @@ import { toIso } from "../lib/time";
 import type { QuoteKeys } from "../quotes/token";
 import { CHANGE_QUOTE_TTL_MS, prorate, signChangeQuote, verifyChangeQuote } from "./change-quote";
 import { namedIntervals } from "./intervals";
+import { refuseAtProvider } from "./provider-sync";
 import type { RenewalContext } from "./renewals";
 import type { SubscriptionView } from "./schemas";
 import { applyTo, type Loaded, loadSubscription } from "./store";
@@ -71,6 +72,7 @@ async function paidInvoice(db: Db, loaded: Loaded) {
 export async function quoteTierChange(ctx: SwitchContext, owner: Owner, id: string, toOfferId: string) {
   const loaded = await current(ctx, await owned(ctx, owner, id));
   const { row } = loaded;
+  refuseAtProvider(row, "switching tier");
   if (row.status !== "active")
     throw new AppError("conflict", `A ${row.status} subscription cannot switch tier.`);
   const [tier, invoice] = await Promise.all([

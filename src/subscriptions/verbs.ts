@@ -12,6 +12,7 @@ import { toIso, toIsoOrNull } from "../lib/time";
 import { accessEnd, paidThrough, type SubscriptionEvent, type SubscriptionState } from "./access";
 import { type Dunning, dueOf } from "./billing";
 import { boundary, periodAt } from "./intervals";
+import { billedByProvider, cancelAtProvider, changeAtProvider, refuseAtProvider } from "./provider-sync";
 import {
   chargeCard,
   chargedInvoice,
@@ -153,6 +154,7 @@ async function change(
     cancelAtPeriodEnd: over.cancelAtPeriodEnd ?? state.cancelAtPeriodEnd,
     trialEnd: state.trialEnd,
   });
+  if (billedByProvider(row)) return changeBilledByProvider(ctx, loaded, at, changes);
   if (changes.paused === false && state.status === "paused") return resume(ctx, loaded, at, changes);
   const events: SubscriptionEvent[] = [];
   let dunning: Dunning | undefined;
@@ -182,6 +184,39 @@ async function change(
   // A new card while a renewal is failing: the failed invoice is retried with it at once.
   if (columns !== undefined && applied.state.status === "past_due") return retryNow(ctx, next);
   return next;
+}
+
+/**
+ * A subscription the provider bills: the change is made there and its answer applied here (cancel at
+ * period end or undo it, the card); pausing is refused for such a subscription (provider-sync.ts).
+ */
+async function changeBilledByProvider(
+  ctx: RenewalContext,
+  loaded: Loaded,
+  at: number,
+  changes: SubscriptionChanges,
+): Promise<Loaded | "conflict"> {
+  const { row } = loaded;
+  const state = stateOf(row);
+  if (changes.paused !== undefined && changes.paused !== (state.status === "paused")) {
+    refuseAtProvider(row, "pausing or resuming");
+  }
+  if (changes.cancel_at_period_end !== undefined && !isLive(state)) {
+    throw refused(state, changes.cancel_at_period_end ? "be cancelled" : "be renewed");
+  }
+  const change = {
+    ...(changes.cancel_at_period_end === undefined || changes.cancel_at_period_end === state.cancelAtPeriodEnd
+      ? {}
+      : { cancelAtPeriodEnd: changes.cancel_at_period_end }),
+    ...(changes.payment_method === undefined || changes.payment_method === row.paymentMethod
+      ? {}
+      : { paymentMethod: changes.payment_method }),
+  };
+  if (Object.keys(change).length === 0) return loaded;
+  const events = await changeAtProvider(ctx.provider, row, at, change);
+  const columns = change.paymentMethod === undefined ? undefined : { paymentMethod: change.paymentMethod };
+  const applied = await applyTo(ctx, loaded, events, { columns });
+  return applied === "conflict" ? applied : { row: applied.row, settings: loaded.settings };
 }
 
 /** The failing invoice charged again now, as the next attempt of its dunning. */
@@ -260,10 +295,15 @@ export async function cancelSubscription(
     const state = stateOf(loaded.row);
     if (state.status === "canceled") return renderSubscription(loaded, ctx.now);
     const at = Math.max(ctx.now + loaded.row.clockOffsetMs, (state.statusKey?.[0] ?? 0) + 1);
+    // Billed by the provider: it stops billing first, and its answer comes along with ours.
+    const atProvider = billedByProvider(loaded.row)
+      ? await cancelAtProvider(ctx.provider, loaded.row, at)
+      : [];
     const applied = await applyTo(
       ctx,
       loaded,
       [
+        ...atProvider,
         {
           type: "snapshot",
           at,

@@ -48,6 +48,10 @@ async function subscribe(
   return { tenant: owner, tier, email, res, id };
 }
 
+/** The fake's Stripe subscription as Stripe holds it now. */
+const stripeSub = (world: World, stripeSubId: string) =>
+  world.fake.subscriptions().find((sub) => sub.id === stripeSubId);
+
 const rowOf = async (id: string) =>
   (await db.select().from(subscriptions).where(eq(subscriptions.id, id)))[0];
 
@@ -383,5 +387,72 @@ describe("terminal states and other creators' events", () => {
       expect.objectContaining({ ...named, event_type: "customer.subscription.deleted" }),
     ]);
     expect(refused.every((a) => a.creatorId === victim.tenant.creatorId)).toBe(true);
+  });
+});
+
+describe("changes to a subscription Stripe bills are made at Stripe", () => {
+  it("a member cancelling at period end tells Stripe, so its next snapshot keeps the cancellation; undo too", async () => {
+    const world = stripeWorld();
+    const { tenant, id } = await subscribe(world);
+    const stripeSubId = await stripeIdOf(id);
+    const row = await rowOf(id);
+    const session = await world.call("POST", `/v1/members/${row?.memberId}/sessions`, "{}", {
+      authorization: `Bearer ${tenant.key}`,
+    });
+    const mine = { authorization: `Bearer ${session.body.token}` };
+    const cancel = await world.call(
+      "PATCH",
+      `/v1/me/subscriptions/${id}`,
+      '{"cancel_at_period_end":true}',
+      mine,
+    );
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.cancel_at_period_end).toBe(true);
+    expect(stripeSub(world, stripeSubId)?.cancel_at_period_end).toBe(true);
+    // Stripe's own event about the change, delivered late, changes nothing more.
+    await deliverBilling(world, stripeSubId);
+    expect((await rowOf(id))?.cancelAtPeriodEnd).toBe(true);
+    const undo = await world.call(
+      "PATCH",
+      `/v1/me/subscriptions/${id}`,
+      '{"cancel_at_period_end":false}',
+      mine,
+    );
+    expect(undo.body.cancel_at_period_end).toBe(false);
+    expect(stripeSub(world, stripeSubId)?.cancel_at_period_end).toBe(false);
+  });
+
+  it("pausing or switching tier of a subscription Stripe bills is refused, not done on our row alone", async () => {
+    const world = stripeWorld();
+    const { tenant, id } = await subscribe(world);
+    const admin = { authorization: `Bearer ${tenant.key}` };
+    const paused = await world.call("PATCH", `/v1/subscriptions/${id}`, '{"paused":true}', admin);
+    expect(paused.status).toBe(409);
+    expect((await rowOf(id))?.status).toBe("active");
+  });
+
+  it("the creator cancelling now cancels at Stripe: nothing is billed after it", async () => {
+    const world = stripeWorld();
+    const { tenant, id } = await subscribe(world);
+    const stripeSubId = await stripeIdOf(id);
+    const res = await world.call("POST", `/v1/subscriptions/${id}/cancel`, undefined, {
+      authorization: `Bearer ${tenant.key}`,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("canceled");
+    expect(stripeSub(world, stripeSubId)?.status).toBe("canceled");
+  });
+
+  it("refunding the membership order cancels the Stripe subscription, so the member is never billed without access", async () => {
+    const world = stripeWorld();
+    const { tenant, id, res } = await subscribe(world);
+    const stripeSubId = await stripeIdOf(id);
+    const refunded = await world.call("POST", `/v1/orders/${res.body.order_id}/refund`, "{}", {
+      authorization: `Bearer ${tenant.key}`,
+      "idempotency-key": crypto.randomUUID(),
+    });
+    expect(refunded.status).toBe(200);
+    expect((await rowOf(id))?.status).toBe("canceled");
+    expect(stripeSub(world, stripeSubId)?.status).toBe("canceled");
   });
 });

@@ -218,6 +218,16 @@ export function createFakeBilling(core: BillingCore) {
     return ok({ object: "list", data, has_more: false, url: "/v1/invoice_payments" });
   }
 
+  /** A subscription's update: cancel at period end (or undo it), its default card. */
+  function update(sub: Stripe.Subscription, params: FormObject, ctx: RequestContext | null): Stripe.Subscription {
+    const cancel = text(params.cancel_at_period_end);
+    if (cancel !== undefined) sub.cancel_at_period_end = cancel === "true";
+    const card = text(params.default_payment_method);
+    if (card !== undefined) sub.default_payment_method = card;
+    core.emit("customer.subscription.updated", sub, ctx);
+    return sub;
+  }
+
   function end(sub: Stripe.Subscription, ctx: RequestContext | null): Stripe.Subscription {
     if (sub.status === "canceled") return sub;
     const at = stamp();
@@ -249,6 +259,9 @@ export function createFakeBilling(core: BillingCore) {
       "POST /v1/subscriptions": createSubscription,
       "GET /v1/subscriptions/:id": onSubscription(id ?? "", (sub, params) =>
         render(sub, list(params.expand)),
+      ),
+      "POST /v1/subscriptions/:id": onSubscription(id ?? "", (sub, params, ctx) =>
+        render(update(sub, params, ctx), list(params.expand)),
       ),
       "DELETE /v1/subscriptions/:id": onSubscription(id ?? "", (sub, params, ctx) =>
         render(end(sub, ctx), list(params.expand)),
