@@ -14,7 +14,7 @@ import { newId } from "../src/lib/ids";
 import { paymentProvider } from "../src/payments";
 import { advanceClock } from "../src/subscriptions/clock";
 import { boundary, namedIntervals } from "../src/subscriptions/intervals";
-import { startWrites } from "../src/subscriptions/store";
+import { startWrites } from "../src/subscriptions/start";
 import type { BenchEnv } from "./worker";
 
 const WEEK = namedIntervals.week;

@@ -21,7 +21,7 @@ import { newId, subscriptionIdFor } from "../lib/ids";
 import type { Payment } from "../payments/provider";
 import { boundary, namedIntervals } from "../subscriptions/intervals";
 import { invoiceWrite } from "../subscriptions/invoices";
-import { startWrites } from "../subscriptions/store";
+import { startWrites } from "../subscriptions/start";
 import { type HeldUnits, secureAll } from "./holds";
 import { memberForEmail } from "./store";
 import {

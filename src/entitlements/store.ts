@@ -4,7 +4,7 @@ import { type Db, expectOneChange, inChunks, type Write } from "../db/client";
 import { type EntitlementRow, entitlements, members } from "../db/schema";
 import { subscriptionIdFor } from "../lib/ids";
 import { toIso, toIsoOrNull } from "../lib/time";
-import { endedByOrderWrites } from "../subscriptions/store";
+import { endedByOrderWrites } from "../subscriptions/start";
 import type { Entitlement } from "./schemas";
 import type { MemberTokenState } from "./token";
 

@@ -68,6 +68,10 @@ export interface AccessPolicy {
 
 export const MIN_RENEWAL_LEEWAY_MS = 60 * 60 * 1000;
 
+/** Statuses that still bill and can be cancelled or paused. */
+export const isLive = (s: Pick<SubscriptionState, "status">): boolean =>
+  s.status === "active" || s.status === "trialing" || s.status === "past_due";
+
 /** A subscription as its checkout starts it: incomplete until the first payment and snapshot land. */
 export function started(periodStart: number, periodEnd: number): SubscriptionState {
   return {

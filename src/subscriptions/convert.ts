@@ -12,7 +12,8 @@ import { subscriptionIdFor } from "../lib/ids";
 import { namedIntervals } from "./intervals";
 import type { RenewalContext } from "./renewals";
 import type { SubscriptionView } from "./schemas";
-import { loadSubscription, startWrites } from "./store";
+import { startWrites } from "./start";
+import { loadSubscription } from "./store";
 import { renderSubscription } from "./verbs";
 
 export async function convertTillSubscription(

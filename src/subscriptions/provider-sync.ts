@@ -11,8 +11,11 @@ import { type SubscriptionRow, subscriptions } from "../db/schema";
 import { AppError } from "../errors";
 import { subscriptionIdFor } from "../lib/ids";
 import type { BillingSubscription, PaymentProvider } from "../payments/provider";
-import type { SubscriptionEvent } from "./access";
+import { isLive, type SubscriptionEvent, type SubscriptionState } from "./access";
+import type { RenewalContext } from "./renewals";
+import { applyTo, type Loaded, stateOf } from "./store";
 import { snapshotOf } from "./stripe-billing";
+import type { SubscriptionChanges } from "./verbs";
 
 /** Whether the provider bills this subscription (its renewals, its retries), not our engine. */
 export const billedByProvider = (row: SubscriptionRow): boolean => row.provider !== "sandbox";
@@ -105,3 +108,40 @@ export async function endAtProvider(
     );
   }
 }
+
+/**
+ * A subscription the provider bills: the change is made there and its answer applied here (cancel at
+ * period end or undo it, the card); pausing is refused for such a subscription (provider-sync.ts).
+ */
+export async function changeBilledByProvider(
+  ctx: RenewalContext,
+  loaded: Loaded,
+  at: number,
+  changes: SubscriptionChanges,
+): Promise<Loaded | "conflict"> {
+  const { row } = loaded;
+  const state = stateOf(row);
+  if (changes.paused !== undefined && changes.paused !== (state.status === "paused")) {
+    refuseAtProvider(row, "pausing or resuming");
+  }
+  if (changes.cancel_at_period_end !== undefined && !isLive(state)) {
+    throw refused(state, changes.cancel_at_period_end ? "be cancelled" : "be renewed");
+  }
+  const change = {
+    ...(changes.cancel_at_period_end === undefined || changes.cancel_at_period_end === state.cancelAtPeriodEnd
+      ? {}
+      : { cancelAtPeriodEnd: changes.cancel_at_period_end }),
+    ...(changes.payment_method === undefined || changes.payment_method === row.paymentMethod
+      ? {}
+      : { paymentMethod: changes.payment_method }),
+  };
+  if (Object.keys(change).length === 0) return loaded;
+  const events = await changeAtProvider(ctx.provider, row, at, change);
+  const columns = change.paymentMethod === undefined ? undefined : { paymentMethod: change.paymentMethod };
+  const applied = await applyTo(ctx, loaded, events, { columns });
+  return applied === "conflict" ? applied : { row: applied.row, settings: loaded.settings };
+}
+
+/** A change the subscription's status does not allow (409). */
+export const refused = (s: Pick<SubscriptionState, "status">, what: string) =>
+  new AppError("conflict", `A ${s.status} subscription cannot ${what}.`);

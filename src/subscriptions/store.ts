@@ -10,20 +10,10 @@
  * wall clock, clock.ts); an entitlement's end is wall-clock time, so it is written back by the offset:
  * what remains of the access, from the subscription's now, is what remains of the entitlement.
  */
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { type Db, expectOneChange, type Write } from "../db/client";
-import {
-  auditEvents,
-  creators,
-  entitlements,
-  members,
-  mrrMovements,
-  type revocationReasons,
-  type SubscriptionRow,
-  subscriptions,
-} from "../db/schema";
-import { newId, subscriptionIdFor } from "../lib/ids";
+import { creators, members, type revocationReasons, type SubscriptionRow, subscriptions } from "../db/schema";
 import {
   type AccessPolicy,
   accessEnd,
@@ -31,10 +21,10 @@ import {
   reduce,
   type SubscriptionEvent,
   type SubscriptionState,
-  started,
 } from "./access";
-import { DUNNING_MS, type Dunning, dueOf, NO_DUNNING } from "./billing";
-import { type Interval, monthlyAmount } from "./intervals";
+import { DUNNING_MS, type Dunning, dueOf } from "./billing";
+import { entitlementWrite, movementWrites } from "./grants";
+import type { Interval } from "./intervals";
 
 type RevokeReason = (typeof revocationReasons)[number];
 
@@ -96,7 +86,13 @@ export function wallDueOf(s: SubscriptionState, dunning: Dunning, offset: number
  * The row's columns for a state: its due time is wall-clock, the rest the subscription's own time. Only
  * the sandbox's subscriptions fall due here: a provider that bills itself (Stripe Billing) renews them.
  */
-function columnsOf(s: SubscriptionState, dunning: Dunning, offset: number, now: number, provider: string) {
+export function columnsOf(
+  s: SubscriptionState,
+  dunning: Dunning,
+  offset: number,
+  now: number,
+  provider: string,
+) {
   return {
     status: s.status,
     periodStart: s.periodStart,
@@ -111,84 +107,6 @@ function columnsOf(s: SubscriptionState, dunning: Dunning, offset: number, now: 
     dunningSince: dunning.since,
     updatedAt: now,
   };
-}
-
-export interface NewSubscription {
-  id?: string;
-  creatorId: string;
-  memberId: string;
-  offerId: string;
-  amount: number;
-  currency: string;
-  interval: Interval;
-  anchor: number;
-  periodEnd: number;
-  provider: string;
-  orderId?: string | null;
-  paymentMethod?: string | null;
-  /** The provider's own subscription (`sub_…` at Stripe), when the provider bills it. */
-  providerSubscriptionId?: string | null;
-}
-
-/**
- * A new subscription's writes: the row as its first facts leave it (a checkout's paid first period:
- * active), the tier entitlement when that grants access, an MRR movement, and the audit row. For a
- * caller's batch (the checkout's paid batch), so the tier and the subscription land together.
- */
-export function startWrites(
-  ctx: SubscriptionContext,
-  p: NewSubscription,
-  events: readonly SubscriptionEvent[],
-  policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
-): { id: string; writes: Write[]; state: SubscriptionState; access: number | null } {
-  const id = p.id ?? newId("subscription");
-  const initial = started(p.anchor, p.periodEnd);
-  const reduced = events.reduce(reduce, initial);
-  const state = reduced === initial ? initial : { ...reduced, version: 1 };
-  const row: SubscriptionRow = {
-    id,
-    creatorId: p.creatorId,
-    memberId: p.memberId,
-    offerId: p.offerId,
-    amount: p.amount,
-    currency: p.currency,
-    intervalUnit: p.interval.unit,
-    intervalCount: p.interval.count,
-    anchor: p.anchor,
-    provider: p.provider,
-    providerSubscriptionId: p.providerSubscriptionId ?? null,
-    orderId: p.orderId ?? null,
-    paymentMethod: p.paymentMethod ?? null,
-    clockOffsetMs: 0,
-    lastChangeId: null,
-    createdAt: ctx.now,
-    ...columnsOf(state, NO_DUNNING, 0, ctx.now, p.provider),
-  };
-  const access = accessEnd(state, policy);
-  const writes: Write[] = [ctx.db.insert(subscriptions).values(row)];
-  if (access !== null) writes.push(entitlementWrite(ctx, row, access));
-  writes.push(...movementWrites(ctx, row, initial, state));
-  writes.push(
-    auditWrite(
-      { ...ctx, creatorId: p.creatorId },
-      "subscription.started",
-      { type: "subscription", id },
-      {
-        status: state.status,
-        order_id: row.orderId,
-        access_end: access,
-      },
-    ),
-  );
-  return { id, writes, state, access };
-}
-
-/** A new subscription on its own (incomplete until facts arrive). */
-export async function startSubscription(ctx: SubscriptionContext, p: NewSubscription): Promise<string> {
-  const { id, writes } = startWrites(ctx, p, []);
-  const [first, ...rest] = writes;
-  if (first !== undefined) await ctx.db.batch([first, ...rest]);
-  return id;
 }
 
 /** A subscription with its creator's billing settings, as one read. */
@@ -332,133 +250,3 @@ export async function applySubscriptionEvents(
   }
   throw new Error(`subscription ${id} kept changing under ${MAX_ATTEMPTS} attempts`);
 }
-
-/** The tier entitlement this subscription grants, until `access` (its time; revoked when null). */
-function entitlementWrite(
-  ctx: SubscriptionContext,
-  row: SubscriptionRow,
-  access: number | null,
-  reason: RevokeReason = "cancellation",
-): Write {
-  const ended = access === null;
-  const changes = {
-    offerId: row.offerId,
-    expiresAt: ended ? ctx.now : access - row.clockOffsetMs,
-    revokedAt: ended ? ctx.now : null,
-    revokeReason: ended ? reason : null,
-  };
-  return ctx.db
-    .insert(entitlements)
-    .values({
-      id: newId("entitlement"),
-      creatorId: row.creatorId,
-      memberId: row.memberId,
-      benefitKey: row.offerId,
-      sourceType: "subscription",
-      sourceId: row.id,
-      grantedAt: ctx.now,
-      ...changes,
-    })
-    .onConflictDoUpdate({
-      target: [
-        entitlements.creatorId,
-        entitlements.sourceType,
-        entitlements.sourceId,
-        entitlements.benefitKey,
-      ],
-      set: changes,
-    });
-}
-
-/** MRR counts active and past_due subscriptions, normalised to a month (intervals.ts). */
-const mrrOf = (
-  row: Pick<SubscriptionRow, "amount" | "intervalUnit" | "intervalCount">,
-  s: SubscriptionState,
-) =>
-  s.status === "active" || s.status === "past_due"
-    ? Math.round(monthlyAmount(row.amount, { unit: row.intervalUnit, count: row.intervalCount }))
-    : 0;
-
-/** The movement a change makes, as Stripe and ChartMogul classify it; none when MRR stayed the same. */
-function movementWrites(
-  ctx: SubscriptionContext,
-  row: SubscriptionRow,
-  before: SubscriptionState,
-  after: SubscriptionState,
-  was: SubscriptionRow = row,
-): Write[] {
-  const [from, to] = [mrrOf(was, before), mrrOf(row, after)];
-  if (from === to) return [];
-  const neverCounted = before.status === "incomplete" || before.status === "trialing";
-  const kind =
-    from === 0
-      ? neverCounted
-        ? "new"
-        : "reactivation"
-      : to === 0
-        ? "churn"
-        : to > from
-          ? "expansion"
-          : "contraction";
-  return [
-    ctx.db.insert(mrrMovements).values({
-      id: newId("mrrMovement"),
-      creatorId: row.creatorId,
-      subscriptionId: row.id,
-      kind,
-      amount: to - from,
-      currency: row.currency,
-      at: ctx.now + row.clockOffsetMs,
-      createdAt: ctx.now,
-    }),
-  ];
-}
-
-/**
- * A refunded or charged-back membership order ends the subscription it started, in the caller's batch:
- * canceled (terminal in the reducer, so no later fact revives it), nothing left to renew, audited. The
- * tier entitlement is revoked by the same batch's revocation of the order's grants.
- */
-export const endedByOrderWrites = (
-  db: Db,
-  p: { creatorId: string; orderId: string; reason: string; now: number },
-): Write[] => {
-  const id = subscriptionIdFor(p.orderId);
-  return [
-    db
-      .update(subscriptions)
-      .set({
-        status: "canceled",
-        cancelAtPeriodEnd: false,
-        dueAt: null,
-        dunningAttempts: 0,
-        dunningSince: null,
-        version: sql`${subscriptions.version} + 1`,
-        updatedAt: p.now,
-      })
-      .where(and(eq(subscriptions.id, id), ne(subscriptions.status, "canceled"))),
-    db.insert(auditEvents).select(
-      db
-        .select({
-          id: sql<string>`${newId("audit")}`.as("id"),
-          creatorId: subscriptions.creatorId,
-          actor: sql<string>`'system:order'`.as("actor"),
-          action: sql<string>`'subscription.updated'`.as("action"),
-          subjectType: sql<string>`'subscription'`.as("subject_type"),
-          subjectId: subscriptions.id,
-          data: sql<string>`${JSON.stringify({ to: { status: "canceled" }, reason: p.reason, order_id: p.orderId })}`.as(
-            "data",
-          ),
-          createdAt: sql<number>`${p.now}`.as("created_at"),
-        })
-        .from(subscriptions)
-        .where(
-          and(
-            eq(subscriptions.id, id),
-            eq(subscriptions.updatedAt, p.now),
-            eq(subscriptions.status, "canceled"),
-          ),
-        ),
-    ),
-  ];
-};

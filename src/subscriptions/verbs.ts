@@ -9,10 +9,10 @@ import { and, desc, eq } from "drizzle-orm";
 import { type SubscriptionRow, subscriptions } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import { toIso, toIsoOrNull } from "../lib/time";
-import { accessEnd, paidThrough, type SubscriptionEvent, type SubscriptionState } from "./access";
+import { accessEnd, isLive, paidThrough, type SubscriptionEvent, type SubscriptionState } from "./access";
 import { type Dunning, dueOf } from "./billing";
 import { boundary, periodAt } from "./intervals";
-import { billedByProvider, cancelAtProvider, changeAtProvider, refuseAtProvider } from "./provider-sync";
+import { billedByProvider, cancelAtProvider, changeBilledByProvider, refused } from "./provider-sync";
 import {
   chargeCard,
   chargedInvoice,
@@ -117,12 +117,6 @@ export interface SubscriptionChanges {
   payment_method?: string | undefined;
 }
 
-const LIVE = ["active", "trialing", "past_due"] as const;
-const isLive = (s: SubscriptionState) => (LIVE as readonly string[]).includes(s.status);
-
-const refused = (s: SubscriptionState, what: string) =>
-  new AppError("conflict", `A ${s.status} subscription cannot ${what}.`);
-
 export async function updateSubscription(
   ctx: RenewalContext,
   owner: Owner,
@@ -184,39 +178,6 @@ async function change(
   // A new card while a renewal is failing: the failed invoice is retried with it at once.
   if (columns !== undefined && applied.state.status === "past_due") return retryNow(ctx, next);
   return next;
-}
-
-/**
- * A subscription the provider bills: the change is made there and its answer applied here (cancel at
- * period end or undo it, the card); pausing is refused for such a subscription (provider-sync.ts).
- */
-async function changeBilledByProvider(
-  ctx: RenewalContext,
-  loaded: Loaded,
-  at: number,
-  changes: SubscriptionChanges,
-): Promise<Loaded | "conflict"> {
-  const { row } = loaded;
-  const state = stateOf(row);
-  if (changes.paused !== undefined && changes.paused !== (state.status === "paused")) {
-    refuseAtProvider(row, "pausing or resuming");
-  }
-  if (changes.cancel_at_period_end !== undefined && !isLive(state)) {
-    throw refused(state, changes.cancel_at_period_end ? "be cancelled" : "be renewed");
-  }
-  const change = {
-    ...(changes.cancel_at_period_end === undefined || changes.cancel_at_period_end === state.cancelAtPeriodEnd
-      ? {}
-      : { cancelAtPeriodEnd: changes.cancel_at_period_end }),
-    ...(changes.payment_method === undefined || changes.payment_method === row.paymentMethod
-      ? {}
-      : { paymentMethod: changes.payment_method }),
-  };
-  if (Object.keys(change).length === 0) return loaded;
-  const events = await changeAtProvider(ctx.provider, row, at, change);
-  const columns = change.paymentMethod === undefined ? undefined : { paymentMethod: change.paymentMethod };
-  const applied = await applyTo(ctx, loaded, events, { columns });
-  return applied === "conflict" ? applied : { row: applied.row, settings: loaded.settings };
 }
 
 /** The failing invoice charged again now, as the next attempt of its dunning. */

@@ -7,12 +7,8 @@ import { describe, expect, it } from "vitest";
 import { auditEvents, entitlements, members, subscriptions } from "../../src/db/schema";
 import { accessEnd, reduce, type SubscriptionEvent } from "../../src/subscriptions/access";
 import { namedIntervals } from "../../src/subscriptions/intervals";
-import {
-  applySubscriptionEvents,
-  DEFAULT_ACCESS_POLICY,
-  startSubscription,
-  stateOf,
-} from "../../src/subscriptions/store";
+import { startSubscription } from "../../src/subscriptions/start";
+import { applySubscriptionEvents, DEFAULT_ACCESS_POLICY, stateOf } from "../../src/subscriptions/store";
 import { createOffer, membershipTier } from "../support/fixtures";
 import { insertMember } from "../support/quotes";
 import { createTenant, db } from "../support/tenants";

@@ -219,7 +219,11 @@ export function createFakeBilling(core: BillingCore) {
   }
 
   /** A subscription's update: cancel at period end (or undo it), its default card. */
-  function update(sub: Stripe.Subscription, params: FormObject, ctx: RequestContext | null): Stripe.Subscription {
+  function update(
+    sub: Stripe.Subscription,
+    params: FormObject,
+    ctx: RequestContext | null,
+  ): Stripe.Subscription {
     const cancel = text(params.cancel_at_period_end);
     if (cancel !== undefined) sub.cancel_at_period_end = cancel === "true";
     const card = text(params.default_payment_method);

@@ -1,0 +1,149 @@
+/**
+ * Starting subscriptions: a membership checkout's paid batch starts one (checkout/paid.ts), a pop-up
+ * conversion another (convert.ts); and a refunded or charged-back membership order ends the one it
+ * started, in the refund's own batch.
+ */
+import { and, eq, ne, sql } from "drizzle-orm";
+import { auditWrite } from "../audit";
+import type { Db, Write } from "../db/client";
+import { auditEvents, type SubscriptionRow, subscriptions } from "../db/schema";
+import { newId, subscriptionIdFor } from "../lib/ids";
+import {
+  type AccessPolicy,
+  accessEnd,
+  reduce,
+  type SubscriptionEvent,
+  type SubscriptionState,
+  started,
+} from "./access";
+import { NO_DUNNING } from "./billing";
+import { entitlementWrite, movementWrites } from "./grants";
+import type { Interval } from "./intervals";
+import { columnsOf, DEFAULT_ACCESS_POLICY, type SubscriptionContext } from "./store";
+
+export interface NewSubscription {
+  id?: string;
+  creatorId: string;
+  memberId: string;
+  offerId: string;
+  amount: number;
+  currency: string;
+  interval: Interval;
+  anchor: number;
+  periodEnd: number;
+  provider: string;
+  orderId?: string | null;
+  paymentMethod?: string | null;
+  /** The provider's own subscription (`sub_…` at Stripe), when the provider bills it. */
+  providerSubscriptionId?: string | null;
+}
+
+/**
+ * A new subscription's writes: the row as its first facts leave it (a checkout's paid first period:
+ * active), the tier entitlement when that grants access, an MRR movement, and the audit row. For a
+ * caller's batch (the checkout's paid batch), so the tier and the subscription land together.
+ */
+export function startWrites(
+  ctx: SubscriptionContext,
+  p: NewSubscription,
+  events: readonly SubscriptionEvent[],
+  policy: AccessPolicy = DEFAULT_ACCESS_POLICY,
+): { id: string; writes: Write[]; state: SubscriptionState; access: number | null } {
+  const id = p.id ?? newId("subscription");
+  const initial = started(p.anchor, p.periodEnd);
+  const reduced = events.reduce(reduce, initial);
+  const state = reduced === initial ? initial : { ...reduced, version: 1 };
+  const row: SubscriptionRow = {
+    id,
+    creatorId: p.creatorId,
+    memberId: p.memberId,
+    offerId: p.offerId,
+    amount: p.amount,
+    currency: p.currency,
+    intervalUnit: p.interval.unit,
+    intervalCount: p.interval.count,
+    anchor: p.anchor,
+    provider: p.provider,
+    providerSubscriptionId: p.providerSubscriptionId ?? null,
+    orderId: p.orderId ?? null,
+    paymentMethod: p.paymentMethod ?? null,
+    clockOffsetMs: 0,
+    lastChangeId: null,
+    createdAt: ctx.now,
+    ...columnsOf(state, NO_DUNNING, 0, ctx.now, p.provider),
+  };
+  const access = accessEnd(state, policy);
+  const writes: Write[] = [ctx.db.insert(subscriptions).values(row)];
+  if (access !== null) writes.push(entitlementWrite(ctx, row, access));
+  writes.push(...movementWrites(ctx, row, initial, state));
+  writes.push(
+    auditWrite(
+      { ...ctx, creatorId: p.creatorId },
+      "subscription.started",
+      { type: "subscription", id },
+      {
+        status: state.status,
+        order_id: row.orderId,
+        access_end: access,
+      },
+    ),
+  );
+  return { id, writes, state, access };
+}
+
+/** A new subscription on its own (incomplete until facts arrive). */
+export async function startSubscription(ctx: SubscriptionContext, p: NewSubscription): Promise<string> {
+  const { id, writes } = startWrites(ctx, p, []);
+  const [first, ...rest] = writes;
+  if (first !== undefined) await ctx.db.batch([first, ...rest]);
+  return id;
+}
+
+/**
+ * A refunded or charged-back membership order ends the subscription it started, in the caller's batch:
+ * canceled (terminal in the reducer, so no later fact revives it), nothing left to renew, audited. The
+ * tier entitlement is revoked by the same batch's revocation of the order's grants.
+ */
+export const endedByOrderWrites = (
+  db: Db,
+  p: { creatorId: string; orderId: string; reason: string; now: number },
+): Write[] => {
+  const id = subscriptionIdFor(p.orderId);
+  return [
+    db
+      .update(subscriptions)
+      .set({
+        status: "canceled",
+        cancelAtPeriodEnd: false,
+        dueAt: null,
+        dunningAttempts: 0,
+        dunningSince: null,
+        version: sql`${subscriptions.version} + 1`,
+        updatedAt: p.now,
+      })
+      .where(and(eq(subscriptions.id, id), ne(subscriptions.status, "canceled"))),
+    db.insert(auditEvents).select(
+      db
+        .select({
+          id: sql<string>`${newId("audit")}`.as("id"),
+          creatorId: subscriptions.creatorId,
+          actor: sql<string>`'system:order'`.as("actor"),
+          action: sql<string>`'subscription.updated'`.as("action"),
+          subjectType: sql<string>`'subscription'`.as("subject_type"),
+          subjectId: subscriptions.id,
+          data: sql<string>`${JSON.stringify({ to: { status: "canceled" }, reason: p.reason, order_id: p.orderId })}`.as(
+            "data",
+          ),
+          createdAt: sql<number>`${p.now}`.as("created_at"),
+        })
+        .from(subscriptions)
+        .where(
+          and(
+            eq(subscriptions.id, id),
+            eq(subscriptions.updatedAt, p.now),
+            eq(subscriptions.status, "canceled"),
+          ),
+        ),
+    ),
+  ];
+};
