@@ -126,24 +126,13 @@ const invalid = (detail: string) => new AppError("quote_invalid", detail);
  * an unknown kid and any other algorithm are quote_invalid; expiry is quote_expired.
  */
 export async function verifyQuote(keys: QuoteKeys, token: string, now: number): Promise<QuoteClaims> {
-  assertCanonicalSignature(token);
-  let payload: unknown;
-  try {
-    ({ payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
-        if (key === undefined) throw invalid("The quote was signed with a key this worker does not hold.");
-        return key;
-      },
-      { algorithms: [ALG], issuer: ISSUER, typ: TYP, currentDate: new Date(now), clockTolerance: 0 },
-    ));
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    if (error instanceof errors.JWTExpired)
-      throw new AppError("quote_expired", "The quote has expired; ask for a new one.");
-    throw invalid("The quote token does not verify: it was altered, truncated or not issued here.");
-  }
+  const payload = await verifySigned(keys, token, {
+    issuer: ISSUER,
+    typ: TYP,
+    now,
+    invalid: () => invalid("The quote token does not verify: it was altered, truncated or not issued here."),
+    expired: () => new AppError("quote_expired", "The quote has expired; ask for a new one."),
+  });
   const claims = Payload.safeParse(payload);
   if (!claims.success) throw invalid("The quote token is missing claims.");
   const p = claims.data;
@@ -168,10 +157,39 @@ export async function verifyQuote(keys: QuoteKeys, token: string, now: number): 
 }
 
 /**
+ * The payload of an HS256 JWS this worker signed with one of `keys`, under `issuer` and `typ`, unaltered
+ * (its canonical spelling only) and unexpired at `now`: price quotes and subscription change quotes.
+ */
+export async function verifySigned(
+  keys: QuoteKeys,
+  token: string,
+  o: { issuer: string; typ: string; now: number; invalid: () => AppError; expired: () => AppError },
+): Promise<unknown> {
+  try {
+    assertCanonicalSignature(token);
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
+        if (key === undefined)
+          throw new AppError("quote_invalid", "The token was signed with a key this worker does not hold.");
+        return key;
+      },
+      { algorithms: [ALG], issuer: o.issuer, typ: o.typ, currentDate: new Date(o.now), clockTolerance: 0 },
+    );
+    return payload;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof errors.JWTExpired) throw o.expired();
+    throw o.invalid();
+  }
+}
+
+/**
  * Base64url leaves spare bits in a signature's last character, so two spellings can decode to the same
  * bytes. Only the canonical spelling is accepted, so that no changed character of a quote verifies.
  */
-export function assertCanonicalSignature(token: string): void {
+function assertCanonicalSignature(token: string): void {
   const parts = token.split(".");
   const signature = parts[2];
   if (signature === undefined || parts.length !== 3) throw invalid("A quote token has three parts.");

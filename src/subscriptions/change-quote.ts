@@ -11,11 +11,10 @@
  *
  * Signed with the quote keys (HS256) under a type of its own, so a price quote is never a change quote.
  */
-import { errors, jwtVerify } from "jose";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { signCompact } from "../lib/jws";
-import { assertCanonicalSignature, type QuoteKeys } from "../quotes/token";
+import { type QuoteKeys, verifySigned } from "../quotes/token";
 
 const ISSUER = "creator-commerce:subscription-change";
 const TYP = "subscription-change+jwt";
@@ -98,28 +97,13 @@ const invalid = () =>
 
 /** A change quote this worker signed, unaltered and unexpired at `now` (wall clock). */
 export async function verifyChangeQuote(keys: QuoteKeys, token: string, now: number): Promise<ChangeQuote> {
-  try {
-    assertCanonicalSignature(token);
-  } catch {
-    throw invalid();
-  }
-  let payload: unknown;
-  try {
-    ({ payload } = await jwtVerify(
-      token,
-      (header) => {
-        const key = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
-        if (key === undefined) throw invalid();
-        return key;
-      },
-      { algorithms: [ALG], issuer: ISSUER, typ: TYP, currentDate: new Date(now), clockTolerance: 0 },
-    ));
-  } catch (error) {
-    if (error instanceof errors.JWTExpired) {
-      throw new AppError("quote_expired", "The change quote has expired; ask for a new one.");
-    }
-    throw invalid();
-  }
+  const payload = await verifySigned(keys, token, {
+    issuer: ISSUER,
+    typ: TYP,
+    now,
+    invalid,
+    expired: () => new AppError("quote_expired", "The change quote has expired; ask for a new one."),
+  });
   const parsed = Payload.safeParse(payload);
   if (!parsed.success) throw invalid();
   const p = parsed.data;

@@ -8,10 +8,11 @@ import { and, desc, eq } from "drizzle-orm";
 import { subscriptionInvoices as si } from "../db/schema";
 import { AppError } from "../errors";
 import { ProviderError } from "../payments/provider";
+import { ended } from "./billing";
 import { refuseAtProvider } from "./provider-sync";
 import type { RenewalContext } from "./renewals";
 import type { SubscriptionView } from "./schemas";
-import { applyTo, loadSubscription, stateOf } from "./store";
+import { applyTo, factTime, loadSubscription, stateOf } from "./store";
 import { current, type Owner, owned, renderSubscription, unavailable } from "./verbs";
 
 export async function refundLastInvoice(
@@ -53,21 +54,13 @@ export async function refundLastInvoice(
   }
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = stateOf(loaded.row);
-    const at = Math.max(ctx.now + loaded.row.clockOffsetMs, (state.statusKey?.[0] ?? 0) + 1);
+    const at = factTime(loaded.row, ctx.now);
     const applied = await applyTo(
       ctx,
       loaded,
       [
         { type: "invoice_refunded", at, periodStart: invoice.periodStart, periodEnd: invoice.periodEnd },
-        {
-          type: "snapshot",
-          at,
-          status: "canceled",
-          periodStart: state.periodStart,
-          periodEnd: state.periodEnd,
-          cancelAtPeriodEnd: false,
-          trialEnd: null,
-        },
+        ended(state, at),
       ],
       {
         dunning: { attempts: 0, since: null },

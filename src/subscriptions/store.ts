@@ -66,6 +66,13 @@ export function stateOf(row: SubscriptionRow): SubscriptionState {
   };
 }
 
+/**
+ * When a fact made now (a member's change, a retry) happens on the subscription's clock: its now, kept
+ * after the last fact applied, so the reducer never reads it as older.
+ */
+export const factTime = (row: SubscriptionRow, now: number): number =>
+  Math.max(now + row.clockOffsetMs, (stateOf(row).statusKey?.[0] ?? 0) + 1);
+
 export const intervalOfRow = (row: SubscriptionRow): Interval => ({
   unit: row.intervalUnit,
   count: row.intervalCount,

@@ -10,7 +10,7 @@ import { type SubscriptionRow, subscriptions } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import { toIso, toIsoOrNull } from "../lib/time";
 import { accessEnd, isLive, paidThrough, type SubscriptionEvent, type SubscriptionState } from "./access";
-import { type Dunning, dueOf } from "./billing";
+import { type Dunning, dueOf, ended } from "./billing";
 import { boundary, periodAt } from "./intervals";
 import { billedByProvider, cancelAtProvider, changeBilledByProvider, refused } from "./provider-sync";
 import {
@@ -27,6 +27,7 @@ import {
   applyTo,
   DEFAULT_SETTINGS,
   dunningOf,
+  factTime,
   intervalOfRow,
   type Loaded,
   loadSubscription,
@@ -138,7 +139,7 @@ async function change(
 ): Promise<Loaded | "conflict"> {
   const { row } = loaded;
   const state = stateOf(row);
-  const at = Math.max(ctx.now + row.clockOffsetMs, (state.statusKey?.[0] ?? 0) + 1);
+  const at = factTime(row, ctx.now);
   const snapshot = (over: Partial<SubscriptionState>): SubscriptionEvent => ({
     type: "snapshot",
     at,
@@ -187,7 +188,7 @@ async function retryNow(ctx: RenewalContext, loaded: Loaded): Promise<Loaded | "
   const { index } = periodAt(row.anchor, intervalOfRow(row), state.periodStart);
   const applied = await chargeStep(ctx, loaded, {
     kind: "charge",
-    at: Math.max(ctx.now + row.clockOffsetMs, (state.statusKey?.[0] ?? 0) + 1),
+    at: factTime(row, ctx.now),
     periodIndex: index,
     periodStart: state.periodStart,
     periodEnd: state.periodEnd,
@@ -255,28 +256,15 @@ export async function cancelSubscription(
     const loaded = await current(ctx, await owned(ctx, owner, id));
     const state = stateOf(loaded.row);
     if (state.status === "canceled") return renderSubscription(loaded, ctx.now);
-    const at = Math.max(ctx.now + loaded.row.clockOffsetMs, (state.statusKey?.[0] ?? 0) + 1);
+    const at = factTime(loaded.row, ctx.now);
     // Billed by the provider: it stops billing first, and its answer comes along with ours.
     const atProvider = billedByProvider(loaded.row)
       ? await cancelAtProvider(ctx.provider, loaded.row, at)
       : [];
-    const applied = await applyTo(
-      ctx,
-      loaded,
-      [
-        ...atProvider,
-        {
-          type: "snapshot",
-          at,
-          status: "canceled",
-          periodStart: state.periodStart,
-          periodEnd: state.periodEnd,
-          cancelAtPeriodEnd: false,
-          trialEnd: null,
-        },
-      ],
-      { dunning: { attempts: 0, since: null }, action: "subscription.canceled" },
-    );
+    const applied = await applyTo(ctx, loaded, [...atProvider, ended(state, at)], {
+      dunning: { attempts: 0, since: null },
+      action: "subscription.canceled",
+    });
     if (applied !== "conflict")
       return renderSubscription({ row: applied.row, settings: loaded.settings }, ctx.now);
   }
