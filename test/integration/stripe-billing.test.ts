@@ -243,7 +243,21 @@ describe("refunds and disputes of a subscription's charges", () => {
     expect(await standing(id)).toMatchObject({ status: "canceled", access: null });
   });
 
-  it("a renewal's charge refunded at Stripe refunds that period", async () => {
+  // The refunded period grants nothing: the tier is revoked, whatever Stripe's status says.
+  it.each([
+    [
+      "refunded at Stripe",
+      async (world: World, pi: string): Promise<void> => {
+        await world.provider.refund(pi, { idempotencyKey: `refund-${pi}` });
+      },
+    ],
+    [
+      "charged back",
+      async (world: World, pi: string): Promise<void> => {
+        world.fake.dispute(pi);
+      },
+    ],
+  ] as const)("a renewal's charge %s refunds that period and ends its access", async (_how, reverse) => {
     const world = stripeWorld();
     const { id } = await subscribe(world);
     const stripeSubId = await stripeIdOf(id);
@@ -252,24 +266,7 @@ describe("refunds and disputes of a subscription's charges", () => {
     await deliverBilling(world, stripeSubId);
     const renewal = world.fake.billing.latestIntent(stripeSubId) ?? "";
     const from = world.fake.events.length;
-    await world.provider.refund(renewal, { idempotencyKey: `refund-${renewal}` });
-    await world.deliverAll(renewal, from);
-    expect((await standing(id)).periods).toContainEqual([WEEK, 2 * WEEK, true]);
-    // The refunded period grants nothing: the tier is revoked, whatever Stripe's status says.
-    expect((await standing(id)).access).toBeNull();
-    expect(await unprocessed(world)).toEqual([]);
-  });
-
-  it("a renewal's charge charged back refunds that period", async () => {
-    const world = stripeWorld();
-    const { id } = await subscribe(world);
-    const stripeSubId = await stripeIdOf(id);
-    world.tick(2);
-    world.fake.billing.renew(stripeSubId);
-    await deliverBilling(world, stripeSubId);
-    const renewal = world.fake.billing.latestIntent(stripeSubId) ?? "";
-    const from = world.fake.events.length;
-    world.fake.dispute(renewal);
+    await reverse(world, renewal);
     await world.deliverAll(renewal, from);
     expect((await standing(id)).periods).toContainEqual([WEEK, 2 * WEEK, true]);
     expect((await standing(id)).access).toBeNull();
