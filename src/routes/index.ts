@@ -58,6 +58,8 @@ import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
 import * as requestSignInCode from "./sign-in/request";
 import * as verifySignInCode from "./sign-in/verify";
+import * as getSubscriptionSettings from "./subscription-settings/get";
+import * as putSubscriptionSettings from "./subscription-settings/put";
 import * as cancelSubscription from "./subscriptions/cancel";
 import * as quoteTierChange from "./subscriptions/change-quote";
 import * as getSubscription from "./subscriptions/get";
@@ -126,6 +128,8 @@ export const routes = [
   getCoupon,
   updateCoupon,
   listSubscriptions,
+  getSubscriptionSettings,
+  putSubscriptionSettings,
   getSubscription,
   updateSubscription,
   cancelSubscription,

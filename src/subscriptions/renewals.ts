@@ -20,11 +20,13 @@ import {
   type Applied,
   applyTo,
   type BillingSettings,
+  billingSettingsOf,
   DEFAULT_SETTINGS,
   dunningOf,
   intervalOfRow,
   type Loaded,
   loadSubscription,
+  settingsColumns,
   stateOf,
   wallDueOf,
 } from "./store";
@@ -117,12 +119,11 @@ export async function settingsOf(db: Db, creatorIds: string[]): Promise<Map<stri
   const rows = await db
     .select({
       id: creators.id,
-      graceMs: creators.subscriptionGraceMs,
-      dunningOutcome: creators.dunningOutcome,
+      ...settingsColumns,
     })
     .from(creators)
     .where(inArray(creators.id, creatorIds));
-  return new Map(rows.map((r) => [r.id, { graceMs: r.graceMs, dunningOutcome: r.dunningOutcome }]));
+  return new Map(rows.map((r) => [r.id, billingSettingsOf(r)]));
 }
 
 /** Runs one subscription's due steps until none is due at its own now. */

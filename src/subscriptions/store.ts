@@ -38,13 +38,30 @@ export const DEFAULT_ACCESS_POLICY: AccessPolicy = {
 /** What a creator chose for their subscriptions (creators table). */
 export interface BillingSettings {
   graceMs: number | null;
+  leewayMs: number | null;
   dunningOutcome: "unpaid" | "canceled";
 }
 
-export const DEFAULT_SETTINGS: BillingSettings = { graceMs: null, dunningOutcome: "unpaid" };
+export const DEFAULT_SETTINGS: BillingSettings = { graceMs: null, leewayMs: null, dunningOutcome: "unpaid" };
 
-export const policyOf = (s: BillingSettings): AccessPolicy =>
-  s.graceMs === null ? DEFAULT_ACCESS_POLICY : { ...DEFAULT_ACCESS_POLICY, graceMs: s.graceMs };
+/** The creators columns the settings are read from, for a select. */
+export const settingsColumns = {
+  graceMs: creators.subscriptionGraceMs,
+  leewayMs: creators.subscriptionLeewayMs,
+  dunningOutcome: creators.dunningOutcome,
+};
+
+export const billingSettingsOf = (r: BillingSettings): BillingSettings => ({
+  graceMs: r.graceMs,
+  leewayMs: r.leewayMs,
+  dunningOutcome: r.dunningOutcome,
+});
+
+export const policyOf = (s: BillingSettings): AccessPolicy => ({
+  ...DEFAULT_ACCESS_POLICY,
+  ...(s.graceMs === null ? {} : { graceMs: s.graceMs }),
+  ...(s.leewayMs === null ? {} : { renewalLeewayMs: s.leewayMs }),
+});
 
 export interface SubscriptionContext {
   db: Db;
@@ -126,8 +143,7 @@ export const loadedRead = (db: Db, id: string) =>
   db
     .select({
       row: subscriptions,
-      graceMs: creators.subscriptionGraceMs,
-      dunningOutcome: creators.dunningOutcome,
+      ...settingsColumns,
     })
     .from(subscriptions)
     .innerJoin(creators, eq(creators.id, subscriptions.creatorId))
@@ -135,9 +151,7 @@ export const loadedRead = (db: Db, id: string) =>
     .limit(1);
 
 export const loadedOf = ([r]: Awaited<ReturnType<typeof loadedRead>>): Loaded | undefined =>
-  r === undefined
-    ? undefined
-    : { row: r.row, settings: { graceMs: r.graceMs, dunningOutcome: r.dunningOutcome } };
+  r === undefined ? undefined : { row: r.row, settings: billingSettingsOf(r) };
 
 export const loadSubscription = async (db: Db, id: string) => loadedOf(await loadedRead(db, id));
 

@@ -183,6 +183,40 @@ describe("a weekly subscription in the sandbox", () => {
   });
 });
 
+describe("a creator's subscription settings", () => {
+  it("set the leeway, the grace and what the last failed retry leaves; out-of-range values are refused", async () => {
+    const tenant = await createTenant();
+    const put = (body: Record<string, unknown>) =>
+      api("PUT", "/v1/subscription-settings", { key: tenant.key, body });
+    expect((await api("GET", "/v1/subscription-settings", { key: tenant.key })).body).toMatchObject({
+      renewal_leeway_minutes: 120,
+      past_due_grace_hours: 72,
+      dunning_outcome: "unpaid",
+    });
+    expect(
+      (await put({ renewal_leeway_minutes: 30, past_due_grace_hours: 24, dunning_outcome: "unpaid" })).status,
+    ).toBe(422);
+    expect(
+      (await put({ renewal_leeway_minutes: 60, past_due_grace_hours: 200, dunning_outcome: "unpaid" }))
+        .status,
+    ).toBe(422);
+    const set = await put({
+      renewal_leeway_minutes: 60,
+      past_due_grace_hours: 24,
+      dunning_outcome: "canceled",
+    });
+    expect(set.status).toBe(200);
+    const { id, sub } = await subscribe(tenant);
+    const end = at(sub.current_period_end) ?? 0;
+    expect(at((await readSubscription(tenant, id)).access_ends_at)).toBe(end + 3600_000);
+    await change(tenant, id, { payment_method: FAILS });
+    await advance(tenant, "P1W");
+    expect(at((await readSubscription(tenant, id)).access_ends_at)).toBe(end + DAY - WEEK);
+    await advance(tenant, "P8D");
+    expect((await readSubscription(tenant, id)).status).toBe("canceled");
+  });
+});
+
 describe("refunds of a subscription", () => {
   it("refunding the last renewal's invoice refunds exactly it and ends the subscription at once", async () => {
     const tenant = await createTenant();

@@ -24,6 +24,8 @@ export const creators = sqliteTable("creators", {
   popUpCohort: text("pop_up_cohort", { enum: memberCohorts }),
   /** Renewing memberships: how long a past_due member keeps access (null: the default, 3 days). */
   subscriptionGraceMs: integer("subscription_grace_ms", { mode: "number" }),
+  /** How long past an active period's end access lasts while its renewal lands (null: 2 hours; at least 1). */
+  subscriptionLeewayMs: integer("subscription_leeway_ms", { mode: "number" }),
   /** What a subscription becomes when its last retry fails: `unpaid` (kept, resumable) or `canceled`. */
   dunningOutcome: text("dunning_outcome", { enum: ["unpaid", "canceled"] })
     .notNull()
