@@ -3,10 +3,10 @@
  * conversion another (convert.ts); and a refunded or charged-back membership order ends the one it
  * started, in the refund's own batch.
  */
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Db, Write } from "../db/client";
-import { auditEvents, type SubscriptionRow, subscriptions } from "../db/schema";
+import { auditEvents, mrrMovements, type SubscriptionRow, subscriptions } from "../db/schema";
 import { newId, subscriptionIdFor } from "../lib/ids";
 import {
   type AccessPolicy,
@@ -101,7 +101,8 @@ export async function startSubscription(ctx: SubscriptionContext, p: NewSubscrip
 
 /**
  * A refunded or charged-back membership order ends the subscription it started, in the caller's batch:
- * canceled (terminal in the reducer, so no later fact revives it), nothing left to renew, audited. The
+ * canceled (terminal in the reducer, so no later fact revives it), nothing left to renew, its MRR churned,
+ * audited. The
  * tier entitlement is revoked by the same batch's revocation of the order's grants.
  */
 export const endedByOrderWrites = (
@@ -109,7 +110,29 @@ export const endedByOrderWrites = (
   p: { creatorId: string; orderId: string; reason: string; now: number },
 ): Write[] => {
   const id = subscriptionIdFor(p.orderId);
+  const s = subscriptions;
+  // The churn, read before the row moves: only an active or past_due subscription counted as MRR. The
+  // month normalisation is intervals.ts `monthlyAmount`, in SQL (a test holds the two to each other).
+  const monthly = sql<number>`CAST(ROUND(CASE ${s.intervalUnit}
+      WHEN 'week' THEN ${s.amount} * 52.0 / (12 * ${s.intervalCount})
+      WHEN 'year' THEN ${s.amount} * 1.0 / (12 * ${s.intervalCount})
+      ELSE ${s.amount} * 1.0 / ${s.intervalCount} END) AS INTEGER)`;
   return [
+    db.insert(mrrMovements).select(
+      db
+        .select({
+          id: sql<string>`${newId("mrrMovement")}`.as("id"),
+          creatorId: s.creatorId,
+          subscriptionId: s.id,
+          kind: sql<string>`'churn'`.as("kind"),
+          amount: sql<number>`-${monthly}`.as("amount"),
+          currency: s.currency,
+          at: sql<number>`${p.now} + ${s.clockOffsetMs}`.as("at"),
+          createdAt: sql<number>`${p.now}`.as("created_at"),
+        })
+        .from(s)
+        .where(and(eq(s.id, id), inArray(s.status, ["active", "past_due"]))),
+    ),
     db
       .update(subscriptions)
       .set({

@@ -180,6 +180,12 @@ describe("a weekly subscription in the sandbox", () => {
     expect((await readSubscription(tenant, id)).status).toBe("canceled");
     expect(await holdsTier(id)).toBe(false);
     expect(await advance(tenant, "P2W")).toMatchObject({ renewed: 0 });
+    // Its MRR churns, by the same month normalisation as every other movement.
+    const movements = await db.select().from(mrrMovements).where(eq(mrrMovements.subscriptionId, id));
+    expect(movements.map((m) => [m.kind, m.amount])).toEqual([
+      ["new", 1300],
+      ["churn", -1300],
+    ]);
   });
 });
 

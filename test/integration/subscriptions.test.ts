@@ -4,10 +4,12 @@
  */
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { auditEvents, entitlements, members, subscriptions } from "../../src/db/schema";
+import { runBatch } from "../../src/db/client";
+import { auditEvents, entitlements, members, mrrMovements, subscriptions } from "../../src/db/schema";
+import { newId, subscriptionIdFor } from "../../src/lib/ids";
 import { accessEnd, reduce, type SubscriptionEvent } from "../../src/subscriptions/access";
-import { namedIntervals } from "../../src/subscriptions/intervals";
-import { startSubscription } from "../../src/subscriptions/start";
+import { boundary, monthlyAmount, namedIntervals } from "../../src/subscriptions/intervals";
+import { endedByOrderWrites, startSubscription } from "../../src/subscriptions/start";
 import { applySubscriptionEvents, DEFAULT_ACCESS_POLICY, stateOf } from "../../src/subscriptions/store";
 import { createOffer, membershipTier } from "../support/fixtures";
 import { insertMember } from "../support/quotes";
@@ -108,6 +110,59 @@ describe("subscriptions in D1", () => {
     const [twice] = await db.select().from(subscriptions).where(eq(subscriptions.id, id));
     expect(twice?.version).toBe(once?.version);
     expect(twice?.updatedAt).toBe(once?.updatedAt);
+  });
+  it("an order's refund churns exactly the MRR its subscription added, for every cadence", async () => {
+    const tenant = await createTenant();
+    const tier = await createOffer(tenant, membershipTier());
+    const memberId = await insertMember(tenant, null);
+    for (const interval of [
+      namedIntervals.week,
+      namedIntervals.fortnight,
+      namedIntervals.month,
+      { unit: "month" as const, count: 3 },
+      namedIntervals.year,
+    ]) {
+      const orderId = newId("order");
+      const id = await startSubscription(ctx(), {
+        id: subscriptionIdFor(orderId),
+        creatorId: tenant.creatorId,
+        memberId,
+        offerId: tier.id,
+        amount: 333,
+        currency: "USD",
+        interval,
+        anchor,
+        periodEnd: boundary(anchor, interval, 1),
+        provider: "sandbox",
+        orderId,
+      });
+      const end = boundary(anchor, interval, 1);
+      await applySubscriptionEvents(ctx(), id, [
+        { type: "invoice_paid", at: 1, periodStart: anchor, periodEnd: end },
+        {
+          type: "snapshot",
+          at: 2,
+          status: "active",
+          periodStart: anchor,
+          periodEnd: end,
+          cancelAtPeriodEnd: false,
+          trialEnd: null,
+        },
+      ]);
+      await runBatch(
+        db,
+        endedByOrderWrites(db, { creatorId: tenant.creatorId, orderId, reason: "refund", now: Date.now() }),
+      );
+      const movements = await db.select().from(mrrMovements).where(eq(mrrMovements.subscriptionId, id));
+      const monthly = Math.round(monthlyAmount(333, interval));
+      expect(
+        movements.map((m) => [m.kind, m.amount]),
+        JSON.stringify(interval),
+      ).toEqual([
+        ["new", monthly],
+        ["churn", -monthly],
+      ]);
+    }
   });
 });
 
