@@ -218,6 +218,8 @@ export interface PaymentProvider {
     input: { cancelAtPeriodEnd?: boolean; paymentMethod?: string; idempotencyKey: string },
     stats?: CallStats,
   ): Promise<BillingSubscription>;
+  /** The payment that paid an invoice (its PaymentIntent), if any. */
+  paymentOfInvoice?(invoiceId: string, stats?: CallStats): Promise<string | null>;
   /** Ends the subscription now: nothing more is billed. Already canceled answers it as it is. */
   cancelSubscription?(
     id: string,

@@ -34,6 +34,7 @@ export function billingMethods(
     | "createSubscription"
     | "retrieveSubscription"
     | "invoiceOfPayment"
+    | "paymentOfInvoice"
     | "updateSubscription"
     | "cancelSubscription"
   >
@@ -58,6 +59,14 @@ export function billingMethods(
               ? billingInvoiceOf(first.invoice)
               : null,
           ),
+      ),
+
+    paymentOfInvoice: (id, stats) =>
+      withRetries(stats, () =>
+        stripe.invoicePayments.list({ invoice: id, limit: 1 }).then(({ data: [first] }) => {
+          const pi = first?.payment.payment_intent;
+          return pi === undefined || pi === null ? null : typeof pi === "string" ? pi : pi.id;
+        }),
       ),
 
     updateSubscription: (id, input, stats) =>

@@ -11,6 +11,8 @@
  *   serves every creator, and metadata is whatever the object was created with).
  * - A renewal's charge refunded or charged back names only its PaymentIntent: the invoice it paid is
  *   looked up at Stripe, and its period counts as refunded (final, whatever comes after).
+ * - An invoice paid for a subscription that already ended here is refunded, and the subscription
+ *   cancelled at Stripe: money is never kept without access.
  */
 import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
@@ -116,10 +118,59 @@ export async function applyBillingEvent(
     if ("stranger" in read) return refuse(ctx, row, event, read.stranger, read.metadata);
     events = [...events, ...read.events];
   }
-  if (events.length > 0)
-    await applySubscriptionEvents({ db: ctx.db, now: ctx.now, actor: ACTOR }, row.id, events);
+  const applied =
+    events.length > 0
+      ? await applySubscriptionEvents({ db: ctx.db, now: ctx.now, actor: ACTOR }, row.id, events)
+      : undefined;
+  if (event.type === "invoice.paid" && applied?.state.status === "canceled") {
+    await refundPaidAfterEnd(ctx, row, (event.data.object as { id: string }).id);
+  }
   return "processed";
 }
+
+/**
+ * Stripe took a payment for a subscription that had already ended here (its cancellation at Stripe
+ * failed, or crossed the renewal): nothing grants access for it, so the payment is refunded and the
+ * subscription cancelled at Stripe, each under a key of its own so a redelivery does neither twice.
+ */
+async function refundPaidAfterEnd(ctx: PaymentContext, row: Row, invoiceId: string): Promise<void> {
+  const { provider } = ctx;
+  const stripeId = await providerIdOf(ctx, row.id);
+  if (stripeId !== null && provider.cancelSubscription !== undefined) {
+    await provider.cancelSubscription(stripeId, { idempotencyKey: `subscription-cancel:${row.id}` });
+  }
+  const paymentId = await provider.paymentOfInvoice?.(invoiceId);
+  if (paymentId === undefined || paymentId === null) return;
+  try {
+    await provider.refund(paymentId, {
+      reason: "requested_by_customer",
+      idempotencyKey: `refund-after-end:${invoiceId}`,
+      metadata: { subscription_id: row.id, invoice_id: invoiceId, reason: "paid_after_subscription_ended" },
+    });
+  } catch (error) {
+    // Refunded already (the order's own refund of a first invoice whose event came late): done.
+    const payment = await provider.retrieve(paymentId);
+    if (payment.amountRefunded < payment.amount) throw error;
+    return;
+  }
+  await runBatch(ctx.db, [
+    auditWrite(
+      { db: ctx.db, creatorId: row.creatorId, actor: ACTOR, now: ctx.now },
+      "subscription.payment_refunded",
+      { type: "subscription", id: row.id },
+      { invoice_id: invoiceId, payment_id: paymentId, reason: "paid_after_subscription_ended" },
+    ),
+  ]);
+}
+
+const providerIdOf = async (ctx: PaymentContext, id: string): Promise<string | null> => {
+  const [found] = await ctx.db
+    .select({ stripeId: subscriptions.providerSubscriptionId })
+    .from(subscriptions)
+    .where(eq(subscriptions.id, id))
+    .limit(1);
+  return found?.stripeId ?? null;
+};
 
 /**
  * A payment event whose PaymentIntent is no checkout's: if it paid one of our subscriptions' invoices

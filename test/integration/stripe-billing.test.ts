@@ -12,6 +12,7 @@ import { drainEmitted, retryDeferredEvents } from "../../src/checkout/events";
 import { auditEvents, paymentEvents, subscriptions } from "../../src/db/schema";
 import { inventoryGateway } from "../../src/inventory/gateway";
 import { subscriptionIdFor } from "../../src/lib/ids";
+import { applySubscriptionEvents } from "../../src/subscriptions/store";
 import type { Json } from "../support/api";
 import { createOffer, membershipTier } from "../support/fixtures";
 import { buyer, quote } from "../support/quotes";
@@ -384,6 +385,33 @@ describe("terminal states and other creators' events", () => {
       expect.objectContaining({ ...named, event_type: "customer.subscription.deleted" }),
     ]);
     expect(refused.every((a) => a.creatorId === victim.tenant.creatorId)).toBe(true);
+  });
+  it("a renewal Stripe charges after the subscription ended here is refunded, and Stripe stops billing", async () => {
+    const world = stripeWorld();
+    const { id } = await subscribe(world);
+    const stripeSubId = await stripeIdOf(id);
+    // The subscription ends here while Stripe never heard (its cancellation call failed).
+    const row = await rowOf(id);
+    await applySubscriptionEvents({ db, now: Date.now(), actor: "test" }, id, [
+      {
+        type: "snapshot",
+        at: Date.now() + 1000,
+        status: "canceled",
+        periodStart: row?.periodStart ?? 0,
+        periodEnd: row?.periodEnd ?? 0,
+        cancelAtPeriodEnd: false,
+        trialEnd: null,
+      },
+    ]);
+    world.tick(2);
+    world.fake.billing.renew(stripeSubId);
+    await deliverBilling(world, stripeSubId);
+    const renewal = world.fake.billing.latestIntent(stripeSubId) ?? "";
+    const paid = await world.provider.retrieve(renewal);
+    expect(paid.status).toBe("succeeded");
+    expect(paid.amountRefunded).toBe(paid.amount);
+    expect(stripeSub(world, stripeSubId)?.status).toBe("canceled");
+    expect((await standing(id)).access).toBeNull();
   });
 });
 
