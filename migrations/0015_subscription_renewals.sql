@@ -36,6 +36,7 @@ CREATE UNIQUE INDEX `subscription_invoices_period_unique` ON `subscription_invoi
 CREATE INDEX `subscription_invoices_creator_idx` ON `subscription_invoices` (`creator_id`,`created_at`);--> statement-breakpoint
 ALTER TABLE `creators` ADD `subscription_grace_ms` integer;--> statement-breakpoint
 ALTER TABLE `creators` ADD `subscription_leeway_ms` integer;--> statement-breakpoint
+ALTER TABLE `creators` ADD `subscription_downgrade_offer_id` text;--> statement-breakpoint
 ALTER TABLE `creators` ADD `dunning_outcome` text DEFAULT 'unpaid' NOT NULL;--> statement-breakpoint
 ALTER TABLE `subscriptions` ADD `order_id` text;--> statement-breakpoint
 ALTER TABLE `subscriptions` ADD `payment_method` text;--> statement-breakpoint

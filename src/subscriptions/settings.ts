@@ -4,13 +4,14 @@
  * `canceled`). They apply to every subscription of the creator at its next change or step.
  */
 import { z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Call } from "../context";
-import { creators } from "../db/schema";
+import { creators, offers } from "../db/schema";
+import { invalid } from "../errors";
 import { MIN_RENEWAL_LEEWAY_MS } from "./access";
 import { DUNNING_MS } from "./billing";
-import { type BillingSettings, DEFAULT_SETTINGS, policyOf } from "./store";
+import { type BillingSettings, DEFAULT_SETTINGS, policyOf, settingsColumns } from "./store";
 
 const HOUR = 3600_000;
 const MINUTE = 60_000;
@@ -30,6 +31,17 @@ export const SubscriptionSettingsBody = z
     dunning_outcome: z
       .enum(["unpaid", "canceled"])
       .openapi({ description: "What the subscription becomes when the last retry (day 7) fails." }),
+    past_due_downgrade_offer_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .nullable()
+      .default(null)
+      .openapi({
+        description:
+          "A lower membership tier a past_due member keeps once grace ends, until the dunning deadline, " +
+          "instead of nothing; null (the default) for none.",
+      }),
   })
   .openapi("SubscriptionSettingsRequest");
 
@@ -45,16 +57,13 @@ const render = (s: BillingSettings): SubscriptionSettingsView => {
     renewal_leeway_minutes: Math.round(policy.renewalLeewayMs / MINUTE),
     past_due_grace_hours: Math.round(policy.graceMs / HOUR),
     dunning_outcome: s.dunningOutcome,
+    past_due_downgrade_offer_id: s.downgradeOfferId,
   };
 };
 
 export async function getSubscriptionSettings({ ctx }: Call<unknown>): Promise<SubscriptionSettingsView> {
   const [row] = await ctx.db
-    .select({
-      graceMs: creators.subscriptionGraceMs,
-      leewayMs: creators.subscriptionLeewayMs,
-      dunningOutcome: creators.dunningOutcome,
-    })
+    .select(settingsColumns)
     .from(creators)
     .where(eq(creators.id, ctx.creatorId))
     .limit(1);
@@ -65,10 +74,31 @@ export async function putSubscriptionSettings({
   ctx,
   input,
 }: Call<z.infer<typeof SubscriptionSettingsBody>>): Promise<SubscriptionSettingsView> {
+  const downgrade = input.past_due_downgrade_offer_id;
+  if (downgrade !== null) {
+    const [tier] = await ctx.db
+      .select({ id: offers.id })
+      .from(offers)
+      .where(
+        and(
+          eq(offers.id, downgrade),
+          eq(offers.creatorId, ctx.creatorId),
+          eq(offers.kind, "membership"),
+          eq(offers.status, "active"),
+        ),
+      )
+      .limit(1);
+    if (tier === undefined) {
+      throw invalid([
+        { in: "body", path: "/past_due_downgrade_offer_id", message: "No such active membership tier" },
+      ]);
+    }
+  }
   const settings: BillingSettings = {
     leewayMs: input.renewal_leeway_minutes * MINUTE,
     graceMs: input.past_due_grace_hours * HOUR,
     dunningOutcome: input.dunning_outcome,
+    downgradeOfferId: downgrade,
   };
   const view = render(settings);
   await ctx.commit(
@@ -79,6 +109,7 @@ export async function putSubscriptionSettings({
           subscriptionLeewayMs: settings.leewayMs,
           subscriptionGraceMs: settings.graceMs,
           dunningOutcome: settings.dunningOutcome,
+          subscriptionDowngradeOfferId: settings.downgradeOfferId,
         })
         .where(eq(creators.id, ctx.creatorId)),
       auditWrite(ctx, "subscription_settings.updated", { type: "creator", id: ctx.creatorId }, view),

@@ -40,22 +40,44 @@ export interface BillingSettings {
   graceMs: number | null;
   leewayMs: number | null;
   dunningOutcome: "unpaid" | "canceled";
+  /** The lower tier a past_due member keeps after grace, until the dunning deadline; null for none. */
+  downgradeOfferId: string | null;
 }
 
-export const DEFAULT_SETTINGS: BillingSettings = { graceMs: null, leewayMs: null, dunningOutcome: "unpaid" };
+export const DEFAULT_SETTINGS: BillingSettings = {
+  graceMs: null,
+  leewayMs: null,
+  dunningOutcome: "unpaid",
+  downgradeOfferId: null,
+};
 
 /** The creators columns the settings are read from, for a select. */
 export const settingsColumns = {
   graceMs: creators.subscriptionGraceMs,
   leewayMs: creators.subscriptionLeewayMs,
   dunningOutcome: creators.dunningOutcome,
+  downgradeOfferId: creators.subscriptionDowngradeOfferId,
 };
 
 export const billingSettingsOf = (r: BillingSettings): BillingSettings => ({
   graceMs: r.graceMs,
   leewayMs: r.leewayMs,
   dunningOutcome: r.dunningOutcome,
+  downgradeOfferId: r.downgradeOfferId,
 });
+
+/**
+ * Until when a past_due member holds the creator's downgrade tier (the subscription's time), or null:
+ * from the failure to the dunning deadline, so once grace ends the lower tier is what remains.
+ */
+export function downgradeEnd(
+  row: SubscriptionRow,
+  s: SubscriptionState,
+  settings: BillingSettings,
+): number | null {
+  if (settings.downgradeOfferId === null || settings.downgradeOfferId === row.offerId) return null;
+  return s.status === "past_due" ? s.periodStart + policyOf(settings).dunningMs : null;
+}
 
 export const policyOf = (s: BillingSettings): AccessPolicy => ({
   ...DEFAULT_ACCESS_POLICY,
@@ -211,6 +233,7 @@ export async function applyTo(
     expectOneChange(ctx.db),
     ...(extras.writes ?? []),
   ];
+  writes.push(...downgradeWrites(ctx, { row, next, before, after, settings }));
   const switched = next.offerId !== row.offerId;
   if (access.after !== access.before || switched) {
     writes.push(entitlementWrite(ctx, next, access.after, extras.revokeReason));
@@ -270,4 +293,21 @@ export async function applySubscriptionEvents(
     if (applied !== "conflict") return applied;
   }
   throw new Error(`subscription ${id} kept changing under ${MAX_ATTEMPTS} attempts`);
+}
+
+/** The downgrade tier's entitlement when its end moved (granted, extended, or revoked). */
+function downgradeWrites(
+  ctx: SubscriptionContext,
+  c: {
+    row: SubscriptionRow;
+    next: SubscriptionRow;
+    before: SubscriptionState;
+    after: SubscriptionState;
+    settings: BillingSettings;
+  },
+): Write[] {
+  const offerId = c.settings.downgradeOfferId;
+  const [from, to] = [downgradeEnd(c.row, c.before, c.settings), downgradeEnd(c.next, c.after, c.settings)];
+  if (offerId === null || from === to) return [];
+  return [entitlementWrite(ctx, { ...c.next, offerId }, to)];
 }

@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { mrrMovements, sandboxRefunds } from "../../src/db/schema";
 import { api } from "../support/api";
+import { createOffer, membershipTier } from "../support/fixtures";
 import {
   advance,
   change,
@@ -17,10 +18,12 @@ import {
   FAILS,
   holdsTier,
   invoicesOf,
+  ladder,
   readSubscription,
   sessionOf,
   subscribe,
   tierOf,
+  tiersOf,
   tokenVersionOf,
   VISA,
   WEEK,
@@ -220,6 +223,56 @@ describe("a creator's subscription settings", () => {
     expect(at((await readSubscription(tenant, id)).access_ends_at)).toBe(end + DAY - WEEK);
     await advance(tenant, "P8D");
     expect((await readSubscription(tenant, id)).status).toBe("canceled");
+  });
+});
+
+describe("downgrade instead of revoking", () => {
+  it("a past_due member keeps the creator's lower tier once grace ends, until the last retry; a recovery restores the tier", async () => {
+    const tenant = await createTenant();
+    const { fan, merch } = await ladder(tenant);
+    const settings = {
+      renewal_leeway_minutes: 120,
+      past_due_grace_hours: 72,
+      dunning_outcome: "unpaid",
+      past_due_downgrade_offer_id: fan.id,
+    };
+    expect((await api("PUT", "/v1/subscription-settings", { key: tenant.key, body: settings })).status).toBe(
+      200,
+    );
+    const tierOfMember = async (memberId: string) =>
+      (await api("GET", `/v1/members/${memberId}`, { key: tenant.key })).body.tier_offer_id;
+    const failing = await subscribe(tenant, merch);
+    await change(tenant, failing.id, { payment_method: FAILS });
+    await advance(tenant, "P1W");
+    expect(await tierOfMember(failing.memberId)).toBe(merch.id);
+    await advance(tenant, "P3DT1H");
+    // Grace is over: the lower tier, not nothing.
+    expect(await tierOfMember(failing.memberId)).toBe(fan.id);
+    await advance(tenant, "P4D");
+    expect((await readSubscription(tenant, failing.id)).status).toBe("unpaid");
+    expect(await tierOfMember(failing.memberId)).toBeNull();
+
+    const recovering = await subscribe(tenant, merch);
+    await change(tenant, recovering.id, { payment_method: FAILS });
+    await advance(tenant, "P1W");
+    await change(tenant, recovering.id, { payment_method: VISA });
+    expect(await tiersOf(recovering.id)).toEqual([merch.id]);
+  });
+
+  it("refuses a downgrade tier that is not one of the creator's membership tiers", async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    const theirs = await createOffer(other, membershipTier({ billing_interval: "week" }));
+    const res = await api("PUT", "/v1/subscription-settings", {
+      key: tenant.key,
+      body: {
+        renewal_leeway_minutes: 120,
+        past_due_grace_hours: 72,
+        dunning_outcome: "unpaid",
+        past_due_downgrade_offer_id: theirs.id,
+      },
+    });
+    expect(res.status).toBe(422);
   });
 });
 

@@ -26,6 +26,11 @@ export const creators = sqliteTable("creators", {
   subscriptionGraceMs: integer("subscription_grace_ms", { mode: "number" }),
   /** How long past an active period's end access lasts while its renewal lands (null: 2 hours; at least 1). */
   subscriptionLeewayMs: integer("subscription_leeway_ms", { mode: "number" }),
+  /**
+   * The lower tier a past_due member keeps after grace ends, until the dunning deadline, instead of
+   * nothing (null: none). Not a foreign key: it would make drizzle-kit rebuild the creators table.
+   */
+  subscriptionDowngradeOfferId: text("subscription_downgrade_offer_id"),
   /** What a subscription becomes when its last retry fails: `unpaid` (kept, resumable) or `canceled`. */
   dunningOutcome: text("dunning_outcome", { enum: ["unpaid", "canceled"] })
     .notNull()
