@@ -110,6 +110,13 @@ export interface BillingInvoice {
   status: string;
   periodStart: number | null;
   periodEnd: number | null;
+  /** Minor units: what the invoice asks, and what was paid of it. */
+  amountDue: number;
+  amountPaid: number;
+  /** Upper-case ISO 4217. */
+  currency: string;
+  /** Charges tried so far (Stripe's Smart Retries included). */
+  attempts: number;
 }
 
 export interface Refund {

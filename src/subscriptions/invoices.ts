@@ -20,6 +20,8 @@ export interface InvoiceFacts {
   lastError: string | null;
   /** The subscription's time of the attempt; the paid time when it succeeded. */
   at: number;
+  /** Attempts so far, when the provider counts them (Stripe); else each write is one more attempt. */
+  attempts?: number;
 }
 
 /** The invoice for a period, after one more attempt (its id derived from the subscription and period). */
@@ -36,7 +38,7 @@ export const invoiceWrite = (db: Db, f: InvoiceFacts, now: number): Write =>
       amount: f.amount,
       currency: f.currency,
       status: f.status,
-      attempts: 1,
+      attempts: f.attempts ?? 1,
       paymentId: f.paymentId,
       lastError: f.lastError,
       paidAt: f.status === "paid" ? f.at : null,
@@ -47,8 +49,8 @@ export const invoiceWrite = (db: Db, f: InvoiceFacts, now: number): Write =>
       target: [si.subscriptionId, si.periodStart],
       set: {
         status: f.status,
-        attempts: sql`${si.attempts} + 1`,
-        paymentId: f.paymentId,
+        attempts: f.attempts ?? sql`${si.attempts} + 1`,
+        ...(f.paymentId === null ? {} : { paymentId: f.paymentId }),
         lastError: f.lastError,
         paidAt: f.status === "paid" ? f.at : null,
         updatedAt: now,

@@ -63,6 +63,10 @@ export function billingInvoiceOf(invoice: Stripe.Invoice): BillingInvoice {
     status: invoice.status ?? "draft",
     periodStart: line ? ms(line.period.start) : null,
     periodEnd: line ? ms(line.period.end) : null,
+    amountDue: invoice.amount_due,
+    amountPaid: invoice.amount_paid,
+    currency: invoice.currency.toUpperCase(),
+    attempts: invoice.attempt_count,
   };
 }
 
@@ -108,6 +112,8 @@ export function invoiceFacts(
 export interface BillingFacts {
   /** `sub_…`: which of our subscriptions it is about (provider `stripe`). */
   subscriptionId: string;
+  /** The invoice an `invoice.*` event is about, for our invoice record of its period. */
+  invoice?: BillingInvoice;
   /** The metadata the event's own object carries: its `creator_id` must be the subscription's creator. */
   metadata: Record<string, string>;
   events: SubscriptionEvent[];
@@ -139,6 +145,7 @@ export function billingFactsOf(event: BillingEvent): BillingFacts | null {
     if (invoice.subscriptionId === null) return null;
     return {
       subscriptionId: invoice.subscriptionId,
+      invoice,
       metadata: invoice.metadata,
       // A failed attempt adds no fact of its own: the re-read subscription says past_due (or not).
       events: event.type === "invoice.paid" ? invoiceFacts(invoice, "invoice_paid", at) : [],

@@ -18,10 +18,12 @@ import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { chargedBack, phaseOf } from "../checkout/disputes";
 import type { PaymentContext } from "../checkout/transition";
-import { runBatch } from "../db/client";
-import { subscriptions } from "../db/schema";
-import type { Payment } from "../payments/provider";
+import { runBatch, type Write } from "../db/client";
+import { type SubscriptionRow, subscriptions } from "../db/schema";
+import type { BillingInvoice, Payment } from "../payments/provider";
 import type { SubscriptionEvent } from "./access";
+import { periodAt } from "./intervals";
+import { invoiceWrite } from "./invoices";
 import { applySubscriptionEvents } from "./store";
 import { billingFactsOf, invoiceFacts, rereadAt, snapshotOf } from "./stripe-billing";
 
@@ -38,11 +40,21 @@ interface StripeEventLike {
   data: { object: unknown };
 }
 
-type Row = { id: string; creatorId: string; orderId: string | null };
+type Row = Pick<
+  SubscriptionRow,
+  "id" | "creatorId" | "orderId" | "anchor" | "intervalUnit" | "intervalCount"
+>;
 
 const rowOf = async (ctx: PaymentContext, providerSubscriptionId: string): Promise<Row | undefined> => {
   const [row] = await ctx.db
-    .select({ id: subscriptions.id, creatorId: subscriptions.creatorId, orderId: subscriptions.orderId })
+    .select({
+      id: subscriptions.id,
+      creatorId: subscriptions.creatorId,
+      orderId: subscriptions.orderId,
+      anchor: subscriptions.anchor,
+      intervalUnit: subscriptions.intervalUnit,
+      intervalCount: subscriptions.intervalCount,
+    })
     .from(subscriptions)
     .where(
       and(
@@ -118,9 +130,12 @@ export async function applyBillingEvent(
     if ("stranger" in read) return refuse(ctx, row, event, read.stranger, read.metadata);
     events = [...events, ...read.events];
   }
+  const record = facts.invoice === undefined ? [] : invoiceRecord(ctx, row, facts.invoice);
   const applied =
-    events.length > 0
-      ? await applySubscriptionEvents({ db: ctx.db, now: ctx.now, actor: ACTOR }, row.id, events)
+    events.length > 0 || record.length > 0
+      ? await applySubscriptionEvents({ db: ctx.db, now: ctx.now, actor: ACTOR }, row.id, events, {
+          writes: record,
+        })
       : undefined;
   if (event.type === "invoice.paid" && applied?.state.status === "canceled") {
     await refundPaidAfterEnd(ctx, row, (event.data.object as { id: string }).id);
@@ -201,4 +216,39 @@ export async function settleInvoicePayment(
   const events = [...invoiceFacts(invoice, "invoice_refunded", ctx.now), ...read.events];
   await applySubscriptionEvents({ db: ctx.db, now: ctx.now, actor: ACTOR }, row.id, events);
   return "processed";
+}
+
+/**
+ * Our record of a Stripe invoice's period (paid, or still open after a failed attempt), as the sandbox
+ * keeps its own: one row per period, Stripe's attempt count, in the batch that applies the event. The
+ * payment of a paid Stripe invoice is kept as Stripe reports it, on its own payment's events.
+ */
+function invoiceRecord(ctx: PaymentContext, row: Row, invoice: BillingInvoice): Write[] {
+  if (invoice.periodStart === null || invoice.periodEnd === null) return [];
+  if (invoice.status !== "paid" && invoice.status !== "open") return [];
+  const paid = invoice.status === "paid";
+  return [
+    invoiceWrite(
+      ctx.db,
+      {
+        creatorId: row.creatorId,
+        subscriptionId: row.id,
+        periodIndex: periodAt(
+          row.anchor,
+          { unit: row.intervalUnit, count: row.intervalCount },
+          invoice.periodStart,
+        ).index,
+        periodStart: invoice.periodStart,
+        periodEnd: invoice.periodEnd,
+        amount: paid ? invoice.amountPaid : invoice.amountDue,
+        currency: invoice.currency,
+        status: paid ? "paid" : "open",
+        paymentId: null,
+        lastError: null,
+        at: ctx.now,
+        attempts: invoice.attempts,
+      },
+      ctx.now,
+    ),
+  ];
 }

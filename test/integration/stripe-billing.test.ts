@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { drainEmitted, retryDeferredEvents } from "../../src/checkout/events";
-import { auditEvents, paymentEvents, subscriptions } from "../../src/db/schema";
+import { auditEvents, paymentEvents, subscriptionInvoices, subscriptions } from "../../src/db/schema";
 import { inventoryGateway } from "../../src/inventory/gateway";
 import { subscriptionIdFor } from "../../src/lib/ids";
 import { applySubscriptionEvents } from "../../src/subscriptions/store";
@@ -231,6 +231,16 @@ describe("Stripe's renewal events drive the subscription", () => {
     expect(await unprocessed(world)).toEqual([]);
     // The first order's own payment still settles as the checkout's.
     expect(res.body.status).toBe("paid");
+    // Every period Stripe billed is an invoice row of ours, as the sandbox keeps them.
+    const invoices = await db
+      .select()
+      .from(subscriptionInvoices)
+      .where(eq(subscriptionInvoices.subscriptionId, id));
+    expect(invoices.map((i) => [i.periodIndex, i.status, i.attempts]).sort()).toEqual([
+      [0, "paid", 1],
+      [1, "paid", 1],
+      [2, "paid", 1],
+    ]);
   });
 });
 
