@@ -12,6 +12,7 @@ import { apiKeys, creators, members, offerPrices, offers } from "../src/db/schem
 import { displayPrefix, generateApiKey, hashApiKey } from "../src/lib/api-keys";
 import { newId } from "../src/lib/ids";
 import { paymentProvider } from "../src/payments";
+import { paidPeriod } from "../src/subscriptions/billing";
 import { advanceClock } from "../src/subscriptions/clock";
 import { boundary, namedIntervals } from "../src/subscriptions/intervals";
 import { startWrites } from "../src/subscriptions/start";
@@ -87,18 +88,7 @@ renewalRoutes.post("/bench/renewals", async (c) => {
             provider: "sandbox",
             paymentMethod: "4242424242424242",
           },
-          [
-            { type: "invoice_paid", at: now, periodStart: now, periodEnd: end },
-            {
-              type: "snapshot",
-              at: now,
-              status: "active",
-              periodStart: now,
-              periodEnd: end,
-              cancelAtPeriodEnd: false,
-              trialEnd: null,
-            },
-          ],
+          paidPeriod(now, { periodStart: now, periodEnd: end }),
         ).writes,
       );
     }

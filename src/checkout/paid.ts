@@ -17,11 +17,9 @@ import {
   orders,
 } from "../db/schema";
 import { grantWrite } from "../entitlements/store";
-import { newId, subscriptionIdFor } from "../lib/ids";
+import { newId } from "../lib/ids";
 import type { Payment } from "../payments/provider";
-import { boundary, namedIntervals } from "../subscriptions/intervals";
-import { invoiceWrite } from "../subscriptions/invoices";
-import { startWrites } from "../subscriptions/start";
+import { membershipStartWrites } from "../subscriptions/start";
 import { type HeldUnits, secureAll } from "./holds";
 import { memberForEmail } from "./store";
 import {
@@ -128,7 +126,7 @@ export function paidLanding(ctx: PaymentContext, loaded: Loaded, payment: Paymen
     // A membership tier starts a renewing subscription, which grants the tier; anything else is granted here.
     ...(p.interval === null
       ? [grantWrite(ctx.db, grantFor(ctx, order, p.memberId))]
-      : membershipWrites(ctx, order, payment, p.memberId, p.interval)),
+      : membershipStartWrites(ctx, { order, payment, memberId: p.memberId, billing: p.interval })),
     audit(ctx, loaded, "order.paid", { payment_id: payment?.id ?? null, via: p.via }),
   ];
   return {
@@ -203,72 +201,6 @@ function grantFor(ctx: PaymentContext, order: OrderRow, memberId: string): Entit
     revokedAt: null,
     revokeReason: null,
   };
-}
-
-/**
- * A membership order's first period, paid: the subscription it starts (active, renewing with the card
- * that paid), the tier it grants until the period's end plus the renewal leeway, in the same batch.
- * A provider's subscription (Stripe Billing, named by the payment) keeps the provider's own first
- * period, and its snapshot is timed at that period's start, so every event Stripe sends about the
- * subscription afterwards orders after it.
- */
-function membershipWrites(
-  ctx: PaymentContext,
-  order: OrderRow,
-  payment: Payment | null,
-  memberId: string,
-  billing: BillingInterval,
-): Write[] {
-  const interval = namedIntervals[billing];
-  const billed = payment?.subscription ?? null;
-  const [start, end] =
-    billed === null ? [ctx.now, boundary(ctx.now, interval, 1)] : [billed.periodStart, billed.periodEnd];
-  const id = subscriptionIdFor(order.id);
-  const amount = Math.round(order.amountTotal / order.quantity);
-  const first = {
-    creatorId: order.creatorId,
-    subscriptionId: id,
-    periodIndex: 0,
-    periodStart: start,
-    periodEnd: end,
-    amount,
-    currency: order.currency,
-    status: "paid" as const,
-    paymentId: payment?.id ?? null,
-    lastError: null,
-    at: start,
-  };
-  const started = startWrites(
-    { db: ctx.db, now: ctx.now, actor: "system:checkout" },
-    {
-      id,
-      creatorId: order.creatorId,
-      memberId,
-      offerId: order.offerId,
-      amount,
-      currency: order.currency,
-      interval,
-      anchor: start,
-      periodEnd: end,
-      provider: order.provider ?? "sandbox",
-      orderId: order.id,
-      paymentMethod: payment?.paymentMethod ?? null,
-      providerSubscriptionId: billed?.id ?? null,
-    },
-    [
-      { type: "invoice_paid", at: start, periodStart: start, periodEnd: end },
-      {
-        type: "snapshot",
-        at: start,
-        status: "active",
-        periodStart: start,
-        periodEnd: end,
-        cancelAtPeriodEnd: false,
-        trialEnd: null,
-      },
-    ],
-  );
-  return [...started.writes, invoiceWrite(ctx.db, first, ctx.now)];
 }
 
 /** A membership tier's billing interval: its entitlement lasts one period. Null for anything else. */

@@ -112,6 +112,16 @@ const snapshot = (
   trialEnd: null,
 });
 
+/** The facts of a period paid at `at`: its invoice, and the subscription active on it. */
+export const paidPeriod = (
+  at: number,
+  period: { periodStart: number; periodEnd: number },
+  cancelAtPeriodEnd = false,
+): SubscriptionEvent[] => [
+  { type: "invoice_paid", at, periodStart: period.periodStart, periodEnd: period.periodEnd },
+  snapshot(at, "active", period, cancelAtPeriodEnd),
+];
+
 export interface Outcome {
   events: SubscriptionEvent[];
   dunning: Dunning;
@@ -132,10 +142,7 @@ export function afterCharge(
 ): Outcome {
   if (paid) {
     return {
-      events: [
-        { type: "invoice_paid", at: step.at, periodStart: step.periodStart, periodEnd: step.periodEnd },
-        snapshot(step.at, "active", step, cancelAtPeriodEnd),
-      ],
+      events: paidPeriod(step.at, step, cancelAtPeriodEnd),
       dunning: NO_DUNNING,
       invoice: "paid",
     };

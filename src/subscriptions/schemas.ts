@@ -70,19 +70,28 @@ export const UpdateSubscriptionBody = z
   .refine((b) => Object.keys(b).length > 0, { message: "Send at least one change" })
   .openapi("UpdateSubscription");
 
+const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/;
+const MAX_ADVANCE_MS = 366 * 24 * 3600_000;
+
 export const AdvanceClockBody = z
   .strictObject({
     by: z
       .string()
-      .regex(/^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/)
+      .max(32)
+      .regex(DURATION)
       .refine((v) => v !== "P" && v !== "PT", "An empty duration")
-      .openapi({ description: "An ISO 8601 duration in weeks, days, hours and minutes.", example: "P3W" }),
+      // One call replays every step in between: a year at most keeps it one request's work.
+      .refine((v) => durationMs(v) <= MAX_ADVANCE_MS, "At most a year (P52W) per call")
+      .openapi({
+        description: "An ISO 8601 duration in weeks, days, hours and minutes; a year at most.",
+        example: "P3W",
+      }),
   })
   .openapi("AdvanceClock");
 
-/** Milliseconds in an ISO 8601 duration the body's pattern accepted (at most a few years). */
+/** Milliseconds in an ISO 8601 duration the body's pattern accepted. */
 export function durationMs(by: string): number {
-  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(by);
+  const m = DURATION.exec(by);
   const [w, d, h, min] = [1, 2, 3, 4].map((i) => Number(m?.[i] ?? 0));
   return ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60_000;
 }

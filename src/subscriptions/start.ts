@@ -6,8 +6,16 @@
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import type { Db, Write } from "../db/client";
-import { auditEvents, mrrMovements, type SubscriptionRow, subscriptions } from "../db/schema";
+import {
+  auditEvents,
+  type BillingInterval,
+  mrrMovements,
+  type OrderRow,
+  type SubscriptionRow,
+  subscriptions,
+} from "../db/schema";
 import { newId, subscriptionIdFor } from "../lib/ids";
+import type { Payment } from "../payments/provider";
 import {
   type AccessPolicy,
   accessEnd,
@@ -16,9 +24,10 @@ import {
   type SubscriptionState,
   started,
 } from "./access";
-import { NO_DUNNING } from "./billing";
+import { NO_DUNNING, paidPeriod } from "./billing";
 import { entitlementWrite, movementWrites } from "./grants";
-import type { Interval } from "./intervals";
+import { boundary, type Interval, namedIntervals } from "./intervals";
+import { invoiceWrite } from "./invoices";
 import { columnsOf, DEFAULT_ACCESS_POLICY, type SubscriptionContext } from "./store";
 
 export interface NewSubscription {
@@ -97,6 +106,59 @@ export async function startSubscription(ctx: SubscriptionContext, p: NewSubscrip
   const [first, ...rest] = writes;
   if (first !== undefined) await ctx.db.batch([first, ...rest]);
   return id;
+}
+
+/**
+ * A membership order's first period, paid: the subscription it starts (active, renewing with the card
+ * that paid), the tier it grants until the period's end plus the renewal leeway, in the same batch.
+ * A provider's subscription (Stripe Billing, named by the payment) keeps the provider's own first
+ * period, and its snapshot is timed at that period's start, so every event Stripe sends about the
+ * subscription afterwards orders after it.
+ */
+export function membershipStartWrites(
+  ctx: Pick<SubscriptionContext, "db" | "now">,
+  p: { order: OrderRow; payment: Payment | null; memberId: string; billing: BillingInterval },
+): Write[] {
+  const { order, payment, memberId, billing } = p;
+  const interval = namedIntervals[billing];
+  const billed = payment?.subscription ?? null;
+  const [start, end] =
+    billed === null ? [ctx.now, boundary(ctx.now, interval, 1)] : [billed.periodStart, billed.periodEnd];
+  const id = subscriptionIdFor(order.id);
+  const amount = Math.round(order.amountTotal / order.quantity);
+  const first = {
+    creatorId: order.creatorId,
+    subscriptionId: id,
+    periodIndex: 0,
+    periodStart: start,
+    periodEnd: end,
+    amount,
+    currency: order.currency,
+    status: "paid" as const,
+    paymentId: payment?.id ?? null,
+    lastError: null,
+    at: start,
+  };
+  const started = startWrites(
+    { ...ctx, actor: "system:checkout" },
+    {
+      id,
+      creatorId: order.creatorId,
+      memberId,
+      offerId: order.offerId,
+      amount,
+      currency: order.currency,
+      interval,
+      anchor: start,
+      periodEnd: end,
+      provider: order.provider ?? "sandbox",
+      orderId: order.id,
+      paymentMethod: payment?.paymentMethod ?? null,
+      providerSubscriptionId: billed?.id ?? null,
+    },
+    paidPeriod(start, { periodStart: start, periodEnd: end }),
+  );
+  return [...started.writes, invoiceWrite(ctx.db, first, ctx.now)];
 }
 
 /**

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { api } from "../../support/api";
 import {
   advance,
   applyQuote,
@@ -22,6 +23,16 @@ describe("access without money: subscriptions", () => {
     expect((await changeMine(token, id, { cancel_at_period_end: true, status: "active" })).status).toBe(422);
     expect((await change(tenant, id, {})).status).toBe(422);
     expect((await readSubscription(tenant, id)).cancel_at_period_end).toBe(false);
+  });
+
+  it("a clock advance that is empty, malformed or longer than a year is refused and moves nothing", async () => {
+    const tenant = await createTenant();
+    const { id } = await subscribe(tenant);
+    for (const by of ["P", "PT", "3 weeks", "P60W", "P400D", "P99999999999999999999W"]) {
+      const res = await api("POST", "/v1/dev/clock", { key: tenant.key, body: { by } });
+      expect(res.status, by).toBe(422);
+    }
+    expect((await readSubscription(tenant, id)).clock.offset_seconds).toBe(0);
   });
 
   it("a tampered change quote is refused and charges nothing", async () => {
