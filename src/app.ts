@@ -16,6 +16,21 @@ import { type Clock, systemClock } from "./lib/time";
 import { type PaymentsFactory, paymentProvider } from "./payments";
 import { routes } from "./routes";
 
+/** The document's header, shared by /openapi.json and the typed client's generator. */
+export const openApiInfo = {
+  openapi: "3.1.0",
+  info: {
+    title: "Creator commerce edge API",
+    version: "0.1.0",
+    description:
+      "Every error is RFC 9457 `application/problem+json` (the `Problem` schema) with a stable `type` and the " +
+      "`request_id` that is also sent as the `Request-Id` header. Unknown paths answer 404, a known path with " +
+      "the wrong method 405 (with `Allow`). A POST, PUT or PATCH body over 64 KiB (1 MiB for the signed POS " +
+      "batch) answers 413, and a JSON body sent as anything but `application/json` (UTF-8) 415; GET and " +
+      "DELETE bodies are ignored. Integer query parameters take plain decimal digits only.",
+  },
+};
+
 export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } = {}) {
   const clock = options.clock ?? systemClock;
   const payments = options.payments ?? paymentProvider;
@@ -54,19 +69,7 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     bearerFormat: "JWT",
     description: "A member's own entitlement token (a session token, not a purchase receipt).",
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Creator commerce edge API",
-      version: "0.1.0",
-      description:
-        "Every error is RFC 9457 `application/problem+json` (the `Problem` schema) with a stable `type` and the " +
-        "`request_id` that is also sent as the `Request-Id` header. Unknown paths answer 404, a known path with " +
-        "the wrong method 405 (with `Allow`). A POST, PUT or PATCH body over 64 KiB (1 MiB for the signed POS " +
-        "batch) answers 413, and a JSON body sent as anything but `application/json` (UTF-8) 415; GET and " +
-        "DELETE bodies are ignored. Integer query parameters take plain decimal digits only.",
-    },
-  });
+  app.doc31("/openapi.json", openApiInfo);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
   documentMetaRoutes(app);
 

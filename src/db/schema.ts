@@ -14,6 +14,7 @@ export * from "./tables/records";
 export * from "./tables/sandbox";
 export * from "./tables/sign-in";
 export * from "./tables/subscriptions";
+export * from "./tables/surfaces";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { checkouts } from "./tables/checkout";

@@ -22,6 +22,8 @@ export const idPrefixes = {
   subscription: "sub",
   invoice: "inv",
   mrrMovement: "mrr",
+  link: "lnk",
+  overlayToken: "ovl",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
