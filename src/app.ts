@@ -8,6 +8,7 @@ import { AppError } from "./errors";
 import { allowedMethodsFor } from "./http/allowed-methods";
 import { BODY_LIMIT_BYTES, bodyGuard, documentBodyErrors, RECONCILE_BODY_LIMIT_BYTES } from "./http/body";
 import type { AppEnv } from "./http/context";
+import { corsFor, documentCorsErrors, preflight } from "./http/cors";
 import { fromHttpException, problemResponse } from "./http/problem";
 import { requestId } from "./http/request-id";
 import { validationHook } from "./http/validation";
@@ -15,6 +16,7 @@ import { inventoryGateway } from "./inventory/gateway";
 import { type Clock, systemClock } from "./lib/time";
 import { type PaymentsFactory, paymentProvider } from "./payments";
 import { routes } from "./routes";
+import { registerLinkPage } from "./routes/pages/link";
 
 /** The document's header, shared by /openapi.json and the typed client's generator. */
 export const openApiInfo = {
@@ -54,9 +56,12 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
       route.path === "/v1/pos/reconcile" ? RECONCILE_BODY_LIMIT_BYTES : BODY_LIMIT_BYTES,
     );
     if (guard) app.on(route.method.toUpperCase(), route.getRoutingPath(), guard);
+    const cors = corsFor(route.method, route.path);
+    if (cors) app.on(route.method.toUpperCase(), route.getRoutingPath(), cors);
     register(app);
   }
   documentBodyErrors(app.openAPIRegistry);
+  documentCorsErrors(app.openAPIRegistry);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
@@ -72,8 +77,13 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
   app.doc31("/openapi.json", openApiInfo);
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
   documentMetaRoutes(app);
+  registerLinkPage(app);
 
   const allowedMethods = allowedMethodsFor(app as unknown as Hono<never>);
+  app.options(
+    "*",
+    preflight((path) => allowedMethods(path).length > 0),
+  );
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);
     if (allowed.length > 0 && !allowed.includes(c.req.method)) {

@@ -44,6 +44,7 @@ export type ErrorCode =
   | "batch_signature_invalid"
   | "claim_signature_invalid"
   | "device_revoked"
+  | "origin_not_allowed"
   | "internal"
   | "misconfigured"
   | "overloaded";

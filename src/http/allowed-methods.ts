@@ -18,7 +18,7 @@ export function allowedMethodsFor(app: Hono<never>): (path: string) => string[] 
 function compile(routes: readonly { method: string; path: string }[]) {
   const byPath = new Map<string, Set<string>>();
   for (const { method, path } of routes) {
-    if (method === "ALL") continue; // middleware, not a route
+    if (method === "ALL" || method === "OPTIONS") continue; // middleware and preflights, not routes
     const methods = byPath.get(path) ?? new Set<string>();
     methods.add(method);
     if (method === "GET") methods.add("HEAD");

@@ -47,6 +47,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   batch_signature_invalid: { status: 401, title: "The batch is not signed by a registered device" },
   claim_signature_invalid: { status: 401, title: "The claim is not signed by a registered device" },
   device_revoked: { status: 403, title: "The device was revoked" },
+  origin_not_allowed: { status: 403, title: "This web origin may not call this route from a browser" },
   internal: { status: 500, title: "Internal error" },
   // The operator's fault, not the client's, and not transient: 500, which every operation documents.
   misconfigured: { status: 500, title: "The worker is misconfigured" },
