@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 /**
  * The methods registered for a path, for answering 405 with `Allow`. Consulted only from notFound, so a
  * matched request pays nothing: Hono's methodNotAllowed middleware wraps every request instead, and on
- * the reserve path that measured about 60 µs of CPU per request (see README, Benchmark).
+ * the reserve path that measured about 60 µs of CPU per request (see docs/benchmark.md).
  */
 export function allowedMethodsFor(app: Hono<never>): (path: string) => string[] {
   let table: { pattern: RegExp; methods: Set<string> }[] | undefined;

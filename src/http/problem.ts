@@ -54,7 +54,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   overloaded: { status: 503, title: "Temporarily overloaded" },
 };
 
-/** Stable, documented type URIs: one per error code (the README lists them). */
+/** Stable, documented type URIs: one per error code (docs/errors.md lists them). */
 export const problemType = (code: ErrorCode): string =>
   `https://creator-commerce.dev/problems/${code.replaceAll("_", "-")}`;
 

@@ -19,7 +19,7 @@ const shipped = JSON.parse((env as unknown as { WRANGLER_VARS: string }).WRANGLE
 const testSecrets = env as unknown as Record<"QUOTE_SIGNING_KEYS" | "ENTITLEMENT_SIGNING_KEYS", string>;
 const ORIGIN = "https://commerce.example";
 
-/** The secrets the README's deploy steps put, well-formed (test values; nothing here reaches Stripe). */
+/** The secrets docs/deploy.md's steps put, well-formed (test values; nothing here reaches Stripe). */
 const secrets = {
   QUOTE_SIGNING_KEYS: testSecrets.QUOTE_SIGNING_KEYS,
   ENTITLEMENT_SIGNING_KEYS: testSecrets.ENTITLEMENT_SIGNING_KEYS,
