@@ -15,16 +15,36 @@ import { drizzle } from "drizzle-orm/d1";
 import { getPlatformProxy } from "wrangler";
 import * as schema from "../src/db/schema";
 import { demo, seedDemo } from "../src/db/seed";
+import { demoSurfaces } from "../src/db/seed-surfaces";
 import { displayPrefix, generateApiKey, hashApiKey } from "../src/lib/api-keys";
+import { generateOverlayToken } from "../src/overlay/token";
 
 const wranglerCli = "node_modules/wrangler/wrangler-dist/cli.js";
 const keyFile = ".wrangler/demo-api-key";
 const secretsFile = ".wrangler/dev-secrets.env";
+const overlayTokenFile = ".wrangler/demo-overlay-token";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
 
-function wrangler(args: string[]): void {
-  const run = spawnSync(process.execPath, ["--no-warnings", wranglerCli, ...args], { stdio: "inherit", env });
-  if (run.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed with exit code ${run.status}`);
+/**
+ * Applies the local D1 migrations and says so in one line. wrangler prints a table per migration (about
+ * 400 lines on a fresh clone), so its output is kept and printed in full only when it fails.
+ */
+function migrateLocal(): void {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  const run = spawnSync(process.execPath, ["--no-warnings", wranglerCli, ...args], { encoding: "utf8", env });
+  const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+  if (run.status !== 0) {
+    process.stderr.write(output);
+    throw new Error(`wrangler ${args.join(" ")} failed with exit code ${run.status}`);
+  }
+  const applied = /About to apply (\d+) migration/.exec(output)?.[1];
+  process.stdout.write(
+    applied !== undefined
+      ? `Applied ${applied} migration${applied === "1" ? "" : "s"} to the local database.\n`
+      : /No migrations to apply/.test(output)
+        ? "Local database is up to date.\n"
+        : "Local database migrated.\n",
+  );
 }
 
 function demoKey(): string {
@@ -62,45 +82,66 @@ async function devSecrets(): Promise<string> {
   return secretsFile;
 }
 
-async function seed(key: string): Promise<void> {
+/** The demo overlay's token, kept like the key so the printed overlay URL survives restarts. */
+function demoOverlayToken(): string {
+  if (existsSync(overlayTokenFile)) return readFileSync(overlayTokenFile, "utf8").trim();
+  const token = generateOverlayToken();
+  mkdirSync(".wrangler", { recursive: true });
+  writeFileSync(overlayTokenFile, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+async function seed(key: string, overlayToken: string): Promise<void> {
   const proxy = await getPlatformProxy<Env>({ configPath: "wrangler.toml", persist: true });
   try {
     await seedDemo(
       drizzle(proxy.env.DB, { schema }),
       { hash: await hashApiKey(key), prefix: displayPrefix(key) },
       Date.now(),
+      { overlayToken },
     );
   } finally {
     await proxy.dispose();
   }
 }
 
-wrangler(["d1", "migrations", "apply", "DB", "--local"]);
+migrateLocal();
 const key = demoKey();
-await seed(key);
+const overlayToken = demoOverlayToken();
+await seed(key, overlayToken);
+const origin = "http://127.0.0.1:8787";
 process.stdout.write(`
   Demo creator ${demo.creatorId} is seeded: Fan, Merch and Events tiers and a live drop (${demo.dropId}).
   Its API key:
 
     ${key}
 
-  Try: curl -H "Authorization: Bearer ${key}" http://127.0.0.1:8787/v1/drops
+  Buy in a browser (the sandbox follows Stripe's test cards: 4242 4242 4242 4242 pays,
+  4000 0000 0000 0002 declines, 4000 0027 6000 3184 asks for 3-D Secure):
+    The live drop:        ${origin}/l/${demoSurfaces.dropLinkId}
+    The weekly Fan tier:  ${origin}/l/${demoSurfaces.fanLinkId}
+  The drop's stream overlay (an OBS browser source, 1920x1080); watch stock fall as you buy:
+    ${origin}/overlay/${demo.dropId}?token=${overlayToken}
+  The widget on a page of your own: ${demoSurfaces.origins[0]} is an allowed origin, so save the README's
+  snippet (Buyer surfaces) as index.html and serve it with: python3 -m http.server 8080
+
+  Try: curl -H "Authorization: Bearer ${key}" ${origin}/v1/drops
   A quote, as a buyer in Brazil with the demo coupon:
-    curl -X POST http://127.0.0.1:8787/v1/quotes -H "content-type: application/json" \\
+    curl -X POST ${origin}/v1/quotes -H "content-type: application/json" \\
       -H "buyer-id: demo-buyer-0001" -H "buyer-country: BR" \\
       -d '{"offer_id":"${demo.dropOfferId}","drop_id":"${demo.dropId}","coupon":"LAUNCH10"}'
-  Buy it with the sandbox (Stripe's test cards; no Stripe key needed), then read the checkout for the token:
-    curl -X POST http://127.0.0.1:8787/v1/checkouts -H "content-type: application/json" \
-      -H "buyer-id: demo-buyer-0001" -H "idempotency-key: <any new uuid>" \
+  Buy it with the sandbox, then read the checkout for the token:
+    curl -X POST ${origin}/v1/checkouts -H "content-type: application/json" \\
+      -H "buyer-id: demo-buyer-0001" -H "idempotency-key: <any new uuid>" \\
       -d '{"quote":"<token from the quote>","email":"fan@example.com","payment_method":"4242 4242 4242 4242"}'
-    curl http://127.0.0.1:8787/v1/checkouts/<id> -H "checkout-secret: <secret>"
+    curl ${origin}/v1/checkouts/<id> -H "checkout-secret: <secret>"
   Sign the demo member in (an entitlement token and a refresh credential), then check the token:
-    curl -X POST http://127.0.0.1:8787/v1/members/${demo.memberId}/sessions -H "Authorization: Bearer ${key}" \
+    curl -X POST ${origin}/v1/members/${demo.memberId}/sessions -H "Authorization: Bearer ${key}" \\
       -H "content-type: application/json" -d '{}'
-    curl -X POST http://127.0.0.1:8787/v1/entitlements/verify -H "content-type: application/json" \
+    curl -X POST ${origin}/v1/entitlements/verify -H "content-type: application/json" \\
       -d '{"token":"<token>","audience":"${demo.creatorId}"}'
-  Public keys for offline verification: http://127.0.0.1:8787/.well-known/jwks.json
-  API reference: http://127.0.0.1:8787/docs
+  Public keys for offline verification: ${origin}/.well-known/jwks.json
+  API reference: ${origin}/docs
 \n`);
 if (!process.argv.includes("--seed-only")) {
   const dev = spawn(

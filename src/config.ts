@@ -38,7 +38,7 @@ const QuoteKeysSchema = jsonSecret(
  * Entitlement signing keys, from the ENTITLEMENT_SIGNING_KEYS secret: JSON `{"active": kid, "keys": [jwk…]}`
  * with Ed25519 JWKs (`kty` OKP, `crv` Ed25519, `kid`, `x`, and `d` for a key that may sign). The active
  * key must hold `d`. Any other key verifies, and is published in the JWKS, until its optional
- * `retire_at` (ISO 8601 UTC); the README gives the rotation steps.
+ * `retire_at` (ISO 8601 UTC); docs/entitlements.md gives the rotation steps.
  */
 const EntitlementJwk = z.object({
   kty: z.literal("OKP"),
@@ -79,6 +79,14 @@ const ConfigSchema = z.object({
   STRIPE_SECRET_KEY: z
     .string()
     .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]+$/)
+    .optional(),
+  /**
+   * Stripe's publishable key (`pk_test_…`/`pk_live_…`): with STRIPE_SECRET_KEY, the hosted checkout page
+   * mounts Stripe's Payment Element; without Stripe, it shows the sandbox's card form.
+   */
+  STRIPE_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_[A-Za-z0-9]+$/)
     .optional(),
   /** The webhook endpoint's signing secret (`whsec_…`), for POST /v1/webhooks/stripe. */
   STRIPE_WEBHOOK_SECRET: z
@@ -151,7 +159,7 @@ export const allowsLocalStandIns = (config: Config): boolean =>
 export const misconfigured = (problems: string): AppError =>
   new AppError(
     "misconfigured",
-    `The worker's configuration is invalid: ${problems}. Its operator must fix each one (see the README's Configuration).`,
+    `The worker's configuration is invalid: ${problems}. Its operator must fix each one (see docs/deploy.md, Configuration).`,
   );
 
 type Issue = { path: PropertyKey[]; message: string };

@@ -45,6 +45,7 @@ export type ErrorCode =
   | "claim_signature_invalid"
   | "device_revoked"
   | "origin_not_allowed"
+  | "link_archived"
   | "internal"
   | "misconfigured"
   | "overloaded";

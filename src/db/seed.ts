@@ -20,6 +20,7 @@ import {
   offerPrices,
   offers,
 } from "./schema";
+import { demoSurfaceWrites } from "./seed-surfaces";
 
 export const demo = {
   creatorId: "cre_demo",
@@ -180,6 +181,27 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
   ];
 }
 
-/** Seeds the demo tenant; safe to run any number of times. */
-export const seedDemo = (db: Db, key: SeedKey, now: number): Promise<void> =>
-  runBatch(db, demoSeedWrites(db, key, now));
+/**
+ * Seeds the demo tenant and its buyer surfaces (seed-surfaces.ts); safe to run any number of times. An
+ * overlay token, when given, replaces the drop's (its hash only is stored).
+ */
+export const seedDemo = async (
+  db: Db,
+  key: SeedKey,
+  now: number,
+  surfaces: { overlayToken?: string } = {},
+): Promise<void> =>
+  runBatch(db, [
+    ...demoSeedWrites(db, key, now),
+    ...(await demoSurfaceWrites(
+      db,
+      {
+        creatorId: demo.creatorId,
+        dropId: demo.dropId,
+        dropOfferId: demo.dropOfferId,
+        fanOfferId: "off_demo_fan",
+      },
+      surfaces.overlayToken,
+      now,
+    )),
+  ]);

@@ -122,6 +122,8 @@ const creator = (creatorOf: CreatorOf): CorsPolicy => ({ kind: "creator", creato
 export const corsPolicies: Record<string, CorsPolicy> = {
   "GET /v1/drops/{id}/stock": any,
   "GET /.well-known/jwks.json": any,
+  // The widget's script: a classic <script src> sends no Origin, a module or crossorigin load does.
+  "GET /embed.js": any,
   "GET /v1/offers/{id}/price": creator(byParam(offers)),
   "POST /v1/quotes": creator(byBodyId(offers, "offer_id")),
   "POST /v1/quotes/verify": creator(byBodyToken("token")),
@@ -149,10 +151,9 @@ export const corsPolicies: Record<string, CorsPolicy> = {
  */
 const selfManaged = new Set([
   "GET /v1/drops/{id}/stream",
-  // Pages and the widget's script: navigations and <script src> send no Origin; a module script or a
-  // fetch that does is served like any other visitor.
+  // Pages: a navigation or an iframe sends no Origin; the hosted page decides embedding itself (its
+  // frame-ancestors, from the same allow-list).
   "GET /l/{id}",
-  "GET /embed.js",
   "GET /overlay/{id}",
 ]);
 

@@ -1,6 +1,9 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { demo, seedDemo } from "../../src/db/seed";
+import { demoSurfaces } from "../../src/db/seed-surfaces";
 import { displayPrefix, generateApiKey, hashApiKey } from "../../src/lib/api-keys";
+import { generateOverlayToken } from "../../src/overlay/token";
 import { api } from "../support/api";
 import { db, tableCounts } from "../support/tenants";
 
@@ -87,5 +90,42 @@ describe("the demo seed", () => {
     await seedWith(newKey);
     expect((await api("GET", "/v1/drops", { key: newKey })).status).toBe(200);
     expect((await api("GET", "/v1/drops", { key: oldKey })).status).toBe(401);
+  });
+
+  it("seeds the buyer surfaces npm start prints: the drop's link page, the Fan tier's, and a working overlay", async () => {
+    const key = generateApiKey();
+    const overlayToken = generateOverlayToken();
+    await seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now(), {
+      overlayToken,
+    });
+    for (const id of [demoSurfaces.dropLinkId, demoSurfaces.fanLinkId, demoSurfaces.overlayLinkId]) {
+      const page = await exports.default.fetch(`http://api.test/l/${id}`);
+      expect(page.status, id).toBe(200);
+      await page.body?.cancel();
+    }
+    const overlay = await exports.default.fetch(
+      `http://api.test/overlay/${demo.dropId}?token=${overlayToken}`,
+    );
+    expect(overlay.status).toBe(200);
+    expect(await overlay.text()).toContain("<svg");
+    const origins = await api("GET", "/v1/allowed-origins", { key });
+    expect(origins.body.origins).toEqual([...demoSurfaces.origins].sort());
+  });
+
+  it("replaces the overlay token when a new one is seeded: the old URL stops working", async () => {
+    const key = generateApiKey();
+    const [first, second] = [generateOverlayToken(), generateOverlayToken()];
+    await seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now(), {
+      overlayToken: first,
+    });
+    await seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now(), {
+      overlayToken: second,
+    });
+    const overlayOf = async (token: string) => {
+      const res = await exports.default.fetch(`http://api.test/overlay/${demo.dropId}?token=${token}`);
+      await res.body?.cancel();
+      return res.status;
+    };
+    expect([await overlayOf(first), await overlayOf(second)]).toEqual([404, 200]);
   });
 });
