@@ -1,9 +1,14 @@
-// The exported verifier under plain Node 20, as another service would use it: built to dist/ by
-// `npm run build:verifier`, fed a JWKS over real HTTP, given good and bad tokens. Exits non-zero on
-// any surprise. Keys here are generated on the spot; nothing touches the worker.
+// The exported clients under plain Node 20, as another service would use them: built to dist/ by
+// `npm run build:clients` and imported through the package's own "exports" (creator-commerce-edge/…).
+// The verifier is fed a JWKS over real HTTP and given good and bad tokens; the POS SDK and the typed
+// client must load and offer their entry points. Exits non-zero on any surprise. Keys here are
+// generated on the spot; nothing touches the worker.
 import { createServer } from "node:http";
+import { createApiClient } from "creator-commerce-edge/api";
+import { createPosClient, createPosClientWithAllotments, memoryStorage } from "creator-commerce-edge/pos";
+import { createEntitlementVerifier, EntitlementTokenError } from "creator-commerce-edge/verify";
+import { acceptMessage, EMBED_PROTOCOL } from "creator-commerce-edge/widget";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { createEntitlementVerifier, EntitlementTokenError } from "../dist/verify.js";
 
 const issuer = "https://commerce.example";
 const { publicKey, privateKey } = await generateKeyPair("EdDSA", { extractable: true });
@@ -63,13 +68,24 @@ const staleError = await stale(await sign({})).then(
 );
 if (staleError?.reason !== "stale_version") failures.push("a stale token version was accepted");
 
+// The typed client, against the same server: a GET that answers the key set.
+const { data: fetchedSet } = await createApiClient(url.replace("/.well-known/jwks.json", "")).GET(
+  "/.well-known/jwks.json",
+);
+if (fetchedSet?.keys?.[0]?.kid !== "node-1") failures.push("the typed client did not read the JWKS");
+for (const [name, value] of Object.entries({ createPosClient, createPosClientWithAllotments, memoryStorage }))
+  if (typeof value !== "function") failures.push(`creator-commerce-edge/pos exports no ${name}`);
+if (typeof acceptMessage !== "function" || typeof EMBED_PROTOCOL !== "string")
+  failures.push("creator-commerce-edge/widget does not export its postMessage contract");
+
 server.close();
-// One fetch per verifier, plus the cooldown-limited refetch for the unknown kid.
-if (fetches > 3) failures.push(`the key set was fetched ${fetches} times`);
+// One fetch per verifier, plus the cooldown-limited refetch for the unknown kid, plus the typed client's.
+if (fetches > 4) failures.push(`the key set was fetched ${fetches} times`);
 if (failures.length > 0) {
-  console.error(`exported verifier under Node ${process.version}: FAILED\n  ${failures.join("\n  ")}`);
+  console.error(`exported clients under Node ${process.version}: FAILED\n  ${failures.join("\n  ")}`);
   process.exit(1);
 }
 console.log(
-  `exported verifier under Node ${process.version}: 1 token accepted, 5 refused as expected, ${fetches} JWKS fetches`,
+  `exported clients under Node ${process.version}: the verifier accepted 1 token and refused 5 as expected ` +
+    `(${fetches - 1} JWKS fetches); the typed client read the JWKS; the POS SDK and the widget's protocol load`,
 );

@@ -75,7 +75,16 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     description: "A member's own entitlement token (a session token, not a purchase receipt).",
   });
   app.doc31("/openapi.json", openApiInfo);
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Creator commerce API" }));
+  // Scalar's script is this worker's static asset (public/, from scripts/copy-assets.mjs), not a CDN's.
+  app.get(
+    "/docs",
+    Scalar({
+      url: "/openapi.json",
+      pageTitle: "Creator commerce API",
+      cdn: "/docs/scalar.standalone.js",
+      withDefaultFonts: false,
+    }),
+  );
   documentMetaRoutes(app);
   registerLinkPage(app);
 

@@ -4,9 +4,9 @@
  * Private key material stays inside non-extractable CryptoKeys; only public parts are ever rendered.
  */
 import { importJWK } from "jose";
+import { ENTITLEMENT_ALG, type VerificationKey, verificationKeyOf } from "../../clients/verifier";
 import type { EntitlementKeyConfig } from "../config";
 import { memoizeResolved } from "../lib/memo";
-import { ENTITLEMENT_ALG, type VerificationKey, verificationKeyOf } from "./verify";
 
 /** A verifying key as the JWKS publishes it: public parts only, with `exp` while it is retiring. */
 export interface PublicJwk {

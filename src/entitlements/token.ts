@@ -2,10 +2,11 @@
  * Minting entitlement tokens: compact JWS, EdDSA over Ed25519, `typ: entitlement+jwt`, the signing key's
  * `kid` in the header. Pure apart from the signature: the caller brings the member's state and the time.
  */
+
+import { ENTITLEMENT_ALG, ENTITLEMENT_TYP } from "../../clients/verifier";
 import { newId } from "../lib/ids";
 import { signCompact } from "../lib/jws";
 import type { EntitlementKeys } from "./keys";
-import { ENTITLEMENT_ALG, ENTITLEMENT_TYP } from "./verify";
 
 /** What a token says about a member, read in one go (see store.ts). */
 export interface MemberTokenState {

@@ -1,6 +1,11 @@
 /** Entitlement tokens: issuing them, sessions and refresh, and introspection. */
 import { and, eq } from "drizzle-orm";
 import { decodeJwt } from "jose";
+import {
+  type EntitlementClaims,
+  EntitlementTokenError,
+  verifyEntitlementToken,
+} from "../../clients/verifier";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import type { Db } from "../db/client";
@@ -12,7 +17,6 @@ import { isCredentialShaped, type RefreshCredential, rotate, startFamily } from 
 import type { Introspection, SessionView, TokenView } from "./schemas";
 import { memberTokenState, tokenStateOf, tokenStateReads } from "./store";
 import { audienceOf, type IssuedToken, type MemberTokenState, mintToken, type TokenSettings } from "./token";
-import { type EntitlementClaims, EntitlementTokenError, verifyEntitlementToken } from "./verify";
 
 /** What minting and checking tokens needs: parsed keys and the configured issuer and lifetime. */
 export interface TokenIssuer {

@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { base64url, exportJWK, generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { createEntitlementVerifier, EntitlementTokenError } from "../../clients/verifier";
 import { refreshCredentials } from "../../src/db/schema";
-import { createEntitlementVerifier, EntitlementTokenError } from "../../src/entitlements/verify";
 import { api } from "../support/api";
 import {
   appAt,

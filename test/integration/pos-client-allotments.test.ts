@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { PosAllotmentError, PosClaimError } from "../../clients/pos/allotments";
 import { posAllotments } from "../../src/db/schema";
-import { PosAllotmentError, PosClaimError } from "../../src/pos/client-allotments";
 import { api, type Json } from "../support/api";
 import { expectInvariants } from "../support/drops";
 import { createDrop } from "../support/fixtures";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BufferedItem } from "../../src/pos/client";
+import type { BufferedItem } from "../../clients/pos/client";
 import { api } from "../support/api";
 import { introspect } from "../support/entitlements";
 import { posDevice } from "../support/pos";

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { importJWK, type JWTPayload, SignJWT } from "jose";
+import { createEntitlementVerifier, type PublishedJwk } from "../../clients/verifier";
 import { buildApp } from "../../src/app";
 import { readConfig } from "../../src/config";
-import { createEntitlementVerifier, type PublishedJwk } from "../../src/entitlements/verify";
 import { api, type Json } from "./api";
 import { createOffer } from "./fixtures";
 import { insertMember } from "./quotes";

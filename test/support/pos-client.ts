@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { base64url } from "jose";
 import { expect } from "vitest";
-import { entitlements, members, orders, posItemResults } from "../../src/db/schema";
+import { createPosClientWithAllotments, memoryAllotmentStorage } from "../../clients/pos/allotments";
 import {
   type BatchPayload,
   type BufferedItem,
@@ -13,8 +13,8 @@ import {
   type NewPosItem,
   type PosClientOptions,
   PosSyncError,
-} from "../../src/pos/client";
-import { createPosClientWithAllotments, memoryAllotmentStorage } from "../../src/pos/client-allotments";
+} from "../../clients/pos/client";
+import { entitlements, members, orders, posItemResults } from "../../src/db/schema";
 import { createOffer, membershipTier } from "./fixtures";
 import { posDevice, saleOf } from "./pos";
 import { createTenant, db, type Tenant } from "./tenants";

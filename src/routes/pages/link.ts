@@ -4,30 +4,17 @@
  * listed in the OpenAPI document with registerPath, as /docs is.
  */
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
 import type { Context } from "hono";
 import type { PageConfig } from "../../../clients/checkout-page/config";
-import { drops } from "../../db/schema";
 import { AppError, notFound } from "../../errors";
-import { readStock } from "../../holds/verbs";
 import { type AppEnv, buyerContext } from "../../http/context";
 import { buyerCountry } from "../../http/country";
 import { originAllowed } from "../../http/origins";
 import { ProblemSchema, problemResponse, problemTable } from "../../http/problem";
 import { randomToken } from "../../lib/crypto";
-import { type LinkRow, linkForPage } from "../../links/store";
-import { findOffer } from "../../offers/store";
-import { previewPrice } from "../../quotes/verbs";
-import {
-  type PagePrice,
-  type PageStock,
-  pageCsp,
-  renderCheckoutPage,
-  renderMessagePage,
-} from "../../surfaces/checkout-page/page";
-import { routes } from "../index";
-
-const STREAM_PATH = "/v1/drops/{id}/stream";
+import { pageFacts } from "../../links/page";
+import { linkForPage } from "../../links/store";
+import { pageCsp, renderCheckoutPage, renderMessagePage } from "../../surfaces/checkout-page/page";
 
 type Status = 200 | 403 | 404 | 410 | 500 | 503;
 
@@ -106,7 +93,7 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
       "Payments are not set up yet. Try again later.",
     );
   }
-  const facts = await pageFacts(c, link);
+  const facts = await pageFacts(buyerContext(c), link, buyerCountry(c));
   if (facts === undefined) {
     return refuse(
       c,
@@ -129,7 +116,7 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
     buyer_id: facts.buyerId,
     parent,
     stripe_key: stripeKey,
-    stock: link.dropId === null ? null : streamServed() ? "stream" : "poll",
+    stock: link.dropId === null ? null : "stream",
   };
   const html = renderCheckoutPage({
     nonce,
@@ -143,55 +130,6 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
   const socket = pageConfig.stock === "stream" ? selfOrigin.replace(/^http/, "ws") : null;
   return page(c, 200, html, pageCsp(nonce, { parent, stripe: stripeKey !== null, socket }));
 }
-
-/**
- * What the page shows before its script runs, every read scoped to the link's own creator: the offer
- * (undefined when it is gone or archived), the drop, the price for the buyer's country (the quote
- * route's pricing decision, without a coupon: the script's quote then shows the exact lines), and
- * the drop's stock. A price or stock that cannot be read now leaves its place empty, not the page.
- */
-async function pageFacts(c: Context<AppEnv>, link: LinkRow) {
-  const ctx = buyerContext(c);
-  const buyerId = crypto.randomUUID();
-  const [offer, drop] = await Promise.all([
-    findOffer(ctx.db, link.creatorId, link.offerId),
-    link.dropId === null
-      ? undefined
-      : ctx.db
-          .select({ title: drops.title })
-          .from(drops)
-          .where(and(eq(drops.creatorId, link.creatorId), eq(drops.id, link.dropId)))
-          .limit(1)
-          .then((rows) => rows[0]),
-  ]);
-  if (offer === undefined || offer.status !== "active") return undefined;
-  const [price, stock] = await Promise.all([
-    previewPrice({
-      ctx,
-      input: {
-        offerId: offer.id,
-        quantity: link.quantity,
-        currency: link.currency,
-        country: buyerCountry(c),
-        buyer: { key: `anon:${buyerId}`, member: null },
-      },
-    }).then(
-      (p): PagePrice => ({ currency: p.currency, lines: p.lines, total: p.total }),
-      () => null,
-    ),
-    // Only the creator's own drop: a link row can never show another creator's counters.
-    drop === undefined || link.dropId === null
-      ? null
-      : readStock({ ctx, input: { dropId: link.dropId } }).then(
-          ({ stock: s }): PageStock => ({ available: s.available, stock: s.stock, phase: s.phase }),
-          () => null,
-        ),
-  ]);
-  return { buyerId, title: drop?.title ?? offer.title, description: offer.description, price, stock };
-}
-
-/** Whether the live stock stream is served (built alongside): the page then uses it rather than polling. */
-const streamServed = () => routes.some((r) => r.route.path === STREAM_PATH);
 
 const HtmlPage = { "text/html": { schema: z.string() } };
 /** A refusal: HTML for a browser, problem+json for a client asking for JSON only. */

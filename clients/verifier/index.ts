@@ -1,6 +1,7 @@
 /**
  * Verifying entitlement tokens: the package's public helper (`creator-commerce-edge/verify`) for other
- * Workers and for Node 20+, and the core this worker's own introspection runs. It depends on jose only.
+ * Workers, browsers and Node 20+, and the core this worker's own introspection runs: the worker imports
+ * it from here (src/entitlements/), never the other way round. It depends on jose only.
  *
  * The algorithm is pinned (EdDSA over Ed25519), as are the type (`entitlement+jwt`), the issuer, the
  * audience and a clock tolerance; a token names its key by `kid`, and a key past its retirement

@@ -8,7 +8,7 @@
  * rule here: an item stays `pending` in storage until its result has been saved, and a pending item may
  * always be sent again — after a lost response, a timeout, or the app dying mid-sync.
  *
- * Selling a drop offline takes an allotment claimed while online: client-allotments.ts builds that on this
+ * Selling a drop offline takes an allotment claimed while online: allotments.ts builds that on this
  * file (claims, releases, and a local guard against selling past an allotment).
  */
 import { CompactSign } from "jose";
@@ -93,7 +93,7 @@ export interface BatchPayload {
   signed_at: string;
   event?: string;
   items: PosItem[];
-  /** Allotments the device is done with (see client-allotments.ts): released after the items land. */
+  /** Allotments the device is done with (see allotments.ts): released after the items land. */
   release_allotments?: string[];
 }
 
