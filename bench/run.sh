@@ -6,7 +6,9 @@
 #   2. latency at one connection (LATENCY_ROUTES);
 #   3. saturation: reserves on one fresh drop at SAT_CONNECTIONS (bench/saturate.mjs);
 #   4. the oversell check of every drop the run reserved on;
-#   5. latency mode: a second server whose D1 round trips each wait D1_DELAY_MS (D1_DELAY_ROUTES at 1).
+#   5. latency mode: a second server whose D1 round trips each wait D1_DELAY_MS (D1_DELAY_ROUTES at 1);
+#   6. with FANOUT=1, the stock stream's broadcast fan-out (bench/fanout.sh: FANOUT_SOCKETS sockets on
+#      one relay, time from a hold to the last viewer's message), on its own server after the others.
 # BENCH_MODE=faithful (default: Miniflare's Node API on a direct socket) or wrangler (wrangler dev).
 # QUICK=1 is a smoke test: one short round, a small aged drop.
 set -euo pipefail
@@ -202,6 +204,14 @@ if [ -n "$D1_DELAY_ROUTES" ] && [ "$D1_DELAY_MS" != 0 ]; then
   done
   count_d1=""
   [ "${RENEWALS:-1000}" != 0 ] && renewals "d1+${D1_DELAY_MS}ms" "${DELAY_RENEWALS:-500}" 1
+fi
+
+# Fan-out: its own worker (the bench worker plus the stock relays) on its own server, the others stopped.
+if [ "${FANOUT:-0}" = 1 ]; then
+  stop_tree "$server"
+  server=""
+  SERVER_CORE=$SERVER_CORE LOAD_CORE=$LOAD_CORE bash bench/fanout.sh | tee "$state/fanout.log" ||
+    echo "the fan-out phase failed" >&2
 fi
 
 {

@@ -2,6 +2,7 @@ import { buildApp } from "./app";
 import { scheduled } from "./scheduled";
 
 export { DropInventory } from "./inventory/drop-inventory";
+export { StockRelay } from "./stream/relay";
 
 const app = buildApp();
 

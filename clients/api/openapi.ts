@@ -41,6 +41,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
                 422: {
                     headers: {
@@ -99,6 +108,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -197,6 +215,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -262,6 +289,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -365,6 +401,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -428,6 +473,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -539,6 +593,15 @@ export interface paths {
                         "application/json": components["schemas"]["OfferPrice"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -643,6 +706,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -661,7 +733,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -767,6 +839,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -785,7 +866,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -896,6 +977,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -914,7 +1004,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -1011,6 +1101,15 @@ export interface paths {
                         "application/json": components["schemas"]["CheckoutWithEntitlement"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1098,6 +1197,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1145,6 +1253,397 @@ export interface paths {
                 };
                 /** @description The payment provider is unavailable; Temporarily overloaded */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the creator's checkout links, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                    status?: "active" | "archived";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of links */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutLinkList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a checkout link: a hosted page at /l/{id} selling an offer or a drop on fixed terms
+         * @description The offer, drop and coupon must be the creator's (another creator's offer or drop is 404). An offer with an open or upcoming drop is linked only with that `drop_id` (422 otherwise, as a quote refuses); an archived offer or an ended drop is 409; an unknown coupon, an unpriced currency or a success URL that is not https is 422.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCheckoutLink"];
+                };
+            };
+            responses: {
+                /** @description The new link */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutLink"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one of the creator's checkout links */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Link id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The link */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutLink"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/links/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a checkout link: its page answers 410 from now on; archiving again changes nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Link id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["NoFields"];
+                };
+            };
+            responses: {
+                /** @description The archived link */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CheckoutLink"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1212,6 +1711,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1349,6 +1857,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1466,6 +1983,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1572,6 +2098,15 @@ export interface paths {
                         "application/json": components["schemas"]["Receipt"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1648,6 +2183,15 @@ export interface paths {
                 };
                 /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1736,6 +2280,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1834,6 +2387,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1892,6 +2454,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1991,7 +2562,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked */
+                /** @description The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2109,6 +2680,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2170,6 +2750,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2286,7 +2875,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked */
+                /** @description The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2390,6 +2979,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
                 422: {
                     headers: {
@@ -2448,6 +3046,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2546,6 +3153,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2611,6 +3227,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2745,6 +3370,235 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/drops/{id}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The drop's live stock: a WebSocket, or server-sent events
+         * @description Public: no API key. Send `Upgrade: websocket` for a WebSocket, or `Accept: text/event-stream` for SSE (`id:` is the `seq`, `event:` the message type). Each message is a `StockMessage` (src/contract/stream.ts): a `snapshot` first, then coalesced `update`s, at most one per 250 ms and only on change, each naming the `seq` before it (`prev_seq`). A viewer resumes with `after` (or `Last-Event-ID`); relays keep the last 256 messages. Send the text `ping` on the socket to get `pong`. A browser's `Origin` must be one the drop's creator allows (403 otherwise); the cached poll, GET /v1/drops/{id}/stock, carries the same `seq`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The last `seq` the viewer holds: the stream starts with every message after it, in order, or with a fresh `snapshot` when the relay no longer keeps them all. */
+                    after?: number;
+                    /** @description The viewer's own stable random key (keep it on the device): picks the viewer's relay, so a reconnect lands where its missed messages are kept. Without it, the connecting IP picks. */
+                    viewer?: string;
+                };
+                header?: {
+                    /** @description SSE resume (sent by EventSource on reconnect): wins over `after`. */
+                    "last-event-id"?: string;
+                };
+                path: {
+                    /** @description Drop id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Switching to a WebSocket: `StockMessage` JSON text frames */
+                101: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An event stream of `StockMessage`s */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The payment provider is unavailable; Temporarily overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drops/{id}/overlay-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue the drop's overlay URL for OBS: a new read-only token; the previous one stops working at once
+         * @description The token opens `GET /overlay/{drop_id}` for this drop and nothing else. Only its SHA-256 is kept, so it is shown once; lost, rotate again. Takes no Idempotency-Key: a replay would have to store the token, and a retry only rotates again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Drop id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RotateOverlayToken"];
+                };
+            };
+            responses: {
+                /** @description The new token and the overlay URL that carries it */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OverlayToken"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/drops/{id}/holds": {
         parameters: {
             query?: never;
@@ -2790,6 +3644,15 @@ export interface paths {
                 };
                 /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2902,6 +3765,15 @@ export interface paths {
                         "application/json": components["schemas"]["Hold"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2967,6 +3839,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Hold"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Not found */
@@ -3062,6 +3943,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
                 422: {
                     headers: {
@@ -3121,6 +4011,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3205,6 +4104,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3318,6 +4226,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Request body too large */
                 413: {
                     headers: {
@@ -3415,6 +4332,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Request body too large */
                 413: {
                     headers: {
@@ -3494,6 +4420,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Internal error; The worker is misconfigured */
                 500: {
                     headers: {
@@ -3545,6 +4480,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3671,6 +4615,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
                 409: {
                     headers: {
@@ -3780,6 +4733,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Request body too large */
                 413: {
                     headers: {
@@ -3868,7 +4830,16 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -3959,6 +4930,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4023,6 +5003,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4163,6 +5152,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
                 422: {
                     headers: {
@@ -4221,6 +5219,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4319,6 +5326,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4399,6 +5415,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4527,6 +5552,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4630,6 +5664,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4699,6 +5742,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
                 422: {
                     headers: {
@@ -4757,6 +5809,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4855,6 +5916,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -4920,6 +5990,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5023,6 +6102,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
                 422: {
                     headers: {
@@ -5086,6 +6174,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Internal error; The worker is misconfigured */
                 500: {
                     headers: {
@@ -5137,6 +6234,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5239,6 +6345,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -5322,6 +6437,15 @@ export interface paths {
                 };
                 /** @description The payment was declined */
                 402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5444,6 +6568,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5577,6 +6710,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -5697,6 +6839,15 @@ export interface paths {
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5843,6 +6994,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -5861,7 +7021,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -5961,6 +7121,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Internal error; The worker is misconfigured */
                 500: {
                     headers: {
@@ -6026,6 +7195,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
                 409: {
                     headers: {
@@ -6035,7 +7213,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -6157,6 +7335,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -6175,7 +7362,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -6289,6 +7476,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -6307,7 +7503,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -6434,6 +7630,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -6452,7 +7657,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation */
+                /** @description The quote has expired; The entitlement token has expired; The entitlement token predates a revocation; The checkout link is archived, or its offer is off sale */
                 410: {
                     headers: {
                         [name: string]: unknown;
@@ -6514,6 +7719,171 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/allowed-origins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The web origins allowed to call this creator's buyer routes and embed its checkout pages */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The allow-list */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AllowedOrigins"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Replace the creator's allowed web origins (CORS and embedding)
+         * @description Browsers on these origins may call the creator's public buyer routes (quotes, holds, checkouts, tokens) and embed its checkout pages (the widget). Stock and JWKS answer every origin; admin routes none. The change reaches every location within 10 seconds.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AllowedOriginsInput"];
+                };
+            };
+            responses: {
+                /** @description The new allow-list */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AllowedOrigins"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dev/outbox": {
         parameters: {
             query?: never;
@@ -6544,6 +7914,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["MailOutbox"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Not found */
@@ -6639,6 +8018,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -6695,6 +8083,138 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/embed.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The embeddable checkout widget: one script for creators' pages (docs/widget.md)
+         * @description Turns `<a data-cc-checkout href=".../l/lnk_…">` links and `<cc-checkout link="lnk_…">` elements into buttons opening the hosted checkout page in an overlay. Under 5 KB gzipped. `Cache-Control: public, max-age=300, stale-while-revalidate=86400` with an ETag; `If-None-Match` answers 304.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description A previous ETag. */
+                    "if-none-match"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The script */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/javascript": string;
+                    };
+                };
+                /** @description Not modified: the cached copy is current */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/overlay/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A drop's live-stream overlay: transparent 1920×1080 page for an OBS browser source
+         * @description Stock left, a countdown to the drop's start or end, a just-bought ticker and a QR code to its checkout link, kept live over the stock stream. Opened by the token from `POST /v1/drops/{id}/overlay-token`; without a valid token for this drop, 404, the same answer whatever was wrong. `?debug=1` exposes `window.ccOverlay` for tests.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description The drop's overlay token. */
+                    token?: string;
+                    /** @description `1`: expose `window.ccOverlay` (seqs, state). */
+                    debug?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Drop id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The overlay page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The payment provider is unavailable; Temporarily overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -6763,6 +8283,103 @@ export interface paths {
                     };
                     content: {
                         "text/html": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/l/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The hosted checkout page of a link (HTML)
+         * @description Server-rendered: the price for the buyer's country, live stock for a drop, email, payment and the entitlement. `?embed=1&parent=<origin>` renders it for an iframe on `parent`, only when the creator allows that origin (403 otherwise); `Content-Security-Policy: frame-ancestors` names it. An unknown link is 404, an archived one 410; each refusal is an HTML page, or problem+json to a client that asks for JSON only.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Render for embedding (with `parent`). */
+                    embed?: "1";
+                    /** @description The embedding page's origin. */
+                    parent?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description Link id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The checkout page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Embedding on `parent` is not allowed by the creator */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No such link */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The link was archived, or its offer is no longer on sale */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Stripe is configured without STRIPE_PUBLISHABLE_KEY */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -6871,7 +8488,7 @@ export interface components {
         BundleComponent: {
             offer_id: string;
             /** @default 1 */
-            quantity: number;
+            quantity?: number;
         };
         UpdateOffer: {
             title?: string;
@@ -6934,7 +8551,7 @@ export interface components {
                 floor?: number | null;
             }[];
             /** @default [] */
-            country_prices: {
+            country_prices?: {
                 country: string;
                 /**
                  * @description ISO 4217 currency code, upper case.
@@ -6948,7 +8565,7 @@ export interface components {
                 amount: number;
             }[];
             /** @default [] */
-            member_discounts: {
+            member_discounts?: {
                 tier_offer_id: string;
                 percent_off: number;
             }[];
@@ -7024,7 +8641,7 @@ export interface components {
             /** @description The drop the units come from. Required while the offer has an open or upcoming drop: such an offer sells only through it (422 on `/drop_id` names the drops to use). */
             drop_id?: string;
             /** @default 1 */
-            quantity: number;
+            quantity?: number;
             /**
              * @description Asked-for currency; the offer must be priced in it.
              * @example USD
@@ -7164,7 +8781,7 @@ export interface components {
              * @default link
              * @enum {string}
              */
-            source: "link" | "overlay" | "pos" | "api";
+            source?: "link" | "overlay" | "pos" | "api";
             /** @description Campaign, stream, placement…: stored with the order for reporting. */
             attribution?: {
                 [key: string]: string;
@@ -7173,6 +8790,72 @@ export interface components {
         ConfirmCheckout: {
             payment_method?: string;
         };
+        CheckoutLinkList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["CheckoutLink"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        CheckoutLink: {
+            /** @enum {string} */
+            object: "checkout_link";
+            /** @example lnk_… */
+            id: string;
+            /** @description The hosted checkout page: share it, or open it with the widget. */
+            url: string;
+            offer_id: string;
+            drop_id: string | null;
+            title: string | null;
+            quantity: number;
+            currency: string | null;
+            coupon: string | null;
+            /** @enum {string} */
+            source: "link" | "overlay" | "pos" | "api";
+            attribution: {
+                [key: string]: string;
+            } | null;
+            success_url: string | null;
+            /** @enum {string} */
+            status: "active" | "archived";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            archived_at: string | null;
+        };
+        CreateCheckoutLink: {
+            /** @example off_… */
+            offer_id: string;
+            /** @description Required when the offer has an open or upcoming drop: the page then sells through it. */
+            drop_id?: string;
+            /** @description Shown above the offer's name on the page; plain text (escaped when rendered). */
+            title?: string;
+            /** @default 1 */
+            quantity?: number;
+            /**
+             * @description Always quote in this currency; omit to let the buyer's country decide.
+             * @example USD
+             */
+            currency?: string;
+            /** @description A coupon code every quote carries. */
+            coupon?: string;
+            /**
+             * @description The order source of its checkouts.
+             * @default link
+             * @enum {string}
+             */
+            source?: "link" | "overlay" | "pos" | "api";
+            /** @description Campaign, stream, placement…: stored with the order for reporting. */
+            attribution?: {
+                [key: string]: string;
+            };
+            /**
+             * Format: uri
+             * @description https (http only on localhost outside production): offered to the buyer after paying.
+             */
+            success_url?: string;
+        };
+        NoFields: Record<string, never>;
         Order: {
             id: string;
             /** @enum {string} */
@@ -7208,7 +8891,7 @@ export interface components {
              * @default requested_by_customer
              * @enum {string}
              */
-            reason: "requested_by_customer" | "duplicate" | "fraudulent";
+            reason?: "requested_by_customer" | "duplicate" | "fraudulent";
         };
         CollectPayment: {
             /** @enum {string} */
@@ -7353,12 +9036,12 @@ export interface components {
              * @description How long a reservation holds stock, 30 to 3600.
              * @default 300
              */
-            hold_ttl_seconds: number;
+            hold_ttl_seconds?: number;
             /**
              * @description Put a refunded order's units back on sale (default: they stay sold).
              * @default false
              */
-            restock_on_refund: boolean;
+            restock_on_refund?: boolean;
         };
         UpdateDrop: {
             title?: string;
@@ -7394,11 +9077,39 @@ export interface components {
             sold: number;
             /** @enum {string} */
             phase: "upcoming" | "live" | "ended" | "closed";
+            /** @description The drop's state version: rises with every change and never goes back, the same `seq` the live stream (GET /v1/drops/{id}/stream) carries, so a higher one is never older state. */
+            seq: number;
+            /** @description Holds placed since the drop began. */
+            holds_total: number;
+            /** @description Holds released or expired since the drop began. */
+            releases_total: number;
             /**
              * Format: date-time
              * @description When the drop's object produced these figures.
              */
             as_of: string;
+        };
+        OverlayToken: {
+            /** @enum {string} */
+            object: "overlay_token";
+            drop_id: string;
+            /**
+             * @description Shown once: only its SHA-256 is kept. It opens this drop's overlay page and nothing else.
+             * @example ovl_…
+             */
+            token: string;
+            /** @description The overlay page to add to OBS as a browser source. */
+            url: string;
+            link_id: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        RotateOverlayToken: {
+            /**
+             * @description The checkout link the overlay's QR code opens: one of the creator's active links for this drop. Omit it to use the drop's newest active link (none: the overlay shows no QR code).
+             * @example lnk_…
+             */
+            link_id?: string;
         };
         Hold: {
             /** @example hld_… */
@@ -7422,7 +9133,7 @@ export interface components {
              * @description Take fewer units than asked, if that is all there is, rather than none.
              * @default false
              */
-            allow_partial: boolean;
+            allow_partial?: boolean;
         };
         MemberList: {
             /** @enum {string} */
@@ -7698,7 +9409,6 @@ export interface components {
                 amount: number;
             }[];
         };
-        NoFields: Record<string, never>;
         ExperimentResults: {
             experiment_id: string;
             /** @enum {string} */
@@ -7880,7 +9590,7 @@ export interface components {
              * @description A lower membership tier a past_due member keeps once grace ends, until the dunning deadline, instead of nothing; null (the default) for none.
              * @default null
              */
-            past_due_downgrade_offer_id: string | null;
+            past_due_downgrade_offer_id?: string | null;
         };
         UpdateSubscription: {
             /** @description true cancels at the end of the paid period (access lasts until then); false undoes it. */
@@ -7926,6 +9636,21 @@ export interface components {
              * @example 4242424242424242
              */
             payment_method: string;
+        };
+        AllowedOrigins: {
+            /** @enum {string} */
+            object: "allowed_origins";
+            origins: string[];
+        };
+        AllowedOriginsInput: {
+            /**
+             * @description Every origin whose pages may call this creator's public buyer routes and embed its checkout pages.
+             * @example [
+             *       "https://shop.example.com",
+             *       "http://localhost:8080"
+             *     ]
+             */
+            origins: string[];
         };
         MailOutbox: {
             /** @enum {string} */

@@ -33,6 +33,19 @@ export const StockSchema = z
     held: z.number().int(),
     sold: z.number().int(),
     phase: z.enum(dropPhases),
+    seq: z
+      .number()
+      .int()
+      .openapi({
+        description:
+          "The drop's state version: rises with every change and never goes back, the same `seq` the " +
+          "live stream (GET /v1/drops/{id}/stream) carries, so a higher one is never older state.",
+      }),
+    holds_total: z.number().int().openapi({ description: "Holds placed since the drop began." }),
+    releases_total: z
+      .number()
+      .int()
+      .openapi({ description: "Holds released or expired since the drop began." }),
     as_of: z
       .string()
       .openapi({ format: "date-time", description: "When the drop's object produced these figures." }),

@@ -118,9 +118,16 @@ export async function readStock({
     if (stockCache.size >= MAX_CACHED_STOCKS) stockCache = new Map();
     stockCache.set(input.dropId, snapshot);
   }
-  const { asOf, ...counts } = snapshot;
+  const { asOf, holdsTotal, releasesTotal, ...counts } = snapshot;
   return {
-    stock: { object: "stock", drop_id: input.dropId, ...counts, as_of: toIso(asOf) },
+    stock: {
+      object: "stock",
+      drop_id: input.dropId,
+      ...counts,
+      holds_total: holdsTotal,
+      releases_total: releasesTotal,
+      as_of: toIso(asOf),
+    },
     ageMs: Math.max(0, ctx.now - asOf),
   };
 }

@@ -9,6 +9,10 @@ export interface StockSnapshot {
   held: number;
   sold: number;
   phase: DropPhase;
+  /** The drop's state version and running totals (the stock stream's `seq` contract, docs/stream.md). */
+  seq: number;
+  holdsTotal: number;
+  releasesTotal: number;
   asOf: number;
 }
 

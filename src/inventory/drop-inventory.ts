@@ -1,4 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
+import type { StockMessage } from "../contract/stream";
+import { relaySender, StockFeed } from "../stream/feed";
+import { bump, changeOf, nextMessage, type StreamVersion } from "../stream/messages";
 import { claim, consume, replayOf } from "./allotments";
 import type {
   AdjustResult,
@@ -55,10 +58,15 @@ const fresh = (): Touched => ({ holds: [] });
  *
  * What it keeps is bounded (retention.ts): reserve keys are looked up in SQLite, never mirrored in
  * memory, and the alarm purges ended holds, keys and all, once they are forgotten.
+ *
+ * Every change that a viewer can see bumps the drop's state version (`seq`, with running totals) in the
+ * change's own transaction, and the feed (stream/feed.ts) publishes coalesced messages to the stock
+ * stream's relays, which do the sends to viewers (docs/stream.md).
  */
 export class DropInventory extends DurableObject<Env> {
   private store!: InventoryStore;
   private ledger: Ledger | null = null;
+  private version: StreamVersion = { seq: 0, holdsTotal: 0, releasesTotal: 0, salesTotal: 0 };
   private alarmAt: number | null = null;
   /** When the earliest stored ended hold is forgotten: the alarm purges then. */
   private forgetDueAt: number | null = null;
@@ -75,6 +83,13 @@ export class DropInventory extends DurableObject<Env> {
     },
     failed: () => this.reload(),
     overloaded: { ok: false, reason: "overloaded" },
+  });
+  private readonly feed = new StockFeed({
+    registry: () => this.store,
+    latest: (dropId, mint) => this.latestMessage(dropId, mint),
+    send: relaySender(() => this.env.STOCK_RELAY),
+    now: Date.now,
+    later: (run, ms) => setTimeout(run, ms),
   });
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -105,6 +120,21 @@ export class DropInventory extends DurableObject<Env> {
   /** What the object keeps, in storage and in memory: for tests and operators, to see it stays bounded. */
   footprint(): ObjectFootprint {
     return footprintOf(this.ledger, this.store);
+  }
+
+  /**
+   * A stock relay's first viewer arrived (stream/relay.ts): the relay is fed from now on, and gets the
+   * drop's newest stream message; null when the drop was never configured.
+   */
+  subscribe(relay: string, dropId: string): StockMessage | null {
+    if (this.ledger === null) return null;
+    this.expireNow();
+    return this.feed.subscribe(relay, dropId);
+  }
+
+  /** How many relays the drop feeds: for tests and operators. */
+  relayCount(): number {
+    return this.feed.relayCount();
   }
 
   /** Counters as of now; holds past their expiry are expired first, as the alarm would. */
@@ -283,15 +313,27 @@ export class DropInventory extends DurableObject<Env> {
    */
   private atomically<T>(op: (l: Ledger, touched: Touched) => T): T {
     const l = this.requireLedger();
+    let changed = false;
     try {
-      return this.ctx.storage.transactionSync(() => {
+      const result = this.ctx.storage.transactionSync(() => {
         const touched = fresh();
+        const before = { held: l.held, sold: l.sold, terms: l.terms };
+        this.store.takePlaced();
         const result = op(l, touched);
         this.store.saveTouched(touched);
         // A hold that ended here is forgotten later; the alarm must come back for it.
         for (const hold of touched.holds) this.forgetBy(forgetAt(hold));
+        // The stream's version moves with what a viewer can see, in this same transaction.
+        const change = changeOf(before, l, touched, this.store.takePlaced());
+        if (change !== null) {
+          this.version = bump(this.version, change);
+          this.store.saveVersion(this.version);
+          changed = true;
+        }
         return result;
       });
+      if (changed) this.feed.changed();
+      return result;
     } catch (error) {
       this.reload();
       throw error;
@@ -324,6 +366,7 @@ export class DropInventory extends DurableObject<Env> {
   /** Memory follows storage: after a start, or a failed write that storage rolled back. */
   private reload(): void {
     this.ledger = this.store.load();
+    this.version = this.store.version();
     this.forgetDueAt = this.store.nextForget();
   }
 
@@ -353,7 +396,24 @@ export class DropInventory extends DurableObject<Env> {
       held: l.held,
       sold: l.sold,
       phase: phaseAt(l.terms, now),
+      seq: this.version.seq,
+      holdsTotal: this.version.holdsTotal,
+      releasesTotal: this.version.releasesTotal,
       asOf: now,
     };
+  }
+
+  /**
+   * The drop's stream message: the last one published, or (with `mint`, or when none was ever
+   * published) a new one if the state moved since.
+   */
+  private latestMessage(dropId: string, mint: boolean): StockMessage | null {
+    const l = this.ledger;
+    if (l === null) return null;
+    const last = this.store.published();
+    if (last !== null && (last.message.seq === this.version.seq || !mint)) return last.message;
+    const next = nextMessage(dropId, this.version, this.snapshotOf(l), last);
+    this.store.savePublished(next);
+    return next.message;
   }
 }

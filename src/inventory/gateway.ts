@@ -76,7 +76,7 @@ type Stub = DurableObjectStub<DropInventory>;
  */
 const MAX_KNOWN_DROPS = 10_000;
 /** Drop ids are `drp_` and a short token; anything else is answered 404 without a read. */
-const DROP_ID = /^drp_[0-9a-z_]{1,60}$/;
+export const DROP_ID = /^drp_[0-9a-z_]{1,60}$/;
 
 // Bindings are stable per isolate, so one gateway serves every request.
 const gateways = new WeakMap<DurableObjectNamespace<DropInventory>, { db: Db; gateway: InventoryGateway }>();

@@ -6,7 +6,14 @@
  *
  * Nothing is written until the drop is configured: an object that was only addressed (by an id that
  * names no drop) creates no tables and leaves no storage behind.
+ *
+ * The live stock stream's state lives here too (docs/stream.md): the drop's state version (`seq`) and
+ * running totals, written in the same transaction as every change; the last message published; and
+ * the relays subscribed to the drop.
  */
+
+import type { StockMessage } from "../contract/stream";
+import type { Published, StreamVersion } from "../stream/messages";
 import type { DropTerms, Hold, HoldKind, HoldState, Ledger, Touched } from "./ledger";
 import { newLedger, putLive } from "./ledger";
 import { RETAIN_ENDED_MS } from "./retention";
@@ -45,7 +52,39 @@ CREATE INDEX IF NOT EXISTS holds_by_key ON holds (buyer, reserve_key);
 -- ${ENDED}: the holds retention.ts lets go, in the order they are forgotten.
 CREATE INDEX IF NOT EXISTS holds_ended ON holds (expires_at) WHERE ${ENDED};
 -- The first objects made keys unique for ever; forgotten keys must be reusable.
-DROP INDEX IF EXISTS holds_reserve_key;`;
+DROP INDEX IF EXISTS holds_reserve_key;
+-- The stream's state version and running totals: one row, updated in each change's own transaction.
+CREATE TABLE IF NOT EXISTS stream_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  holds_total INTEGER NOT NULL,
+  releases_total INTEGER NOT NULL,
+  sales_total INTEGER NOT NULL
+);
+-- The last message published to the relays, and the sales total it counted from.
+CREATE TABLE IF NOT EXISTS stream_published (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  message TEXT NOT NULL,
+  sales_total INTEGER NOT NULL
+);
+-- Relays fed by this drop; gen tells a subscription from an older one under the same name.
+CREATE TABLE IF NOT EXISTS stream_relays (
+  name TEXT PRIMARY KEY,
+  drop_id TEXT NOT NULL,
+  gen INTEGER NOT NULL
+);`;
+
+/**
+ * The stream's first version row, once (after the columns it reads exist): an object older than the
+ * stream starts its totals from the holds it still stores.
+ */
+const SEED_VERSION = `
+INSERT INTO stream_version (id, seq, holds_total, releases_total, sales_total)
+  SELECT 1, 0,
+    (SELECT count(*) FROM holds WHERE kind != 'pos_sale'),
+    (SELECT count(*) FROM holds WHERE kind != 'pos_sale' AND state IN ('released', 'expired')),
+    (SELECT coalesce(sum(quantity), 0) FROM holds WHERE state = 'committed')
+  WHERE NOT EXISTS (SELECT 1 FROM stream_version)`;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -56,6 +95,12 @@ export interface KeyedHold {
 }
 /** How many holds a drop's object stores, by kind and state: what its start-up loads and its disk keeps. */
 export type Footprint = Record<`${HoldKind}:${HoldState}`, number>;
+/** A relay subscribed to the drop's stream. */
+export interface RelayRow {
+  name: string;
+  dropId: string;
+  gen: number;
+}
 export interface NewHold {
   hold: Hold;
   reserveKey: string;
@@ -87,6 +132,8 @@ const toHold = (r: Row): Hold => ({
 export class InventoryStore {
   /** Whether the tables exist: only once the drop was configured here. */
   private ready: boolean;
+  /** Holds and allotments inserted since the last `takePlaced`: the stream's count of holds placed. */
+  private placed = 0;
 
   constructor(private readonly sql: SqlStorage) {
     // A read, not a write: an object nobody configured must stay empty.
@@ -106,6 +153,7 @@ export class InventoryStore {
     );
     for (const [name, type] of ADDED_COLUMNS)
       if (!columns.has(name)) this.sql.exec(`ALTER TABLE holds ADD COLUMN ${name} ${type}`);
+    this.sql.exec(SEED_VERSION);
     this.ready = true;
   }
 
@@ -164,6 +212,7 @@ export class InventoryStore {
    * batch's inserts cost a few calls into SQLite, not one each.
    */
   insertHolds(rows: NewHold[]): void {
+    for (const { hold } of rows) if (hold.kind !== "pos_sale") this.placed++;
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
       const chunk = rows.slice(start, start + ROWS_PER_INSERT);
       this.sql.exec(
@@ -234,6 +283,72 @@ export class InventoryStore {
     if (!this.ready) return null;
     const [row] = this.sql.exec(`SELECT min(expires_at) AS at FROM holds WHERE ${ENDED}`).toArray();
     return row?.at === null || row?.at === undefined ? null : Number(row.at) + RETAIN_ENDED_MS;
+  }
+
+  /** Holds and allotments inserted since the last call: what the current transaction placed. */
+  takePlaced(): number {
+    const placed = this.placed;
+    this.placed = 0;
+    return placed;
+  }
+
+  /** The stream's state version (all zero before the drop is configured). */
+  version(): StreamVersion {
+    const [row] = this.ready ? this.sql.exec("SELECT * FROM stream_version WHERE id = 1").toArray() : [];
+    return {
+      seq: Number(row?.seq ?? 0),
+      holdsTotal: Number(row?.holds_total ?? 0),
+      releasesTotal: Number(row?.releases_total ?? 0),
+      salesTotal: Number(row?.sales_total ?? 0),
+    };
+  }
+
+  /** One small UPDATE, inside the transaction of the change it counts. */
+  saveVersion(v: StreamVersion): void {
+    this.sql.exec(
+      "UPDATE stream_version SET seq = ?, holds_total = ?, releases_total = ?, sales_total = ? WHERE id = 1",
+      v.seq,
+      v.holdsTotal,
+      v.releasesTotal,
+      v.salesTotal,
+    );
+  }
+
+  published(): Published | null {
+    const [row] = this.ready ? this.sql.exec("SELECT * FROM stream_published WHERE id = 1").toArray() : [];
+    return row
+      ? { message: JSON.parse(String(row.message)) as StockMessage, salesTotal: Number(row.sales_total) }
+      : null;
+  }
+
+  savePublished(p: Published): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO stream_published (id, message, sales_total) VALUES (1, ?, ?)",
+      JSON.stringify(p.message),
+      p.salesTotal,
+    );
+  }
+
+  relays(): RelayRow[] {
+    if (!this.ready) return [];
+    return this.sql
+      .exec("SELECT name, drop_id, gen FROM stream_relays")
+      .toArray()
+      .map((r) => ({ name: String(r.name), dropId: String(r.drop_id), gen: Number(r.gen) }));
+  }
+
+  saveRelay(relay: RelayRow): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO stream_relays (name, drop_id, gen) VALUES (?, ?, ?)",
+      relay.name,
+      relay.dropId,
+      relay.gen,
+    );
+  }
+
+  /** Only the subscription that answered: a newer one under the same name stays. */
+  forgetRelay(name: string, gen: number): void {
+    this.sql.exec("DELETE FROM stream_relays WHERE name = ? AND gen = ?", name, gen);
   }
 
   /** Stored holds by kind and state (empty before the drop is configured). */

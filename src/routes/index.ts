@@ -1,3 +1,5 @@
+import * as getAllowedOrigins from "./allowed-origins/get";
+import * as putAllowedOrigins from "./allowed-origins/put";
 import * as confirmCheckout from "./checkouts/confirm";
 import * as createCheckout from "./checkouts/create";
 import * as getCheckout from "./checkouts/get";
@@ -12,7 +14,9 @@ import * as devOutbox from "./dev/outbox";
 import * as createDrop from "./drops/create";
 import * as getDrop from "./drops/get";
 import * as listDrops from "./drops/list";
+import * as rotateOverlayToken from "./drops/overlay-token";
 import * as dropStock from "./drops/stock";
+import * as dropStream from "./drops/stream";
 import * as updateDrop from "./drops/update";
 import * as revokeEntitlement from "./entitlements/delete";
 import * as getEntitlement from "./entitlements/get";
@@ -28,6 +32,10 @@ import * as stopExperiment from "./experiments/stop";
 import * as createHold from "./holds/create";
 import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
+import * as archiveLink from "./links/archive";
+import * as createLink from "./links/create";
+import * as getLink from "./links/get";
+import * as listLinks from "./links/list";
 import * as quoteMyTierChange from "./me/change-quote";
 import * as convertTillTier from "./me/subscriptions-create";
 import * as mySubscriptions from "./me/subscriptions-list";
@@ -47,6 +55,8 @@ import * as cancelOrder from "./orders/cancel";
 import * as collectOrder from "./orders/collect";
 import * as orderReceipt from "./orders/receipt";
 import * as refundOrder from "./orders/refund";
+import * as embedScript from "./pages/embed";
+import * as overlayPage from "./pages/overlay";
 import * as claimAllotment from "./pos/allotments-create";
 import * as releaseAllotment from "./pos/allotments-delete";
 import * as getAllotment from "./pos/allotments-get";
@@ -84,6 +94,10 @@ export const routes = [
   createCheckout,
   getCheckout,
   confirmCheckout,
+  listLinks,
+  createLink,
+  getLink,
+  archiveLink,
   refundOrder,
   collectOrder,
   cancelOrder,
@@ -101,6 +115,8 @@ export const routes = [
   getDrop,
   updateDrop,
   dropStock,
+  dropStream,
+  rotateOverlayToken,
   createHold,
   getHold,
   releaseHold,
@@ -141,6 +157,10 @@ export const routes = [
   updateMySubscription,
   quoteMyTierChange,
   changeMyTier,
+  getAllowedOrigins,
+  putAllowedOrigins,
   devOutbox,
   devClock,
+  embedScript,
+  overlayPage,
 ];

@@ -86,7 +86,19 @@ describe("bad-input: drop ids", () => {
     // The stock route is public for every drop by design: counts and phase, nothing of the creator.
     const stock = await api("GET", `/v1/drops/${theirs}/stock`);
     expect(Object.keys(stock.body).sort()).toEqual(
-      ["as_of", "available", "drop_id", "held", "object", "phase", "sold", "stock"].sort(),
+      [
+        "as_of",
+        "available",
+        "drop_id",
+        "held",
+        "holds_total",
+        "object",
+        "phase",
+        "releases_total",
+        "seq",
+        "sold",
+        "stock",
+      ].sort(),
     );
   });
 });
