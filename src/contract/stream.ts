@@ -12,7 +12,6 @@
  * those are no longer kept, a fresh `snapshot`.
  */
 
-
 export interface StockMessage {
   type: "snapshot" | "update";
   drop_id: string;

@@ -23,7 +23,11 @@ export const ORIGIN_PATTERN =
 
 let cache = new Map<string, { origins: ReadonlySet<string>; at: number }>();
 
-export async function allowedOriginsOf(db: Db, creatorId: string, now = Date.now()): Promise<ReadonlySet<string>> {
+export async function allowedOriginsOf(
+  db: Db,
+  creatorId: string,
+  now = Date.now(),
+): Promise<ReadonlySet<string>> {
   const hit = cache.get(creatorId);
   if (hit !== undefined && now - hit.at < ORIGINS_CACHE_MS) return hit.origins;
   const rows = await db
