@@ -1,6 +1,6 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 
 const root = path.join(import.meta.dirname, "..");
@@ -71,6 +71,8 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Real Chromium against a served worker: `npm run test:browser`, in Node, not in workerd.
+    exclude: [...configDefaults.exclude, "test/browser/**"],
     setupFiles: ["test/support/apply-migrations.ts"],
   },
 }));
