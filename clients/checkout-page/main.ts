@@ -459,4 +459,6 @@ if (embedded) {
 
 if (cfg.drop_id) followStock(cfg.drop_id);
 post({ type: "loaded" });
+// Every control is wired: the buyer can act (bench/page-tti.mjs measures to this mark).
+performance.mark("cc:interactive");
 freshQuote();

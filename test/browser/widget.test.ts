@@ -159,6 +159,8 @@ describe("a site the creator did not allow", () => {
     expect(frame).toBeTruthy();
     expect(await frame?.locator("#email").count()).toBe(0);
     expect(await frame?.locator("#pay").count()).toBe(0);
+    // The refusal itself shows in the frame (it sells nothing), so the buyer reads why.
+    expect(await frame?.locator("body").innerText()).toContain("can't be shown here");
     expect(await eventTypes(page)).toEqual([]);
   });
 

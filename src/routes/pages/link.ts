@@ -32,7 +32,13 @@ function page(c: Context<AppEnv>, status: Status, body: string, csp: string): Re
  * A refusal: a short HTML page for a browser, the same refusal as problem+json for a client that asks
  * for JSON and not HTML (an API client, `curl -H 'accept: application/json'`).
  */
-function refuse(c: Context<AppEnv>, error: AppError, heading: string, text: string): Response {
+function refuse(
+  c: Context<AppEnv>,
+  error: AppError,
+  heading: string,
+  text: string,
+  framable = false,
+): Response {
   const accept = c.req.header("accept") ?? "";
   if (/json/.test(accept) && !/text\/html/.test(accept)) return problemResponse(c, error);
   const nonce = randomToken(22);
@@ -41,7 +47,7 @@ function refuse(c: Context<AppEnv>, error: AppError, heading: string, text: stri
     c,
     status,
     renderMessagePage(nonce, heading, text),
-    pageCsp(nonce, { parent: null, stripe: false }),
+    pageCsp(nonce, { parent: null, stripe: false, anyAncestor: framable }),
   );
 }
 
@@ -78,6 +84,7 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
       ),
       "This checkout can't be shown here",
       "The seller hasn't allowed checkout on this website. Open the link directly to buy.",
+      true,
     );
   }
   const config = c.get("config");

@@ -119,7 +119,7 @@ export function renderMessagePage(nonce: string, heading: string, message: strin
  */
 export function pageCsp(
   nonce: string,
-  options: { parent: string | null; stripe: boolean; socket?: string | null },
+  options: { parent: string | null; stripe: boolean; socket?: string | null; anyAncestor?: boolean },
 ): string {
   const stripe = options.stripe;
   // 'self' covers the same-origin WebSocket in current browsers; naming it keeps older ones working.
@@ -133,7 +133,11 @@ export function pageCsp(
     stripe ? "frame-src https://js.stripe.com https://hooks.stripe.com" : "",
     "base-uri 'none'",
     "form-action 'none'",
-    `frame-ancestors 'self'${options.parent === null ? "" : ` ${options.parent}`}`,
+    // A page that sells anything frames only on 'self' and the allowed parent; a message page that
+    // sells nothing (the refusal to embed) frames anywhere, so the buyer reads why instead of an error.
+    options.anyAncestor
+      ? "frame-ancestors *"
+      : `frame-ancestors 'self'${options.parent === null ? "" : ` ${options.parent}`}`,
   ]
     .filter((d) => d !== "")
     .join("; ");
