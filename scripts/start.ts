@@ -92,7 +92,13 @@ function demoOverlayToken(): string {
 }
 
 async function seed(key: string, overlayToken: string): Promise<void> {
+  // The seed reaches D1 alone: the proxy's warnings about the Durable Objects it does not run say
+  // nothing a newcomer needs, so only its errors are printed.
+  const level = process.env.WRANGLER_LOG;
+  process.env.WRANGLER_LOG = "error";
   const proxy = await getPlatformProxy<Env>({ configPath: "wrangler.toml", persist: true });
+  if (level === undefined) delete process.env.WRANGLER_LOG;
+  else process.env.WRANGLER_LOG = level;
   try {
     await seedDemo(
       drizzle(proxy.env.DB, { schema }),

@@ -4,10 +4,10 @@
  * embedded, it speaks the postMessage contract of src/contract/embed.ts with exactly one origin.
  */
 import { EMBED_PROTOCOL, type HostMessage, type PageMessage } from "../../src/contract/embed";
-import type { StockMessage } from "../../src/contract/stream";
 import { createApiClient, type Schemas } from "../api/index";
 import type { PageConfig } from "./config";
 import { formatMoney, lineLabel, type StockFigures, stockText } from "./format";
+import { followStock, holdCountdown } from "./live";
 
 type Quote = Schemas["Quote"];
 type Checkout = Schemas["CheckoutWithEntitlement"];
@@ -15,7 +15,6 @@ type Problem = { detail?: string; title?: string; type?: string };
 
 /** A quote this close to its expiry is replaced before a checkout uses it. */
 const QUOTE_MARGIN_MS = 15_000;
-const STOCK_POLL_MS = 2_000;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T | null;
 const cfg = JSON.parse($("cc-config")?.textContent ?? "{}") as PageConfig;
@@ -101,7 +100,7 @@ async function freshQuote(): Promise<Quote | undefined> {
   return data;
 }
 
-// ---- stock ----
+// ---- stock and the hold countdown (live.ts) ----
 
 function showStock(s: StockFigures) {
   const el = $("stock-text");
@@ -110,81 +109,11 @@ function showStock(s: StockFigures) {
   if (el && el.textContent !== text) el.textContent = text;
 }
 
-let lastSeq: number | null = null;
-
-/**
- * The WebSocket stream when the worker serves one: it resumes after the last `seq` on a reconnect, and
- * after three failed connections in a row the page falls back to polling, which serves the same figures.
- */
-function followStock(dropId: string, failures = 0) {
-  if (cfg.stock !== "stream" || !("WebSocket" in window) || failures >= 3) {
-    poll(dropId);
-    return;
-  }
-  const query = new URLSearchParams({ viewer: buyerId });
-  if (lastSeq !== null) query.set("after", String(lastSeq));
-  const ws = new WebSocket(`${location.origin.replace(/^http/, "ws")}/v1/drops/${dropId}/stream?${query}`);
-  let opened = false;
-  ws.addEventListener("open", () => {
-    opened = true;
-  });
-  ws.addEventListener("message", (e) => {
-    try {
-      const m = JSON.parse(String(e.data)) as Partial<StockMessage>;
-      if (typeof m.available === "number" && typeof m.stock === "number" && typeof m.phase === "string") {
-        if (typeof m.seq === "number") lastSeq = m.seq;
-        showStock({ available: m.available, stock: m.stock, phase: m.phase });
-      }
-    } catch {
-      // not a stock message (a pong)
-    }
-  });
-  ws.addEventListener("close", () => {
-    const next = opened ? 0 : failures + 1;
-    setTimeout(() => followStock(dropId, next), 1000 * (next + 1));
-  });
-}
-
-async function poll(dropId: string) {
-  if (!document.hidden) {
-    const { data } = await api
-      .GET("/v1/drops/{id}/stock", { params: { path: { id: dropId } } })
-      .catch(() => ({
-        data: undefined,
-      }));
-    if (data) showStock(data);
-  }
-  setTimeout(() => poll(dropId), STOCK_POLL_MS);
-}
-
-// ---- hold countdown ----
-
-let countdownTimer: ReturnType<typeof setInterval> | undefined;
-
-function startCountdown(expiresAt: string | null) {
-  if (countdownTimer !== undefined) clearInterval(countdownTimer);
-  const visible = $("countdown-visible");
-  const live = $("countdown-live");
-  if (expiresAt === null || !visible || !live) return;
-  const end = Date.parse(expiresAt);
-  let lastSpoken = -1;
-  const tick = () => {
-    const left = Math.max(0, Math.round((end - Date.now()) / 1000));
-    const mm = Math.floor(left / 60);
-    const ss = String(left % 60).padStart(2, "0");
-    visible.textContent = left > 0 ? `Reserved for you: ${mm}:${ss}` : "Your reservation has expired.";
-    // The screen reader hears it each minute and in the last 30 seconds, not every second.
-    const speak = left === 0 || left === 30 || (left % 60 === 0 && left !== lastSpoken);
-    if (speak && left !== lastSpoken) {
-      lastSpoken = left;
-      live.textContent =
-        left > 0 ? `${mm} minutes ${ss} seconds left to pay` : "Your reservation has expired.";
-    }
-    if (left === 0 && countdownTimer !== undefined) clearInterval(countdownTimer);
-  };
-  tick();
-  countdownTimer = setInterval(tick, 1000);
-}
+const countdown = holdCountdown();
+const startCountdown = (expiresAt: string | null) => {
+  const [visible, live] = [$("countdown-visible"), $("countdown-live")];
+  if (expiresAt !== null && visible && live) countdown.start(Date.parse(expiresAt), visible, live);
+};
 
 // ---- checkout ----
 
@@ -407,7 +336,7 @@ async function payStripe() {
 // ---- success ----
 
 function succeed(c: Checkout) {
-  if (countdownTimer !== undefined) clearInterval(countdownTimer);
+  countdown.stop();
   if (payForm) payForm.hidden = true;
   const hold = $("hold-countdown");
   if (hold) hold.hidden = true;
@@ -457,7 +386,15 @@ if (embedded) {
 
 // ---- start ----
 
-if (cfg.drop_id) followStock(cfg.drop_id);
+if (cfg.drop_id) {
+  followStock({
+    api,
+    dropId: cfg.drop_id,
+    viewer: buyerId,
+    stream: cfg.stock === "stream",
+    show: showStock,
+  });
+}
 post({ type: "loaded" });
 // Every control is wired: the buyer can act (bench/page-tti.mjs measures to this mark).
 performance.mark("cc:interactive");

@@ -85,7 +85,7 @@ export class DropInventory extends DurableObject<Env> {
     overloaded: { ok: false, reason: "overloaded" },
   });
   private readonly feed = new StockFeed({
-    registry: () => this.store,
+    registry: () => this.store.stream,
     latest: (dropId, mint) => this.latestMessage(dropId, mint),
     send: relaySender(() => this.env.STOCK_RELAY),
     now: Date.now,
@@ -327,7 +327,7 @@ export class DropInventory extends DurableObject<Env> {
         const change = changeOf(before, l, touched, this.store.takePlaced());
         if (change !== null) {
           this.version = bump(this.version, change);
-          this.store.saveVersion(this.version);
+          this.store.stream.saveVersion(this.version);
           changed = true;
         }
         return result;
@@ -366,7 +366,7 @@ export class DropInventory extends DurableObject<Env> {
   /** Memory follows storage: after a start, or a failed write that storage rolled back. */
   private reload(): void {
     this.ledger = this.store.load();
-    this.version = this.store.version();
+    this.version = this.store.stream.version();
     this.forgetDueAt = this.store.nextForget();
   }
 
@@ -410,10 +410,10 @@ export class DropInventory extends DurableObject<Env> {
   private latestMessage(dropId: string, mint: boolean): StockMessage | null {
     const l = this.ledger;
     if (l === null) return null;
-    const last = this.store.published();
+    const last = this.store.stream.published();
     if (last !== null && (last.message.seq === this.version.seq || !mint)) return last.message;
     const next = nextMessage(dropId, this.version, this.snapshotOf(l), last);
-    this.store.savePublished(next);
+    this.store.stream.savePublished(next);
     return next.message;
   }
 }

@@ -9,9 +9,9 @@
  * newer subscription).
  */
 import type { StockMessage } from "../contract/stream";
-import type { RelayRow } from "../inventory/store";
 import { publishDelay } from "./messages";
 import type { StockRelay } from "./relay";
+import type { RelayRow } from "./store";
 
 /** Where the drop keeps its relays (its SQLite, inventory/store.ts). */
 export interface RelayRegistry {

@@ -408,7 +408,7 @@ describe("the drop's state version", () => {
     const seeded = await runInDurableObject(inventoryOf(dropId), (_, state) => {
       // As the object was before this change: no version row, no table.
       state.storage.sql.exec("DROP TABLE stream_version");
-      return new InventoryStore(state.storage.sql).version();
+      return new InventoryStore(state.storage.sql).stream.version();
     });
     expect(seeded).toEqual({ seq: 0, holdsTotal: 2, releasesTotal: 1, salesTotal: 0 });
   });

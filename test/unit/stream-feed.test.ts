@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { StockMessage } from "../../src/contract/stream";
-import type { RelayRow } from "../../src/inventory/store";
 import { type FeedHost, StockFeed } from "../../src/stream/feed";
 import { PUBLISH_EVERY_MS } from "../../src/stream/messages";
+import type { RelayRow } from "../../src/stream/store";
 
 /**
  * The drop's feed on a manual clock: timers run when the test advances time, sends answer when the
