@@ -70,7 +70,8 @@ export async function rotateOverlayToken({
 async function checkedLink(ctx: TenantContext, dropId: string, id: string): Promise<string> {
   const link = await findLink(ctx.db, ctx.creatorId, id);
   const refuse = (message: string) => invalid([{ in: "body", path: "/link_id", message }]);
-  if (link === undefined) throw refuse("No such link");
+  // Unknown and another creator's link alike: 404, as every id of another creator's answers.
+  if (link === undefined) throw notFound("checkout link", id);
   if (link.dropId !== dropId) throw refuse("The link does not sell this drop");
   if (link.status !== "active") throw refuse("The link is archived");
   return link.id;

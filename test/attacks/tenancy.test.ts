@@ -5,3 +5,4 @@
 import "./tenancy/checkout";
 import "./tenancy/pos";
 import "./tenancy/subscriptions";
+import "./tenancy/surfaces";

@@ -109,23 +109,30 @@ describe("POST /v1/drops/{id}/overlay-token", () => {
     expect(await tableCounts()).toEqual(before);
   });
 
-  const badBodies: [string, (world: { other: Json; archived: Json; foreign: Json }) => unknown, string][] = [
+  const badBodies: [string, (world: { other: Json; archived: Json }) => unknown, string][] = [
     ["an unknown field", () => ({ link_id: undefined, label: "x" }), "/label"],
     ["a link id that is not a string", () => ({ link_id: 42 }), "/link_id"],
     ["an empty link id", () => ({ link_id: "" }), "/link_id"],
-    ["another creator's link", (w) => ({ link_id: w.foreign.id }), "/link_id"],
     ["a link that sells another drop", (w) => ({ link_id: w.other.id }), "/link_id"],
     ["an archived link", (w) => ({ link_id: w.archived.id }), "/link_id"],
   ];
+  it("answers 404 for another creator's link, as for any of its ids, writing nothing", async () => {
+    const { tenant, drop } = await overlayWorld();
+    const stranger = await createTenant("Stranger");
+    const foreign = await link(stranger, await createDrop(stranger));
+    const before = await tableCounts();
+    const res = await rotate(tenant, drop.id, { link_id: foreign.id });
+    expect(res.status).toBe(404);
+    expect(await tableCounts()).toEqual(before);
+  });
+
   it.each(badBodies)("refuses %s with 422, writing nothing", async (_, body, path) => {
     const tenant = await createTenant();
     const drop = await createDrop(tenant);
     const otherDrop = await createDrop(tenant);
     const archived = await link(tenant, drop);
     expect((await api("POST", `/v1/links/${archived.id}/archive`, { key: tenant.key })).status).toBe(200);
-    const stranger = await createTenant("Stranger");
-    const foreign = await link(stranger, await createDrop(stranger));
-    const world = { other: await link(tenant, otherDrop), archived, foreign };
+    const world = { other: await link(tenant, otherDrop), archived };
     const before = await tableCounts();
     const res = await rotate(tenant, drop.id, body(world));
     expect(res.status).toBe(422);
