@@ -20,6 +20,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Db } from "../db/client";
+import { type OwnedTable, ownerOf } from "../db/owners";
 import { checkouts, creatorOrigins, drops, offers, orders, refreshCredentials } from "../db/schema";
 import { AppError } from "../errors";
 import { sha256Hex } from "../lib/crypto";
@@ -37,23 +38,7 @@ const PREFLIGHT_MAX_AGE_S = 600;
 type CreatorOf = (c: Context<AppEnv>) => Promise<string | null>;
 export type CorsPolicy = { kind: "any" } | { kind: "creator"; creatorOf: CreatorOf };
 
-// ---- Who a request belongs to: from the ids it names. An id's creator never changes, so it is kept.
-
-const MAX_KNOWN_OWNERS = 20_000;
-let owners = new Map<string, string>();
-
-type Owned = typeof offers | typeof drops | typeof checkouts | typeof orders;
-
-async function ownerOf(db: Db, table: Owned, id: unknown): Promise<string | null> {
-  if (typeof id !== "string" || id.length === 0 || id.length > 100) return null;
-  const known = owners.get(id);
-  if (known !== undefined) return known;
-  const [row] = await db.select({ creatorId: table.creatorId }).from(table).where(eq(table.id, id)).limit(1);
-  if (row === undefined) return null;
-  if (owners.size >= MAX_KNOWN_OWNERS) owners = new Map();
-  owners.set(id, row.creatorId);
-  return row.creatorId;
-}
+// ---- Who a request belongs to: from the ids it names (db/owners.ts keeps what it learns).
 
 /** The `aud` of a compact JWS, unverified: enough to pick CORS headers; the route verifies the token. */
 function audienceOf(token: unknown): string | null {
@@ -85,11 +70,11 @@ async function bodyField(c: Context<AppEnv>, field: string): Promise<unknown> {
 }
 
 const byParam =
-  (table: Owned): CreatorOf =>
+  (table: OwnedTable): CreatorOf =>
   (c) =>
     ownerOf(c.get("db"), table, c.req.param("id"));
 const byBodyId =
-  (table: Owned, field: string): CreatorOf =>
+  (table: OwnedTable, field: string): CreatorOf =>
   async (c) =>
     ownerOf(c.get("db"), table, await bodyField(c, field));
 const byBodyToken =

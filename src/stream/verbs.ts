@@ -4,8 +4,8 @@
  * so the check is here), and the viewer is forwarded to its relay, which answers the upgrade or the
  * event stream. The drop's own object is never on this path except when a relay subscribes.
  */
-import { eq } from "drizzle-orm";
 import type { BuyerContext } from "../context";
+import { ownerOf } from "../db/owners";
 import { drops } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import { originAllowed } from "../http/origins";
@@ -33,25 +33,13 @@ export interface OpenStream {
   request: Request;
 }
 
-/** Drops' creators this isolate has read: a drop never changes hands and is never deleted. */
-let creators = new Map<string, string>();
-const MAX_KNOWN_CREATORS = 10_000;
-
+/** The drop's creator; 404 before any object is touched when D1 knows no such drop. */
 async function creatorOf(ctx: StreamContext, dropId: string): Promise<string> {
-  const hit = creators.get(dropId);
-  if (hit !== undefined) return hit;
-  if (!DROP_ID.test(dropId)) throw notFound("drop", dropId);
-  const [row] = await ctx.db
-    .select({ creatorId: drops.creatorId })
-    .from(drops)
-    .where(eq(drops.id, dropId))
-    .limit(1);
-  if (row === undefined) throw notFound("drop", dropId);
-  if (creators.size >= MAX_KNOWN_CREATORS) creators = new Map();
-  creators.set(dropId, row.creatorId);
+  const creatorId = DROP_ID.test(dropId) ? await ownerOf(ctx.db, drops, dropId) : null;
+  if (creatorId === null) throw notFound("drop", dropId);
   // D1 vouched for the drop: the gateway may address its object without a read of its own.
   ctx.inventory.vouch(dropId);
-  return row.creatorId;
+  return creatorId;
 }
 
 export async function openStream({
