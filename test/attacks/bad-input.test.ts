@@ -7,4 +7,5 @@ import "./bad-input/checkout";
 import "./bad-input/drop-ids";
 import "./bad-input/http";
 import "./bad-input/pos";
+import "./bad-input/surfaces";
 import "./bad-input/webhooks";
