@@ -1659,6 +1659,171 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the creator's orders, newest first
+         * @description Filter by `status`, `offer_id`, `drop_id`, `member_id`, `source` and a created range (`created_from` inclusive, `created_to` exclusive, ISO 8601).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                    status?: "pending" | "paid" | "failed" | "cancelled" | "refunded";
+                    offer_id?: string;
+                    drop_id?: string;
+                    member_id?: string;
+                    /** @description Where the buyer came from. */
+                    source?: "link" | "overlay" | "pos" | "api";
+                    /** @description Orders created at or after this instant (UTC). */
+                    created_from?: string;
+                    /** @description Orders created before this instant (UTC). */
+                    created_to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of orders */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One order with its price lines, what it granted, and its timeline */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Order id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrderDetail"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orders/{id}/refund": {
         parameters: {
             query?: never;
@@ -8856,6 +9021,13 @@ export interface components {
             success_url?: string;
         };
         NoFields: Record<string, never>;
+        OrderList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Order"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
         Order: {
             id: string;
             /** @enum {string} */
@@ -8885,6 +9057,29 @@ export interface components {
                 status: string;
                 disputed_at: string;
             } | null;
+        };
+        OrderDetail: components["schemas"]["Order"] & {
+            /** @description How it was priced; null for a point-of-sale order, priced at the till. */
+            lines: {
+                type: string;
+                amount: number;
+                ref?: string;
+            }[] | null;
+            entitlements: {
+                id: string;
+                benefit_key: string;
+                granted_at: string;
+                expires_at: string | null;
+                revoked_at: string | null;
+                revoke_reason: string | null;
+            }[];
+            /** @description Every audit row about the order, oldest first: payment, refund, dispute… */
+            timeline: {
+                at: string;
+                action: string;
+                actor: string;
+                data?: unknown;
+            }[];
         };
         RefundOrder: {
             /**

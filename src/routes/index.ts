@@ -53,6 +53,8 @@ import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
 import * as cancelOrder from "./orders/cancel";
 import * as collectOrder from "./orders/collect";
+import * as getOrder from "./orders/get";
+import * as listOrders from "./orders/list";
 import * as orderReceipt from "./orders/receipt";
 import * as refundOrder from "./orders/refund";
 import * as embedScript from "./pages/embed";
@@ -98,6 +100,8 @@ export const routes = [
   createLink,
   getLink,
   archiveLink,
+  listOrders,
+  getOrder,
   refundOrder,
   collectOrder,
   cancelOrder,
