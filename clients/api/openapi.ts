@@ -7884,6 +7884,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One resource's audit log, newest first
+         * @description Every state change writes an audit row in the same D1 batch as the change; this lists the rows about one resource (`subject_type` and `subject_id`), optionally of one `action`. Another creator's resources have none.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                    /** @description What the rows are about: `order`, `drop`, `offer`, `subscription`, `creator`… */
+                    subject_type: string;
+                    /** @description The resource's id. */
+                    subject_id: string;
+                    /** @description Only rows of this action, e.g. `order.refunded`. */
+                    action?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of audit rows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditEventList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/allowed-origins": {
         parameters: {
             query?: never;
@@ -9831,6 +9917,28 @@ export interface components {
              * @example 4242424242424242
              */
             payment_method: string;
+        };
+        AuditEventList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["AuditEvent"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        AuditEvent: {
+            id: string;
+            /** @enum {string} */
+            object: "audit_event";
+            action: string;
+            /** @description `api_key:<id>`, `system`, `seed`, `anonymous`… */
+            actor: string;
+            subject: {
+                type: string;
+                id: string;
+            };
+            /** @description What changed, as the verb recorded it. */
+            data?: unknown;
+            created_at: string;
         };
         AllowedOrigins: {
             /** @enum {string} */

@@ -1,5 +1,6 @@
 import * as getAllowedOrigins from "./allowed-origins/get";
 import * as putAllowedOrigins from "./allowed-origins/put";
+import * as listAuditEvents from "./audit-events/list";
 import * as confirmCheckout from "./checkouts/confirm";
 import * as createCheckout from "./checkouts/create";
 import * as getCheckout from "./checkouts/get";
@@ -161,6 +162,7 @@ export const routes = [
   updateMySubscription,
   quoteMyTierChange,
   changeMyTier,
+  listAuditEvents,
   getAllowedOrigins,
   putAllowedOrigins,
   devOutbox,
