@@ -9,7 +9,9 @@ import { createTenant, type Tenant, tableCounts } from "../../support/tenants";
 
 const LIMIT = 64 * 1024;
 
-type Operation = { parameters?: { in: string; name: string; schema?: { type?: string } }[] };
+type Operation = {
+  parameters?: { in: string; name: string; required?: boolean; schema?: { type?: string } }[];
+};
 /** The document as the app builds it, read synchronously so the tables below can be built from it. */
 const doc = buildApp().getOpenAPI31Document({
   openapi: "3.1.0",
@@ -185,7 +187,15 @@ describe("bad-input: http", () => {
     Object.entries(ops).flatMap(([method, op]) =>
       (op.parameters ?? [])
         .filter((p) => p.in === "query" && p.schema?.type === "integer")
-        .map((p) => [`${method.toUpperCase()} ${template}?${p.name}`, method, template, p.name] as const),
+        .map((p) => {
+          // The operation's other required query parameters, each given a plain valid value, so only
+          // the attacked one is wrong.
+          const others = (op.parameters ?? [])
+            .filter((o) => o.in === "query" && o.required === true && o.name !== p.name)
+            .map((o) => `&${o.name}=x`)
+            .join("");
+          return [`${method.toUpperCase()} ${template}?${p.name}`, method, template, p.name, others] as const;
+        }),
     ),
   );
 
@@ -195,9 +205,9 @@ describe("bad-input: http", () => {
     );
   });
 
-  describe.each(integerParams)("%s", (_, method, template, name) => {
+  describe.each(integerParams)("%s", (_, method, template, name, others) => {
     const path = (w: World, value: string) =>
-      `${template.replace("{id}", template.startsWith("/v1/drops/") ? w.dropId : w.offerId)}?${name}=${encodeURIComponent(value)}`;
+      `${template.replace("{id}", template.startsWith("/v1/drops/") ? w.dropId : w.offerId)}?${name}=${encodeURIComponent(value)}${others}`;
     // The stock stream answers an event stream that never ends: read its status, not its body.
     const stream = template.endsWith("/stream");
     const call = (value: string) =>
