@@ -8,6 +8,8 @@
  */
 export * from "./tables/catalog";
 export * from "./tables/checkout";
+export * from "./tables/fulfilment";
+export * from "./tables/metrics";
 export * from "./tables/pos";
 export * from "./tables/pricing";
 export * from "./tables/records";
@@ -15,6 +17,7 @@ export * from "./tables/sandbox";
 export * from "./tables/sign-in";
 export * from "./tables/subscriptions";
 export * from "./tables/surfaces";
+export * from "./tables/webhooks";
 
 import type { drops, members, offers } from "./tables/catalog";
 import type { checkouts } from "./tables/checkout";

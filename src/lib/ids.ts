@@ -24,6 +24,10 @@ export const idPrefixes = {
   mrrMovement: "mrr",
   link: "lnk",
   overlayToken: "ovl",
+  webhookEndpoint: "we",
+  webhookEvent: "evt",
+  webhookDelivery: "whd",
+  hub: "hub",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

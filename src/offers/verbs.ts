@@ -34,6 +34,7 @@ export async function createOffer({ ctx, input }: Call<CreateOfferInput>): Promi
     billingInterval: shape.billingInterval,
     tierRank: shape.tierRank,
     status: "active",
+    requiresShipping: false,
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };

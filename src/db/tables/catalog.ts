@@ -68,6 +68,8 @@ export const offers = sqliteTable(
     /** Memberships only: the tier's place on the creator's ladder; a higher rank is a higher tier. */
     tierRank: integer("tier_rank"),
     status: text("status", { enum: offerStatuses }).notNull().default("active"),
+    /** A physical good: checkout asks for a shipping address, and the paid order is routed and fulfilled. */
+    requiresShipping: integer("requires_shipping", { mode: "boolean" }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -73,6 +73,7 @@ export const checkouts = sqliteTable(
     uniqueIndex("checkouts_order_unique").on(t.orderId),
     uniqueIndex("checkouts_provider_payment_unique").on(t.provider, t.paymentId),
     index("checkouts_status_hold_idx").on(t.status, t.holdExpiresAt),
+    index("checkouts_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
   ],
 );
 

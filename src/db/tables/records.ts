@@ -53,6 +53,22 @@ export const orders = sqliteTable(
     disputeId: text("dispute_id"),
     disputeStatus: text("dispute_status"),
     disputedAt: integer("disputed_at", { mode: "number" }),
+    /**
+     * Physical orders only (the offer requires shipping); null for digital ones. The address is JSON
+     * (`{ name, line1, line2, city, region, postal_code, country }`), validated per country at checkout.
+     * The path and hub are the creator's routing rule's decision when the order is paid; the batch
+     * window is the start of the hub's window the order ships in.
+     */
+    shippingAddress: text("shipping_address", { mode: "json" }).$type<Record<string, string>>(),
+    fulfilmentStatus: text("fulfilment_status", {
+      enum: ["unfulfilled", "packed", "shipped", "delivered", "returned"],
+    }),
+    fulfilmentPath: text("fulfilment_path", { enum: ["micro_hub", "central"] }),
+    fulfilmentHubId: text("fulfilment_hub_id"),
+    fulfilmentBatchAt: integer("fulfilment_batch_at", { mode: "number" }),
+    carrier: text("carrier"),
+    trackingNumber: text("tracking_number"),
+    fulfilmentUpdatedAt: integer("fulfilment_updated_at", { mode: "number" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     paidAt: integer("paid_at", { mode: "number" }),
@@ -61,6 +77,8 @@ export const orders = sqliteTable(
     index("orders_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
     index("orders_member_idx").on(t.memberId),
     index("orders_experiment_idx").on(t.experimentId, t.experimentArm),
+    index("orders_creator_paid_idx").on(t.creatorId, t.paidAt),
+    index("orders_creator_fulfilment_idx").on(t.creatorId, t.fulfilmentStatus, t.fulfilmentBatchAt),
     uniqueIndex("orders_provider_payment_unique").on(t.provider, t.providerPaymentId),
     uniqueIndex("orders_creator_client_reference_unique").on(t.creatorId, t.clientReference),
     // A quote pays for one order: reusing it would repeat its coupon past a per-buyer cap.

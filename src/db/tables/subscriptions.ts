@@ -68,6 +68,7 @@ export const subscriptions = sqliteTable(
     index("subscriptions_member_idx").on(t.creatorId, t.memberId),
     uniqueIndex("subscriptions_provider_unique").on(t.provider, t.providerSubscriptionId),
     index("subscriptions_due_idx").on(t.dueAt),
+    index("subscriptions_creator_created_idx").on(t.creatorId, t.createdAt, t.id),
     uniqueIndex("subscriptions_order_unique").on(t.orderId),
   ],
 );
