@@ -1,3 +1,14 @@
+CREATE TABLE `dashboard_sessions` (
+	`hash` text PRIMARY KEY NOT NULL,
+	`creator_id` text NOT NULL,
+	`api_key_id` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`expires_at` integer NOT NULL,
+	FOREIGN KEY (`creator_id`) REFERENCES `creators`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`api_key_id`) REFERENCES `api_keys`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `dashboard_sessions_expires_idx` ON `dashboard_sessions` (`expires_at`);--> statement-breakpoint
 CREATE TABLE `fulfilment_hubs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`creator_id` text NOT NULL,
