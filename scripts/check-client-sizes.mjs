@@ -34,6 +34,8 @@ export const packages = {
   // The widget's postMessage contract for hosts that embed the page themselves; the script a page
   // includes (/embed.js) is bundled and budgeted by scripts/build-clients.mjs.
   widget: ["clients/widget/protocol.ts", 2 * 1024],
+  // Verifying outbound webhooks in a receiver (Standard Webhooks): WebCrypto only, no dependencies.
+  webhooks: ["clients/webhooks/index.ts", 2 * 1024],
 };
 
 const failures = [];

@@ -130,6 +130,8 @@ process.stdout.write(`
     ${origin}/overlay/${demo.dropId}?token=${overlayToken}
   The widget on a page of your own: ${demoSurfaces.origins[0]} is an allowed origin, so save the README's
   snippet (Buyer surfaces) as index.html and serve it with: python3 -m http.server 8080
+  Your dashboard (sign in with the key above; KPIs, the live drop's funnel, orders and their CSV):
+    ${origin}/dashboard
 
   Try: curl -H "Authorization: Bearer ${key}" ${origin}/v1/drops
   A quote, as a buyer in Brazil with the demo coupon:

@@ -16,7 +16,9 @@ import { inventoryGateway } from "./inventory/gateway";
 import { type Clock, systemClock } from "./lib/time";
 import { type PaymentsFactory, paymentProvider } from "./payments";
 import { routes } from "./routes";
+import { registerDashboardPages } from "./routes/pages/dashboard";
 import { registerLinkPage } from "./routes/pages/link";
+import { pokeDispatcher } from "./webhooks/queue";
 
 /** The document's header, shared by /openapi.json and the typed client's generator. */
 export const openApiInfo = {
@@ -39,6 +41,8 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId);
+  // After a write answered: poke the webhook dispatcher (a queue send in waitUntil, no D1 read).
+  app.use(pokeDispatcher);
   app.use(async (c, next) => {
     c.set("config", readConfig(c.env));
     const db = database(c.env.DB);
@@ -87,6 +91,7 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
   );
   documentMetaRoutes(app);
   registerLinkPage(app);
+  registerDashboardPages(app);
 
   const allowedMethods = allowedMethodsFor(app as unknown as Hono<never>);
   app.options(

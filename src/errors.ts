@@ -46,6 +46,8 @@ export type ErrorCode =
   | "device_revoked"
   | "origin_not_allowed"
   | "link_archived"
+  | "fulfilment_not_applicable"
+  | "fulfilment_transition_invalid"
   | "internal"
   | "misconfigured"
   | "overloaded";

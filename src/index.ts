@@ -1,7 +1,9 @@
 import { buildApp } from "./app";
 import { scheduled } from "./scheduled";
+import { webhookQueue } from "./webhooks/queue";
 
 export { DropInventory } from "./inventory/drop-inventory";
+export { ExposureCounter } from "./metrics/counter-object";
 export { StockRelay } from "./stream/relay";
 
 const app = buildApp();
@@ -10,4 +12,6 @@ export default {
   fetch: app.fetch,
   /** Hourly: purge idempotency keys. Every minute: sweep abandoned checkouts, retry payment events. */
   scheduled: async (controller, env) => scheduled(controller, env),
+  /** Outbound webhooks: dispatch pokes and delivery attempts (docs/webhooks.md). */
+  queue: webhookQueue,
 } satisfies ExportedHandler<Env>;

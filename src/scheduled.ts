@@ -4,10 +4,12 @@ import { readConfig } from "./config";
 import { database } from "./db/client";
 import { purgeExpiredIdempotencyKeys } from "./http/idempotency";
 import { inventoryGateway } from "./inventory/gateway";
+import { exposureSink } from "./metrics/counters";
 import { paymentProvider, subscriptionProvider } from "./payments";
 import type { ProviderEvent } from "./payments/provider";
 import { purgeSignInCodes } from "./sign-in/store";
 import { renewDue } from "./subscriptions/renewals";
+import { webhookCron } from "./webhooks/cron";
 
 const HOURLY = "17 * * * *";
 
@@ -25,13 +27,16 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
     now: () => Date.now(),
     emit: (e) => emitted.push(e),
   });
+  const counted: Promise<unknown>[] = [];
   const report = await sweepCheckouts({
     db,
     inventory: inventoryGateway(env.DROP_INVENTORY, db),
     provider,
     now,
     emitted,
+    exposures: exposureSink(env.EXPOSURE_COUNTER, (work) => counted.push(work)),
   });
+  await Promise.allSettled(counted);
   // A checkout the sweep gave up on waits for a person (audit `checkout.sweep_flagged`): say so loudly.
   if (report.flagged > 0) console.error(JSON.stringify({ sweep: "flagged", ...report }));
   // Renewals, retries and period ends that fell due (the sandbox's; Stripe Billing renews its own).
@@ -40,4 +45,6 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
     { limit: 500 },
   );
   if (renewals.deferred > 0) console.error(JSON.stringify({ sweep: "renewals_deferred", ...renewals }));
+  // Drops that started or ended, then every audit row since the last dispatch, and lost deliveries.
+  await webhookCron(db, env.WEBHOOK_QUEUE, Date.now());
 }

@@ -124,7 +124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -314,7 +314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -498,7 +498,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -611,7 +611,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -724,7 +724,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -857,7 +857,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -926,7 +926,80 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List the creator's checkouts, newest first
+         * @description The creator's view of each checkout: status, amount and lines, payment id, failure and decline codes, hold expiry, attribution, time to entitlement and provider attempts; never the buyer's secret or the provider's client secret. Filter by `status`, `drop_id`, `member_id`, `email` (exact, compared lower-cased) and a created range (`created_from` inclusive, `created_to` exclusive). One checkout is read with its order: `GET /v1/orders/{order_id}` carries it as `checkout`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                    status?: "pending" | "requires_action" | "paid" | "failed" | "expired" | "refunded";
+                    drop_id?: string;
+                    member_id?: string;
+                    /** @description The buyer's email, exactly (compared trimmed and lower-cased, as checkout stores it). */
+                    email?: string;
+                    /** @description Checkouts created at or after this instant. */
+                    created_from?: string;
+                    /** @description Checkouts created before this instant. */
+                    created_to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of checkouts */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminCheckoutList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Start paying for a quote: hold the units, create the payment, store the order as pending
@@ -995,7 +1068,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1404,7 +1477,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1606,7 +1679,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1701,6 +1774,93 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["OrderList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the creator's orders in a date range as CSV, streamed
+         * @description `created_from` (inclusive) and `created_to` (exclusive) are required, at most 366 days apart; `status`, `offer_id`, `drop_id`, `member_id` and `source` narrow it as they narrow GET /v1/orders. Rows are oldest first, written as D1 pages are read, so any range streams in flat memory. RFC 4180 quoting; a text cell starting with = + - @ tab or CR is prefixed with `'`. Times are UTC ISO 8601; money is minor units plus `currency`, with `amount_total_decimal` beside it. Shipping and fulfilment columns are empty for digital orders. A bad range is a 422 before anything is sent; a failure after the 200 ends the body abruptly (a truncated download), never a short file that looks whole. Columns: order_id, created_at, paid_at, status, source, offer_id, offer_title, drop_id, quantity, currency, amount_total, amount_total_decimal, email, member_id, coupon_code, experiment_id, experiment_arm, refund_status, auto_refund_reason, dispute_status, shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_region, shipping_postal_code, shipping_country, fulfilment_status, fulfilment_path, fulfilment_hub_id, fulfilment_batch_at, carrier, tracking_number.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Orders created at or after this instant (UTC), required. */
+                    created_from: string;
+                    /** @description Orders created before this instant (UTC), required; at most 366 days after `created_from`. */
+                    created_to: string;
+                    status?: "pending" | "paid" | "failed" | "cancelled" | "refunded";
+                    offer_id?: string;
+                    drop_id?: string;
+                    member_id?: string;
+                    /** @description Where the buyer came from. */
+                    source?: "link" | "overlay" | "pos" | "api";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The orders as CSV (header row first), as an attachment */
+                200: {
+                    headers: {
+                        "content-disposition": string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv; charset=utf-8": string;
                     };
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
@@ -1901,7 +2061,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2040,7 +2200,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2166,7 +2326,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2213,6 +2373,136 @@ export interface paths {
                 };
                 /** @description The payment provider is unavailable; Temporarily overloaded */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orders/{id}/fulfilment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a paid physical order's fulfilment: packed, shipped (carrier and tracking), delivered, returned
+         * @description unfulfilled → packed → shipped → delivered; packed → unfulfilled (unpack); shipped or delivered → returned, which is final. The move lands only if the order is still in the status it was read in, so of two concurrent moves one wins and the other is 409 `fulfilment-transition-invalid`, like any move the machine does not allow. 409 `fulfilment-not-applicable` for an order with nothing to fulfil (digital, or not paid). A refunded order can be unpacked or returned, not shipped. Audited as `order.fulfilment_updated` with from and to.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Order id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FulfilmentMove"];
+                };
+            };
+            responses: {
+                /** @description The order */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Order"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2461,7 +2751,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2644,7 +2934,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2745,7 +3035,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2940,7 +3230,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3227,7 +3517,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3417,7 +3707,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3834,7 +4124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4024,7 +4314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4220,6 +4510,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/members/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One member with their subscriptions, entitlements and latest orders, in one read
+         * @description The member, their subscriptions (status, tier, amount and interval, period, cancel_at_period_end), their entitlements (active and revoked) and their newest orders, with `orders.url` and `orders.next_cursor` to page on through `GET /v1/orders?member_id=`. One D1 round trip.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Member id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The member and what hangs off them */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MemberSummary"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/members/{id}/sessions": {
         parameters: {
             query?: never;
@@ -4294,7 +4662,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4661,7 +5029,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4789,7 +5157,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5193,7 +5561,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5400,7 +5768,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5605,7 +5973,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5735,7 +6103,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5990,7 +6358,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6180,7 +6548,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6415,7 +6783,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6627,7 +6995,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6758,7 +7126,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6893,7 +7261,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7029,7 +7397,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7177,7 +7545,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7369,7 +7737,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7518,7 +7886,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7659,7 +8027,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7813,7 +8181,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7884,6 +8252,633 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/fulfilment-hubs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the creator's fulfilment hubs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of hubs */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentHubList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a fulfilment hub: a micro hub or a central warehouse, with an optional batching window
+         * @description A hub with `batch_window` groups the physical orders routed to it into the next window at or after each order's payment (`every_minutes` from the UTC epoch, shifted by `offset_minutes`: daily at 17:00 UTC is `{ every_minutes: 1440, offset_minutes: 1020 }`); without one, each order ships as it comes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateFulfilmentHub"];
+                };
+            };
+            responses: {
+                /** @description The new hub */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentHub"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fulfilment-hubs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one of the creator's fulfilment hubs */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Hub id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The hub */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentHub"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a fulfilment hub: its name, kind, country or batching window, or archive it
+         * @description A new window applies to orders paid from now on. A hub the routing rule names cannot be archived or change kind (409): change the rule first.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Hub id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateFulfilmentHub"];
+                };
+            };
+            responses: {
+                /** @description The updated hub */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentHub"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/fulfilment-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The creator's routing rule: which path and hub a paid physical order goes to
+         * @description With no rule set, the built-in one (`updated_at: null`): every physical order goes `central`, with no hub.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The rule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentRules"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Replace the creator's routing rule
+         * @description An ordered list of conditions (countries, ISO 3166-2 regions such as `US-CA`, quantity and amount bounds, inclusive; an amount bound names its currency), each naming a path and hub; the first match wins, else `default`. Every hub named must be the creator's, active, and of the path's kind (422). Applies to orders paid from now on.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FulfilmentRulesInput"];
+                };
+            };
+            responses: {
+                /** @description The new rule */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentRules"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/fulfilment/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A hub's delivery windows between two instants, with their orders, units and statuses
+         * @description Each window that has orders, oldest first: how many, their units, and how many are in each fulfilment status. Another creator's hub is 404.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The hub whose windows to list. */
+                    hub_id: string;
+                    /** @description Windows starting at or after this instant (UTC). */
+                    from: string;
+                    /** @description Windows starting before this instant; at most 92 days after `from`. */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The windows */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["FulfilmentBatches"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events": {
         parameters: {
             query?: never;
@@ -7922,6 +8917,1759 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AuditEventList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the creator's webhook endpoints, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of endpoints */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Register a webhook endpoint: signed Standard Webhooks deliveries of the creator's events
+         * @description Answers the endpoint with its `whsec_` signing secret (also readable later at `GET /v1/webhook-endpoints/{id}/secret`). It receives the events that happen from now on; docs/webhooks.md lists the types and how to verify them.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookEndpoint"];
+                };
+            };
+            responses: {
+                /** @description The new endpoint and its secret */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a webhook endpoint: its URL, types, status and health (never its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Webhook endpoint id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook endpoint: URL, description, event types; disable it, or enable it again
+         * @description Disabling pauses its pending deliveries; enabling clears the reason (`creator`, `gone`, `failing`) and resumes them at once, each from where its schedule stood.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Webhook endpoint id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateWebhookEndpoint"];
+                };
+            };
+            responses: {
+                /** @description The updated endpoint */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a webhook endpoint's current signing secret (`whsec_…`), to configure its receiver */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Webhook endpoint id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The secret */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookSecret"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook endpoint's secret; the old one keeps signing beside it for 24 hours
+         * @description For 24 hours every delivery carries two space-separated `v1,` signatures, the new secret's first, so the receiver can switch to the new secret whenever it likes within the window.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Webhook endpoint id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookEmptyBody"];
+                };
+            };
+            responses: {
+                /** @description The endpoint and its new secret */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `webhook.test` event to this endpoint alone, signed and retried like any other
+         * @description Takes no Idempotency-Key: each call is one more test event. 409 while the endpoint is disabled.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Webhook endpoint id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookEmptyBody"];
+                };
+            };
+            responses: {
+                /** @description The test event's delivery */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the creator's webhook deliveries, newest first, by endpoint and status: attempts, last answer, next attempt */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                    /** @description Only this endpoint's deliveries. */
+                    endpoint_id?: string;
+                    status?: "pending" | "succeeded" | "failed";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDeliveryList"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again, from the start of the retry schedule (same event id, seq and payload)
+         * @description 409 while its endpoint is disabled. The receiver sees the same `webhook-id`, so it can deduplicate.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description Webhook delivery id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookEmptyBody"];
+                };
+            };
+            responses: {
+                /** @description The delivery, pending again */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookDelivery"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/mrr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * MRR per day and its movements (new, expansion, contraction, churn, reactivation), per member
+         * @description Monthly recurring revenue: the monthly-normalised amount of every active and past_due subscription (weekly × 52 ÷ 12, fortnightly × 26 ÷ 12, yearly ÷ 12; trials excluded), at the end of each UTC day. Movements are classified per member: new (a member's first MRR), expansion, contraction, churn (the member's MRR goes to 0) and reactivation (MRR returns after it was 0); amounts are signed.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description ISO 4217 code money figures are in; default: the creator's default currency. */
+                    currency?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Churn, ARPU, trial conversion, dunning recovery, retry success and grace given away
+         * @description Subscriber churn rate (Stripe): members whose MRR went to 0 in the range ÷ (paying members at its start + new paying members in it). Revenue churn: churned and contraction MRR ÷ opening MRR. ARPU: closing MRR ÷ paying members at the end. Trial conversion: trials ending in the range that were paid for after ÷ those trials. Dunning recovery: subscriptions whose renewal failed in the range that were later paid ÷ those subscriptions; retry success: the same per invoice. Grace given away: the share of the period a member kept in grace on invoices that were never paid.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description ISO 4217 code money figures are in; default: the creator's default currency. */
+                    currency?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retention at 7, 30 and 90 days by join cohort
+         * @description Members who joined in the range, by join cohort (founding, seasonal, utility, pop-up), retained at 7, 30 and 90 days: at joined_at + N days they held an entitlement granted by then, not revoked and not expired by then (a subscription's tier is such an entitlement while it is active, past_due in grace or trialing). The rate is over the members whose N days have passed; null until any have.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/ltv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 90-day LTV by cohort × acquisition source × product family × fulfilment path
+         * @description 90-day LTV: net revenue (paid orders and renewal invoices, refunded ones counting 0) a member paid within 90 days of joining, ÷ the members of their join cohort × acquisition source who joined in the range; split by product family (offer kind; renewals are membership) and fulfilment path (digital when not shipped). Groups with members younger than 90 days are incomplete.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description ISO 4217 code money figures are in; default: the creator's default currency. */
+                    currency?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * New members per day by source, a person enrolled at a pop-up and online counted once
+         * @description New members per UTC day by the source they first joined from (link, overlay, api, pos). A person is one member per creator (by email), so one who enrolled at a pop-up and online counts once: `pos` when they enrolled at a pop-up or bought at its till, `online` when they enrolled or paid online, `both` when both.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/time-to-entitlement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Time to entitlement: p50, p90 and p99 overall, per day and per drop, and the share within a target
+         * @description Per paid checkout created in the range: the milliseconds from when its payment's success was learned (payment_succeeded_at) to when its entitlement landed (entitlement_issued_at). p50, p90 and p99 are nearest-rank percentiles (the value at rank ⌈p/100 × n⌉ of the sorted times), overall, per UTC day of the checkout's creation and per drop. within_target is the share of those checkouts at or under target_ms (default 1000). Checkouts refunded before any entitlement (sold out) are not counted.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description Only this drop's checkouts (another creator's drop is 404). */
+                    drop_id?: string;
+                    /** @description The SLO target in ms (default 1000); a query parameter, not stored. */
+                    target_ms?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/drop-funnel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Drop funnels: quotes, holds, checkouts, paid and entitled per drop, hold-expiry rate, sell-through time
+         * @description Per drop, over the range: quotes and holds counted as they happen (whole UTC days), checkouts created for the drop, of those the ones whose order was paid and the ones that granted an entitlement. hold_expiry_rate is holds that lapsed unpaid (expired by the sweep) ÷ holds. sell_through_ms is from the drop's start to the payment of the order that sold its last unit (null while units remain).
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description Only this drop (another creator's drop is 404). */
+                    drop_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/conversion": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Conversion by source and by experiment arm, with revenue per exposure
+         * @description By source: quotes and holds counted as they happen (whole UTC days; a quote's source is known only for API callers), orders created in the range (every checkout writes one; a point-of-sale sale writes a paid one) and of those the paid ones; conversion is paid ÷ orders, and paid ÷ quotes. By experiment arm: exposures are the arm's quotes, conversions its orders created in the range that are paid, revenue their totals in the report's currency, and revenue_per_exposure revenue ÷ exposures.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description ISO 4217 code money figures are in; default: the creator's default currency. */
+                    currency?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checkout payment failure rate, declines by code, buyer retry success and provider retries
+         * @description Over checkouts created in the range that created a payment (attempted): failed are those whose payment was declined at least once (failure_code set, even if a later attempt paid), failure_rate = failed ÷ attempted, grouped by decline code (the provider's decline_code, else its failure code). buyer_retry_success = buyers with a failed checkout who paid for the same offer within 24 hours of that checkout's creation (the same checkout paid on a retry counts) ÷ buyers with a failed checkout. provider_retried = attempted checkouts whose provider calls were retried by the worker (network or 5xx), provider_retry_success = of those, the share whose payment succeeded.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/metrics/upsells": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Micro-upsell conversion and the AOV lift of baskets with an upsell or a bundle
+         * @description Over orders paid in the range (paid_at; refunded later still counted) in the report's currency: upsell_conversion = buyers (buyer_key) who paid for an upsell offer ÷ buyers who paid for anything. A basket is one buyer's paid orders each within 30 minutes of the one before; AOV is the mean basket total, aov_with for baskets holding an upsell or a bundle, aov_without for the others, and aov_lift = aov_with ÷ aov_without − 1. Orders without a buyer key are each their own basket.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Start of the range, inclusive (ISO 8601 date or instant, UTC). */
+                    from: string;
+                    /** @description End of the range, exclusive (ISO 8601 date or instant, UTC). */
+                    to: string;
+                    /** @description ISO 4217 code money figures are in; default: the creator's default currency. */
+                    currency?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The report */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MetricReport"];
                     };
                 };
                 /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
@@ -8081,7 +10829,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8287,7 +11035,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8643,6 +11391,329 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The creator dashboard (HTML): KPIs, live drops, orders; the sign-in form without a session
+         * @description Authenticated by the dashboard session cookie (`POST /dashboard/session`), never by an API key. Without a live session it answers the sign-in form. `from`/`to` pick the KPI range (UTC days, default the last 30); the other parameters filter the orders table, as its form sends them.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First day of the KPI range (UTC), inclusive; default 30 days ago. */
+                    from?: string;
+                    /** @description Last day of the KPI range (UTC), inclusive; default today. */
+                    to?: string;
+                    /** @description Money figures' currency. */
+                    currency?: string;
+                    /** @description Orders: only this status. */
+                    status?: "pending" | "paid" | "failed" | "cancelled" | "refunded";
+                    /** @description Orders: only this source. */
+                    source?: "link" | "overlay" | "pos" | "api";
+                    /** @description Orders: only this drop. */
+                    drop_id?: string;
+                    /** @description Orders created on or after this day (UTC). */
+                    created_from?: string;
+                    /** @description Orders created on or before this day (UTC). */
+                    created_to?: string;
+                    /** @description The orders table's next page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The dashboard, or the sign-in form */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in to the dashboard with a secret API key (a form post)
+         * @description Checks the key as the API does and starts a 30-minute session tied to it (revoking the key ends it), then 303 to /dashboard with the cookie. Only from the dashboard's own origin (`Origin`), else 403. A wrong or revoked key answers the form again with 401 (problem+json to a client asking for JSON).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        key: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Signed in: the session cookie, and on to /dashboard */
+                303: {
+                    headers: {
+                        /** @description /dashboard */
+                        location?: string;
+                        /** @description The session cookie (HttpOnly, SameSite=Strict) */
+                        "set-cookie"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The key is not valid */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out of the dashboard: the session ends at once
+         * @description Deletes the session the cookie names and clears the cookie; 303 to /dashboard. Own origin only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Signed out */
+                303: {
+                    headers: {
+                        /** @description /dashboard */
+                        location?: string;
+                        /** @description The session cookie (HttpOnly, SameSite=Strict) */
+                        "set-cookie"?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/orders.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard's orders as CSV (the session's creator), streamed
+         * @description GET /v1/orders.csv for the dashboard session: the same query, columns and streaming. Authenticated by the dashboard session cookie only; without a live session, 401.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Orders created at or after this instant (UTC), required. */
+                    created_from: string;
+                    /** @description Orders created before this instant (UTC), required; at most 366 days after `created_from`. */
+                    created_to: string;
+                    status?: "pending" | "paid" | "failed" | "cancelled" | "refunded";
+                    offer_id?: string;
+                    drop_id?: string;
+                    member_id?: string;
+                    /** @description Where the buyer came from. */
+                    source?: "link" | "overlay" | "pos" | "api";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The orders as CSV (header row first), as an attachment */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv; charset=utf-8": string;
+                    };
+                };
+                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -8675,6 +11746,8 @@ export interface components {
                 offer_id: string;
                 quantity: number;
             }[];
+            /** @description A physical good: checkout takes a shipping address and the paid order is fulfilled. A bundle also ships when any of its components does. */
+            requires_shipping: boolean;
             /** @enum {string} */
             status: "active" | "archived";
             /** Format: date-time */
@@ -8723,6 +11796,8 @@ export interface components {
             tier_rank?: number;
             /** @description Bundles only; required. */
             components?: components["schemas"]["BundleComponent"][];
+            /** @description A physical good (default false): checkout asks for a shipping address. Memberships cannot ship. */
+            requires_shipping?: boolean;
         };
         Price: {
             /**
@@ -8757,6 +11832,8 @@ export interface components {
             tier_rank?: number;
             /** @description Replaces the bundle's components. */
             components?: components["schemas"]["BundleComponent"][];
+            /** @description A physical good (default false): checkout asks for a shipping address. Memberships cannot ship. */
+            requires_shipping?: boolean;
             /** @enum {string} */
             status?: "active" | "archived";
         };
@@ -8933,6 +12010,79 @@ export interface components {
         VerifyQuote: {
             token: string;
         };
+        AdminCheckoutList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["AdminCheckout"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        AdminCheckout: {
+            id: string;
+            /** @enum {string} */
+            object: "checkout";
+            /** @enum {string} */
+            status: "pending" | "requires_action" | "paid" | "failed" | "expired" | "refunded";
+            order_id: string;
+            offer_id: string;
+            drop_id: string | null;
+            quantity: number;
+            /** @description Minor units. */
+            amount: number;
+            currency: string;
+            lines: {
+                type: string;
+                amount: number;
+                ref?: string;
+            }[];
+            email: string;
+            member_id: string | null;
+            source: string;
+            /** @description Every hold it took (a bundle holds one per component drop). */
+            holds: {
+                drop_id: string;
+                hold_id: string;
+                quantity: number;
+            }[];
+            /** Format: date-time */
+            hold_expires_at: string | null;
+            hold_extended: boolean;
+            payment: {
+                provider: string;
+                id: string | null;
+                /** @description `redirect_to_url` while 3-D Secure waits. */
+                next_action: string | null;
+            };
+            failure: {
+                code: string;
+                decline_code: string | null;
+                message: string | null;
+            } | null;
+            auto_refund_reason: string | null;
+            attribution: {
+                [key: string]: string;
+            } | null;
+            /** Format: date-time */
+            payment_succeeded_at: string | null;
+            /** Format: date-time */
+            entitlement_issued_at: string | null;
+            /** @description From learning the payment succeeded to the entitlement landing; null until both happened. */
+            time_to_entitlement_ms: number | null;
+            /** @description Which side completed it first: `confirm` (the buyer) or `event` (webhook). */
+            completed_by: string | null;
+            /** @description The payment provider's calls for this checkout, summed. */
+            provider_stats: {
+                attempts: number;
+                retries: number;
+                latency_ms: number;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            paid_at: string | null;
+        };
         CreatedCheckout: components["schemas"]["CheckoutWithEntitlement"] & {
             /** @description Shown only here (and on a replay of this request): send it as `Checkout-Secret` to read or confirm. */
             secret: string;
@@ -9037,6 +12187,20 @@ export interface components {
             attribution?: {
                 [key: string]: string;
             };
+            shipping_address?: components["schemas"]["ShippingAddressInput"];
+        };
+        /** @description Where a physical offer ships: required when the offer (or a bundle's component) requires shipping, refused otherwise; validated for its country (docs/fulfilment.md). */
+        ShippingAddressInput: {
+            name: string;
+            line1: string;
+            line2?: string;
+            city: string;
+            /** @description State, province or county. Required in the US, Canada and Australia: its code (CA, ON, NSW). */
+            region?: string;
+            /** @description Required and checked where the country has postal codes (an Eircode is optional); refused where it has none. */
+            postal_code?: string;
+            /** @description ISO 3166-1 alpha-2, e.g. GB. */
+            country: string;
         };
         ConfirmCheckout: {
             payment_method?: string;
@@ -9143,7 +12307,32 @@ export interface components {
                 status: string;
                 disputed_at: string;
             } | null;
+            shipping_address: components["schemas"]["ShippingAddress"];
+            fulfilment: components["schemas"]["OrderFulfilment"];
         };
+        /** @description Where a physical order ships, as validated at checkout; null for a digital one. */
+        ShippingAddress: {
+            name: string;
+            line1: string;
+            line2: string | null;
+            city: string;
+            region: string | null;
+            postal_code: string | null;
+            country: string;
+        } | null;
+        /** @description A paid physical order's route and status (docs/fulfilment.md); null otherwise. */
+        OrderFulfilment: {
+            /** @enum {string} */
+            status: "unfulfilled" | "packed" | "shipped" | "delivered" | "returned";
+            /** @enum {string} */
+            path: "micro_hub" | "central";
+            hub_id: string | null;
+            /** @description The start of the hub's batching window it ships in; null: as it comes. */
+            batch_at: string | null;
+            carrier: string | null;
+            tracking_number: string | null;
+            updated_at: string | null;
+        } | null;
         OrderDetail: components["schemas"]["Order"] & {
             /** @description How it was priced; null for a point-of-sale order, priced at the till. */
             lines: {
@@ -9151,6 +12340,7 @@ export interface components {
                 amount: number;
                 ref?: string;
             }[] | null;
+            checkout: components["schemas"]["AdminCheckout"] & (Record<string, never> | null);
             entitlements: {
                 id: string;
                 benefit_key: string;
@@ -9179,6 +12369,17 @@ export interface components {
             method: "cash" | "card";
             /** @description The card payment's reference. */
             reference?: string;
+        };
+        FulfilmentMove: {
+            /**
+             * @description Where the order's fulfilment moves to.
+             * @enum {string}
+             */
+            status: "unfulfilled" | "packed" | "shipped" | "delivered" | "returned";
+            /** @description Required to ship, refused otherwise. */
+            carrier?: string;
+            /** @description Required to ship, refused otherwise. */
+            tracking_number?: string;
         };
         Receipt: components["schemas"]["Order"] & {
             /** @enum {string} */
@@ -9444,6 +12645,107 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        MemberSummary: {
+            /** @enum {string} */
+            object: "member_summary";
+            member: components["schemas"]["Member"];
+            /** @description Newest first, at most 50; as stored (a renewal already due shows once the sweep or a read of the subscription runs it). */
+            subscriptions: {
+                data: components["schemas"]["Subscription"][];
+                has_more: boolean;
+            };
+            /** @description Active and revoked, newest grant first, at most 100. */
+            entitlements: {
+                data: components["schemas"]["Entitlement"][];
+                has_more: boolean;
+            };
+            /** @description The 10 newest orders; the rest page on at `url` with `next_cursor`. */
+            orders: {
+                /** @enum {string} */
+                object: "list";
+                data: components["schemas"]["Order"][];
+                has_more: boolean;
+                next_cursor: string | null;
+                /** @description The full list: pass `next_cursor` to it as `cursor`. */
+                url: string;
+            };
+        };
+        Subscription: {
+            /** @example sub_4Jq… */
+            id: string;
+            /** @enum {string} */
+            object: "subscription";
+            member_id: string;
+            /** @description The membership tier it pays for. */
+            offer_id: string;
+            /** @enum {string} */
+            status: "incomplete" | "trialing" | "active" | "past_due" | "paused" | "unpaid" | "canceled";
+            /** @description Charged each period, in the currency's minor unit. */
+            amount: number;
+            /** @example USD */
+            currency: string;
+            interval: {
+                /** @enum {string} */
+                unit: "week" | "month" | "year";
+                count: number;
+            };
+            /** Format: date-time */
+            current_period_start: string;
+            /** Format: date-time */
+            current_period_end: string;
+            cancel_at_period_end: boolean;
+            /**
+             * Format: date-time
+             * @description Until when the tier is granted (wall-clock), by the access policy: the period end plus a renewal leeway while active, the period end when cancelling, a grace period while past_due, none when paused, unpaid or canceled. Entitlement tokens never outlive it.
+             */
+            access_ends_at: string | null;
+            /** @description While a renewal is failing: how often it failed and when it is retried. */
+            dunning: {
+                failed_attempts: number;
+                /** Format: date-time */
+                next_retry_at: string | null;
+            } | null;
+            /** @description The subscription's own time: the sandbox billing clock runs ahead of the wall clock once a developer advances it (POST /v1/dev/clock); periods above are on this clock. Always offset 0 with Stripe. */
+            clock: {
+                offset_seconds: number;
+                /** Format: date-time */
+                now: string;
+            };
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        Entitlement: {
+            /** @example ent_8d2k… */
+            id: string;
+            /** @enum {string} */
+            object: "entitlement";
+            member_id: string;
+            /** @description The offer that granted it, when one did. */
+            offer_id: string | null;
+            /**
+             * @description What it unlocks, as tokens list it: the offer id, or a named benefit.
+             * @example backstage
+             */
+            benefit_key: string;
+            /** @description Where it came from: an order, a subscription, a POS enrolment or an admin grant. */
+            source: {
+                /** @enum {string} */
+                type: "order" | "subscription" | "pos" | "admin";
+                id: string;
+            };
+            /** Format: date-time */
+            granted_at: string;
+            /**
+             * Format: date-time
+             * @description Null for lifetime access; the period end for memberships.
+             */
+            expires_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** @enum {string|null} */
+            revoke_reason: "refund" | "chargeback" | "cancellation" | "admin" | null;
+        };
         StartSessionRequest: {
             /**
              * @description Narrows the token's audience to one of the creator's surfaces: `aud` becomes `<creator id>:<surface>`. Without it, `aud` is the creator id.
@@ -9510,37 +12812,6 @@ export interface components {
         };
         GrantedEntitlement: components["schemas"]["Entitlement"] & {
             token: components["schemas"]["EntitlementToken"] & unknown;
-        };
-        Entitlement: {
-            /** @example ent_8d2k… */
-            id: string;
-            /** @enum {string} */
-            object: "entitlement";
-            member_id: string;
-            /** @description The offer that granted it, when one did. */
-            offer_id: string | null;
-            /**
-             * @description What it unlocks, as tokens list it: the offer id, or a named benefit.
-             * @example backstage
-             */
-            benefit_key: string;
-            /** @description Where it came from: an order, a subscription, a POS enrolment or an admin grant. */
-            source: {
-                /** @enum {string} */
-                type: "order" | "subscription" | "pos" | "admin";
-                id: string;
-            };
-            /** Format: date-time */
-            granted_at: string;
-            /**
-             * Format: date-time
-             * @description Null for lifetime access; the period end for memberships.
-             */
-            expires_at: string | null;
-            /** Format: date-time */
-            revoked_at: string | null;
-            /** @enum {string|null} */
-            revoke_reason: "refund" | "chargeback" | "cancellation" | "admin" | null;
         };
         GrantEntitlementRequest: {
             member_id: string;
@@ -9808,51 +13079,6 @@ export interface components {
             object: "list";
             data: components["schemas"]["Subscription"][];
         };
-        Subscription: {
-            /** @example sub_4Jq… */
-            id: string;
-            /** @enum {string} */
-            object: "subscription";
-            member_id: string;
-            /** @description The membership tier it pays for. */
-            offer_id: string;
-            /** @enum {string} */
-            status: "incomplete" | "trialing" | "active" | "past_due" | "paused" | "unpaid" | "canceled";
-            /** @description Charged each period, in the currency's minor unit. */
-            amount: number;
-            /** @example USD */
-            currency: string;
-            interval: {
-                /** @enum {string} */
-                unit: "week" | "month" | "year";
-                count: number;
-            };
-            /** Format: date-time */
-            current_period_start: string;
-            /** Format: date-time */
-            current_period_end: string;
-            cancel_at_period_end: boolean;
-            /**
-             * Format: date-time
-             * @description Until when the tier is granted (wall-clock), by the access policy: the period end plus a renewal leeway while active, the period end when cancelling, a grace period while past_due, none when paused, unpaid or canceled. Entitlement tokens never outlive it.
-             */
-            access_ends_at: string | null;
-            /** @description While a renewal is failing: how often it failed and when it is retried. */
-            dunning: {
-                failed_attempts: number;
-                /** Format: date-time */
-                next_retry_at: string | null;
-            } | null;
-            /** @description The subscription's own time: the sandbox billing clock runs ahead of the wall clock once a developer advances it (POST /v1/dev/clock); periods above are on this clock. Always offset 0 with Stripe. */
-            clock: {
-                offset_seconds: number;
-                /** Format: date-time */
-                now: string;
-            };
-            version: number;
-            /** Format: date-time */
-            created_at: string;
-        };
         SubscriptionSettings: components["schemas"]["SubscriptionSettingsRequest"] & {
             /** @enum {string} */
             object: "subscription_settings";
@@ -9918,6 +13144,131 @@ export interface components {
              */
             payment_method: string;
         };
+        FulfilmentHubList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["FulfilmentHub"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        FulfilmentHub: {
+            /** @example hub_3f9k2m… */
+            id: string;
+            /** @enum {string} */
+            object: "fulfilment_hub";
+            name: string;
+            /**
+             * @description The fulfilment path the hub serves.
+             * @enum {string}
+             */
+            kind: "micro_hub" | "central";
+            country: string | null;
+            batch_window: {
+                every_minutes: number;
+                offset_minutes: number;
+            } | null;
+            /** @enum {string} */
+            status: "active" | "archived";
+            created_at: string;
+            updated_at: string;
+        };
+        CreateFulfilmentHub: {
+            name: string;
+            /** @enum {string} */
+            kind: "micro_hub" | "central";
+            /** @description ISO 3166-1 alpha-2 country the hub sits in (informational). */
+            country?: string | null;
+            batch_window?: components["schemas"]["BatchWindow"];
+        };
+        /** @description Orders are grouped into the next window; null ships each order as it comes. */
+        BatchWindow: {
+            /**
+             * @description The window's length: windows start every this many minutes, counted from the UTC epoch.
+             * @example 1440
+             */
+            every_minutes: number;
+            /**
+             * @description Shifts the grid: daily at 17:00 UTC is every 1440, offset 1020.
+             * @example 1020
+             */
+            offset_minutes: number;
+        } | null;
+        UpdateFulfilmentHub: {
+            name?: string;
+            /** @enum {string} */
+            kind?: "micro_hub" | "central";
+            /** @description ISO 3166-1 alpha-2 country the hub sits in (informational). */
+            country?: string | null;
+            batch_window?: components["schemas"]["BatchWindow"];
+            /**
+             * @description Archive a hub the routing rule no longer names; orders already routed to it keep it.
+             * @enum {string}
+             */
+            status?: "active" | "archived";
+        };
+        FulfilmentRules: components["schemas"]["FulfilmentRulesInput"] & {
+            /** @enum {string} */
+            object: "fulfilment_rules";
+            /** @description Null while the creator has set no rule. */
+            updated_at: string | null;
+        };
+        FulfilmentRule: {
+            when: {
+                countries?: string[];
+                /** @description ISO 3166-2, e.g. US-CA. */
+                regions?: string[];
+                min_quantity?: number;
+                max_quantity?: number;
+                /** @description Minor units of `currency`, inclusive. */
+                min_amount?: number;
+                /** @description Minor units of `currency`, inclusive. */
+                max_amount?: number;
+                /**
+                 * @description Required with an amount bound.
+                 * @example USD
+                 */
+                currency?: string;
+            };
+            /** @enum {string} */
+            path: "micro_hub" | "central";
+            /** @description Required for `micro_hub`; a central path may name none. */
+            hub_id: string | null;
+        };
+        FulfilmentRulesInput: {
+            /** @description Checked in order; the first match wins. */
+            rules: components["schemas"]["FulfilmentRule"][];
+            /** @description Where an order goes when no rule matches. */
+            default: {
+                /** @enum {string} */
+                path: "micro_hub" | "central";
+                /** @description Required for `micro_hub`; a central path may name none. */
+                hub_id: string | null;
+            };
+        };
+        FulfilmentBatches: {
+            /** @enum {string} */
+            object: "fulfilment_batches";
+            hub_id: string;
+            batch_window: {
+                every_minutes: number;
+                offset_minutes: number;
+            } | null;
+            data: {
+                /** @description The window's start. */
+                batch_at: string;
+                orders: number;
+                /** @description The orders' quantities, summed. */
+                units: number;
+                /** @description Orders in the window per fulfilment status. */
+                by_status: {
+                    unfulfilled: number;
+                    packed: number;
+                    shipped: number;
+                    delivered: number;
+                    returned: number;
+                };
+            }[];
+        };
         AuditEventList: {
             /** @enum {string} */
             object: "list";
@@ -9939,6 +13290,154 @@ export interface components {
             /** @description What changed, as the verb recorded it. */
             data?: unknown;
             created_at: string;
+        };
+        WebhookEndpointList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["WebhookEndpoint"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        WebhookEndpoint: {
+            /** @example we_3f9k2m… */
+            id: string;
+            /** @enum {string} */
+            object: "webhook_endpoint";
+            url: string;
+            description: string | null;
+            event_types: string[] | null;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /** @description `creator`, `gone` (the receiver answered 410) or `failing` (5 days of failures). */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            failing_since: string | null;
+            /** Format: date-time */
+            last_success_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until then the secret a rotation replaced still signs: a second `v1,` signature.
+             */
+            previous_secret_expires_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        WebhookEndpointWithSecret: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description The signing secret.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        CreateWebhookEndpoint: {
+            /**
+             * Format: uri
+             * @description https (plain http only to localhost outside production); never a private or loopback host.
+             * @example https://example.com/webhooks/commerce
+             */
+            url: string;
+            description?: string;
+            /** @description The event types it receives; omit (or null) for every type. */
+            event_types?: ("order.paid" | "order.refunded" | "order.failed" | "order.cancelled" | "order.collected" | "order.disputed" | "order.dispute_inquiry" | "order.dispute_updated" | "order.dispute_closed" | "order.dispute_won" | "order.dispute_lost" | "checkout.created" | "checkout.requires_action" | "entitlement.granted" | "entitlement.revoked" | "subscription.started" | "subscription.updated" | "subscription.canceled" | "subscription.resumed" | "subscription.ended" | "subscription.tier_changed" | "subscription.refunded" | "member.created" | "drop.created" | "drop.updated" | "drop.started" | "drop.sold_out" | "drop.ended" | "drop.closed" | "pos.batch_reconciled" | "webhook.test")[];
+        };
+        UpdateWebhookEndpoint: {
+            /**
+             * Format: uri
+             * @description https (plain http only to localhost outside production); never a private or loopback host.
+             * @example https://example.com/webhooks/commerce
+             */
+            url?: string;
+            description?: string | null;
+            /** @description The event types it receives; omit (or null) for every type. */
+            event_types?: ("order.paid" | "order.refunded" | "order.failed" | "order.cancelled" | "order.collected" | "order.disputed" | "order.dispute_inquiry" | "order.dispute_updated" | "order.dispute_closed" | "order.dispute_won" | "order.dispute_lost" | "checkout.created" | "checkout.requires_action" | "entitlement.granted" | "entitlement.revoked" | "subscription.started" | "subscription.updated" | "subscription.canceled" | "subscription.resumed" | "subscription.ended" | "subscription.tier_changed" | "subscription.refunded" | "member.created" | "drop.created" | "drop.updated" | "drop.started" | "drop.sold_out" | "drop.ended" | "drop.closed" | "pos.batch_reconciled" | "webhook.test")[] | null;
+            /**
+             * @description `disabled` stops deliveries; `enabled` resumes the paused ones.
+             * @enum {string}
+             */
+            status?: "enabled" | "disabled";
+        };
+        WebhookSecret: {
+            /** @enum {string} */
+            object: "webhook_secret";
+            endpoint_id: string;
+            /** @description `whsec_` + base64 of 24 random bytes (Standard Webhooks). */
+            secret: string;
+        };
+        WebhookEmptyBody: Record<string, never>;
+        WebhookDelivery: {
+            /** @example whd_… */
+            id: string;
+            /** @enum {string} */
+            object: "webhook_delivery";
+            endpoint_id: string;
+            event: {
+                /** @description The `webhook-id` header. */
+                id: string;
+                type: string;
+                subject: {
+                    type: string;
+                    id: string;
+                };
+                seq: number;
+            };
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description Null while the endpoint is disabled.
+             */
+            next_attempt_at: string | null;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        WebhookDeliveryList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["WebhookDelivery"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        MetricReport: {
+            /** @enum {string} */
+            object: "metric";
+            metric: string;
+            definition: string;
+            from: string;
+            to: string;
+            currency: string | null;
+            summary: {
+                [key: string]: number | null;
+            };
+            series: {
+                name: string;
+                /** @enum {string} */
+                unit: "ms" | "count" | "rate" | "money";
+                points: {
+                    day: string;
+                    value: number | null;
+                }[];
+            }[];
+            breakdowns: {
+                name: string;
+                by: string[];
+                rows: {
+                    group: {
+                        [key: string]: string;
+                    };
+                    values: {
+                        [key: string]: number | null;
+                    };
+                }[];
+            }[];
         };
         AllowedOrigins: {
             /** @enum {string} */

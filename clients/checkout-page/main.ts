@@ -11,7 +11,7 @@ import { followStock, holdCountdown } from "./live";
 
 type Quote = Schemas["Quote"];
 type Checkout = Schemas["CheckoutWithEntitlement"];
-type Problem = { detail?: string; title?: string; type?: string };
+type Problem = { detail?: string; title?: string; type?: string; errors?: { path: string }[] };
 
 /** A quote this close to its expiry is replaced before a checkout uses it. */
 const QUOTE_MARGIN_MS = 15_000;
@@ -145,7 +145,16 @@ async function createCheckout(paymentMethod?: string): Promise<Checkout | undefi
       quote = undefined;
       continue;
     }
-    showError(problemText(error as Problem, "The checkout could not start. Try again."));
+    const problem = error as Problem | undefined;
+    // A physical good needs a delivery address, which this page does not collect yet: say so plainly.
+    if (problem?.errors?.some((e) => e.path === "/shipping_address")) {
+      showError(
+        "This item is posted to you, and this page cannot take a delivery address yet. " +
+          "Please buy it where the creator sells it with delivery.",
+      );
+      return undefined;
+    }
+    showError(problemText(problem, "The checkout could not start. Try again."));
     return undefined;
   }
   return undefined;

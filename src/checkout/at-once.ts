@@ -15,6 +15,7 @@ import { expectOneChange, type Write } from "../db/client";
 import type { CheckoutRow } from "../db/schema";
 import { newId } from "../lib/ids";
 import type { Payment } from "../payments/provider";
+import { memberCreatedWrite } from "../webhooks/lifecycle";
 import type { CheckoutContext } from "./create";
 import { handledEventWrite, isDisputeEvent } from "./events";
 import { secureAll } from "./holds";
@@ -66,6 +67,7 @@ export async function completeAtOnce(
     units,
     memberId,
     interval: p.facts.interval,
+    fulfilment: p.facts.shipping.fulfilment,
     learnedAt,
     // The batch below lands the grant: this is when it was sent (no round trip is spent re-stamping it).
     issuedAt: Date.now(),
@@ -81,6 +83,7 @@ export async function completeAtOnce(
       ? [
           newMemberWrite(ctx.db, { ...member, source: loaded.order.source, newId: memberId }, p.facts.rules),
           expectOneChange(ctx.db),
+          memberCreatedWrite(ctx.db, { ...member, memberId, actor: "system", source: loaded.order.source }),
         ]
       : []),
     ...paid.writes,

@@ -10,6 +10,8 @@ import { runBatch, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow, orders } from "../db/schema";
 import { memberOfToken, type TokenContext } from "../entitlements/verbs";
 import { AppError, invalid, notFound } from "../errors";
+import type { ShippingAddress } from "../fulfilment/address";
+import { type ShippingAddressInput, shippingAddressFor, storedAddress } from "../fulfilment/checkout";
 import { buyerKey } from "../holds/buyer";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { newCallStats, type ProviderEvent } from "../payments/provider";
@@ -44,6 +46,8 @@ export interface CreateCheckoutInput {
   returnUrl: string | undefined;
   source: "link" | "overlay" | "pos" | "api";
   attribution: Record<string, string> | undefined;
+  /** Required when the offer (or a bundle's component) ships; refused when it does not. */
+  shippingAddress?: ShippingAddressInput | undefined;
   /** What the create decides on, read in the Idempotency-Key claim's batch (reads.ts); read here if absent. */
   facts?: CheckoutFacts;
 }
@@ -57,10 +61,11 @@ export async function createCheckout({
   const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey, quote.id);
   const facts = input.facts ?? (await readFacts(ctx.db, quote, input.email));
   assertOpenable(facts.used, orderId);
+  const shippingAddress = shippingAddressFor(facts.shipping.ships, input.shippingAddress);
   for (const { dropId } of quote.drops) ctx.inventory.vouch(dropId);
   const { holds, expiresAt } = await reserveAll(ctx, quote.drops, buyer.key, checkoutId);
   const secret = `${checkoutId}_secret_${randomToken(32)}`;
-  const open = { input, buyer, checkoutId, orderId, holds, holdExpiresAt: expiresAt };
+  const open = { input, buyer, checkoutId, orderId, holds, holdExpiresAt: expiresAt, shippingAddress };
   let opened: { id: string }[];
   let loaded: Loaded | undefined;
   try {
@@ -199,6 +204,7 @@ function openWrites(
     holds: HeldUnits[];
     holdExpiresAt: number | null;
     secretHash: string;
+    shippingAddress: ShippingAddress | null;
   },
 ) {
   const { quote } = p.input;
@@ -225,6 +231,7 @@ function openWrites(
         couponCode: quote.coupon,
         holdId: first?.holdId ?? null,
         provider: ctx.provider.name,
+        shippingAddress: storedAddress(p.shippingAddress),
         createdAt: ctx.now,
         updatedAt: ctx.now,
       })

@@ -17,6 +17,8 @@ import {
   orders,
 } from "../db/schema";
 import { grantWrite } from "../entitlements/store";
+import { fulfilmentColumns } from "../fulfilment/checkout";
+import { type FulfilmentInputs, fulfilmentInputs } from "../fulfilment/store";
 import { newId } from "../lib/ids";
 import type { Payment } from "../payments/provider";
 import { membershipStartWrites } from "../subscriptions/start";
@@ -48,8 +50,9 @@ export async function markPaid(
   const learnedAt = Date.now();
   const units = await secureAll(ctx, checkout, order);
   if (units === "sold_out") return refundUnsellable(ctx, loaded, payment);
-  // Independent reads, side by side: the member (found or created by email), the offer, the coupon.
-  const [memberId, interval, coupon] = await Promise.all([
+  // Independent reads, side by side: the member (found or created by email), the offer, the coupon,
+  // and for a physical order (one with an address) the routing rule and hubs.
+  const [memberId, interval, coupon, fulfilment] = await Promise.all([
     checkout.memberId ??
       memberForEmail(ctx.db, {
         creatorId: checkout.creatorId,
@@ -60,8 +63,9 @@ export async function markPaid(
       }),
     billingIntervalOf(ctx, order.offerId),
     order.couponCode === null ? undefined : findCouponByCode(ctx.db, order.creatorId, order.couponCode),
+    order.shippingAddress === null ? undefined : fulfilmentInputs(ctx.db, order.creatorId),
   ]);
-  const paid = paidLanding(ctx, loaded, payment, { via, units, memberId, interval, learnedAt });
+  const paid = paidLanding(ctx, loaded, payment, { via, units, memberId, interval, learnedAt, fulfilment });
   const settled = await landPaid(ctx, loaded, paid.writes, coupon);
   if (settled === "changed") {
     await ctx.db
@@ -89,6 +93,8 @@ export interface PaidInputs {
   issuedAt?: number;
   /** More of the checkout's columns for the same guarded move (the create's payment, in one batch). */
   checkout?: Partial<CheckoutRow>;
+  /** A physical order's routing rule and hubs: its route, hub and batch window land in the same batch. */
+  fulfilment?: FulfilmentInputs | undefined;
 }
 
 /**
@@ -118,6 +124,7 @@ export function paidLanding(ctx: PaymentContext, loaded: Loaded, payment: Paymen
     memberId: p.memberId,
     holdId,
     providerPaymentId: order.providerPaymentId ?? payment?.id ?? null,
+    ...fulfilmentColumns(order, p.fulfilment, ctx.now),
     updatedAt: ctx.now,
   };
   const writes: Write[] = [

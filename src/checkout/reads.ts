@@ -1,13 +1,15 @@
 /**
  * Everything a new checkout decides on, read in one D1 round trip: whether its quote was used already,
  * the member with the buyer's email, the creator's cohort rules (for a member it creates), the offer's
- * billing interval (for the grant) and the quoted coupon. The create route sends these statements in
+ * billing interval (for the grant), whether it ships (with the routing rule and hubs: src/fulfilment/store.ts)
+ * and the quoted coupon. The create route sends these statements in
  * the Idempotency-Key claim's own batch, so they cost nothing of their own.
  */
 import { eq } from "drizzle-orm";
 import { couponByCodeRead } from "../coupons/store";
 import type { Db, Write } from "../db/client";
 import { type BillingInterval, type CouponRow, checkouts, orders } from "../db/schema";
+import { type ShippingFacts, shippingOf, shippingRead } from "../fulfilment/store";
 import { type CohortRules, rulesOf, rulesRead } from "../members/cohorts";
 import type { QuoteClaims } from "../quotes/token";
 import { intervalOf, intervalRead } from "./paid";
@@ -21,6 +23,8 @@ export interface CheckoutFacts {
   rules: CohortRules;
   interval: BillingInterval | null;
   coupon: CouponRow | undefined;
+  /** Whether the offer ships (so the checkout needs an address), with the creator's routing rule and hubs. */
+  shipping: ShippingFacts;
 }
 
 const usedRead = (db: Db, quoteId: string) =>
@@ -41,6 +45,7 @@ export function checkoutReads(db: Db, key: FactsKey, email: string): Write[] {
     memberByEmailRead(db, key.creatorId, email),
     rulesRead(db, key.creatorId),
     intervalRead(db, key.offerId),
+    shippingRead(db, key.creatorId, key.offerId),
     ...(key.coupon === null ? [] : [couponByCodeRead(db, key.creatorId, key.coupon)]),
   ];
 }
@@ -48,11 +53,12 @@ export function checkoutReads(db: Db, key: FactsKey, email: string): Write[] {
 type Rows<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
 export function factsOf(results: unknown[]): CheckoutFacts {
-  const [used, member, rules, interval, coupon] = results as [
+  const [used, member, rules, interval, shipping, coupon] = results as [
     Rows<typeof usedRead>,
     Rows<typeof memberByEmailRead>,
     Rows<typeof rulesRead>,
     Rows<typeof intervalRead>,
+    Rows<typeof shippingRead>,
     CouponRow[] | undefined,
   ];
   return {
@@ -61,6 +67,7 @@ export function factsOf(results: unknown[]): CheckoutFacts {
     rules: rulesOf(rules),
     interval: intervalOf(interval),
     coupon: coupon?.[0],
+    shipping: shippingOf(shipping),
   };
 }
 

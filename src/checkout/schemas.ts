@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { checkoutStatuses, orderSources } from "../db/schema";
 import { SessionSchema } from "../entitlements/schemas";
+import { ShippingAddressBody, ShippingAddressSchema } from "../fulfilment/address";
+import { FulfilmentSchema } from "../fulfilment/store";
 
 export const CreateCheckoutBody = z
   .strictObject({
@@ -27,6 +29,11 @@ export const CreateCheckoutBody = z
       .refine((a) => Object.keys(a).length <= 20, "At most 20 keys")
       .optional()
       .openapi({ description: "Campaign, stream, placement…: stored with the order for reporting." }),
+    shipping_address: ShippingAddressBody.optional().openapi({
+      description:
+        "Where a physical offer ships: required when the offer (or a bundle's component) requires shipping, " +
+        "refused otherwise; validated for its country (docs/fulfilment.md).",
+    }),
   })
   .openapi("CreateCheckout");
 
@@ -117,6 +124,12 @@ export const OrderSchema = z
     paid_at: z.string().nullable(),
     dispute: z.object({ id: z.string(), status: z.string(), disputed_at: z.string() }).nullable().openapi({
       description: "The buyer's bank disputed the payment: its access was revoked (a chargeback).",
+    }),
+    shipping_address: ShippingAddressSchema.nullable().openapi({
+      description: "Where a physical order ships, as validated at checkout; null for a digital one.",
+    }),
+    fulfilment: FulfilmentSchema.nullable().openapi({
+      description: "A paid physical order's route and status (docs/fulfilment.md); null otherwise.",
     }),
   })
   .openapi("Order");

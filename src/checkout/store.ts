@@ -3,10 +3,12 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { type CheckoutRow, checkouts, members, type OrderRow, orders } from "../db/schema";
 import { notFound } from "../errors";
+import { renderFulfilment, renderShippingAddress } from "../fulfilment/store";
 import { sha256Hex } from "../lib/crypto";
 import { toIso, toIsoOrNull } from "../lib/time";
 import { type CohortRules, cohortFor, cohortRulesOf } from "../members/cohorts";
 import type { PriceLine } from "../pricing/engine";
+import { memberCreatedWrite } from "../webhooks/lifecycle";
 import type { CheckoutView, OrderView } from "./schemas";
 
 /**
@@ -63,7 +65,10 @@ export async function memberForEmail(
 ): Promise<string> {
   const [found] = await memberByEmailRead(db, p.creatorId, p.email);
   if (found) return found.id;
-  await newMemberWrite(db, p, await cohortRulesOf(db, p.creatorId, p.now));
+  await db.batch([
+    newMemberWrite(db, p, await cohortRulesOf(db, p.creatorId, p.now)),
+    memberCreatedWrite(db, { ...p, memberId: p.newId, actor: "system" }),
+  ]);
   const [created] = await memberByEmailRead(db, p.creatorId, p.email);
   if (created === undefined) throw new Error("member insert vanished");
   return created.id;
@@ -176,4 +181,6 @@ export const renderOrder = (order: OrderRow): OrderView => ({
           status: order.disputeStatus ?? "unknown",
           disputed_at: toIso(order.disputedAt),
         },
+  shipping_address: renderShippingAddress(order),
+  fulfilment: renderFulfilment(order),
 });

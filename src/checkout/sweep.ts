@@ -14,6 +14,7 @@ import { and, asc, eq, inArray, isNotNull, isNull, lte, or, sql } from "drizzle-
 import { auditWrite } from "../audit";
 import { runBatch } from "../db/client";
 import { checkoutSweeps, checkouts, orders } from "../db/schema";
+import { type ExposureSink, holdExpiredExposures } from "../metrics/counters";
 import type { ProviderEvent } from "../payments/provider";
 import { drainEmitted, retryDeferredEvents } from "./events";
 import { type PaymentContext, settlePayment } from "./settle";
@@ -41,7 +42,7 @@ export interface SweepReport {
 }
 
 export async function sweepCheckouts(
-  ctx: PaymentContext & { emitted: ProviderEvent[] },
+  ctx: PaymentContext & { emitted: ProviderEvent[]; exposures?: ExposureSink },
   limit = 50,
 ): Promise<SweepReport> {
   const dueAt = sql<number>`coalesce(${checkoutSweeps.nextAttemptAt}, ${checkouts.holdExpiresAt})`;
@@ -78,7 +79,7 @@ export async function sweepCheckouts(
 
 /** Settles one lapsed checkout; null once it has left the open states, else why it has not. */
 async function settleLapsed(
-  ctx: PaymentContext & { emitted: ProviderEvent[] },
+  ctx: PaymentContext & { emitted: ProviderEvent[]; exposures?: ExposureSink },
   id: string,
   paymentId: string | null,
 ): Promise<string | null> {
@@ -100,6 +101,9 @@ async function settleLapsed(
   // A payment still processing (or one settle could not move) leaves the checkout open: that is a
   // failed attempt too, or the same checkout would be first in line every minute.
   const after = await loadCheckout(ctx.db, id);
+  // A hold that lapsed unpaid, counted for the KPIs (metrics/counters.ts) without waiting.
+  if (after?.checkout.status === "expired")
+    ctx.exposures?.(holdExpiredExposures(after.checkout, after.order, ctx.now));
   if (after === undefined || !OPEN.includes(after.checkout.status)) return null;
   return `the checkout is still ${after.checkout.status} after the sweep`;
 }

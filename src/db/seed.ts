@@ -20,6 +20,7 @@ import {
   offerPrices,
   offers,
 } from "./schema";
+import { demoFulfilmentWrites } from "./seed-fulfilment";
 import { demoSurfaceWrites } from "./seed-surfaces";
 
 export const demo = {
@@ -182,7 +183,7 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
 }
 
 /**
- * Seeds the demo tenant and its buyer surfaces (seed-surfaces.ts); safe to run any number of times. An
+ * Seeds the demo tenant, its buyer surfaces (seed-surfaces.ts) and its physical drop (seed-fulfilment.ts); safe to run any number of times. An
  * overlay token, when given, replaces the drop's (its hash only is stored).
  */
 export const seedDemo = async (
@@ -204,4 +205,5 @@ export const seedDemo = async (
       surfaces.overlayToken,
       now,
     )),
+    ...demoFulfilmentWrites(db, { creatorId: demo.creatorId }, now),
   ]);

@@ -49,6 +49,8 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   device_revoked: { status: 403, title: "The device was revoked" },
   origin_not_allowed: { status: 403, title: "This web origin may not call this route from a browser" },
   link_archived: { status: 410, title: "The checkout link is archived, or its offer is off sale" },
+  fulfilment_not_applicable: { status: 409, title: "The order has nothing to fulfil" },
+  fulfilment_transition_invalid: { status: 409, title: "The order's fulfilment cannot make this move" },
   internal: { status: 500, title: "Internal error" },
   // The operator's fault, not the client's, and not transient: 500, which every operation documents.
   misconfigured: { status: 500, title: "The worker is misconfigured" },

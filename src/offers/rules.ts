@@ -12,6 +12,8 @@ export interface OfferShape {
   billingInterval: OfferRow["billingInterval"];
   tierRank: number | null;
   components: ComponentInput[];
+  /** A physical good (absent: not). */
+  requiresShipping?: boolean;
 }
 
 const err = (path: string, message: string): FieldError => ({ in: "body", path, message });
@@ -40,6 +42,8 @@ export function offerShapeErrors(shape: OfferShape): FieldError[] {
   }
   if (!isMembership && shape.tierRank !== null)
     errors.push(err("/tier_rank", "Only memberships have a tier rank"));
+  if (isMembership && shape.requiresShipping)
+    errors.push(err("/requires_shipping", "A membership is not a physical good: it cannot ship"));
 
   const isBundle = shape.kind === "bundle";
   if (isBundle && shape.components.length === 0) errors.push(err("/components", "Required for bundles"));

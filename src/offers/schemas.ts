@@ -21,6 +21,11 @@ const TierRank = z
   .max(100)
   .openapi({ description: "Place on the ladder; higher is more." });
 
+const RequiresShipping = z.boolean().openapi({
+  description:
+    "A physical good (default false): checkout asks for a shipping address. Memberships cannot ship.",
+});
+
 export const OfferSchema = z
   .object({
     id: z.string().openapi({ example: "off_3f9k2m…" }),
@@ -33,6 +38,11 @@ export const OfferSchema = z
     billing_interval: z.enum(billingIntervals).nullable(),
     tier_rank: z.number().int().nullable(),
     components: z.array(z.object({ offer_id: z.string(), quantity: z.number().int() })),
+    requires_shipping: z.boolean().openapi({
+      description:
+        "A physical good: checkout takes a shipping address and the paid order is fulfilled. A bundle " +
+        "also ships when any of its components does.",
+    }),
     status: z.enum(offerStatuses),
     created_at: z.string().openapi({ format: "date-time" }),
     updated_at: z.string().openapi({ format: "date-time" }),
@@ -56,6 +66,7 @@ export const CreateOfferBody = z
       description: "Memberships only; required and unique per creator.",
     }),
     components: Components.optional().openapi({ description: "Bundles only; required." }),
+    requires_shipping: RequiresShipping.optional(),
   })
   .openapi("CreateOffer");
 
@@ -68,6 +79,7 @@ export const UpdateOfferBody = z
     billing_interval: z.enum(billingIntervals).optional(),
     tier_rank: TierRank.optional(),
     components: Components.optional().openapi({ description: "Replaces the bundle's components." }),
+    requires_shipping: RequiresShipping.optional(),
     status: z.enum(offerStatuses).optional(),
   })
   .openapi("UpdateOffer");

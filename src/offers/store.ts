@@ -43,6 +43,7 @@ export function renderOffer(row: OfferRow, prices: PriceInput[], components: Com
     components: components
       .map((c) => ({ offer_id: c.offer_id, quantity: c.quantity }))
       .sort(byKey((c) => c.offer_id)),
+    requires_shipping: row.requiresShipping,
     status: row.status,
     created_at: toIso(row.createdAt),
     updated_at: toIso(row.updatedAt),

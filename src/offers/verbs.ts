@@ -22,6 +22,7 @@ export async function createOffer({ ctx, input }: Call<CreateOfferInput>): Promi
     billingInterval: input.billing_interval ?? null,
     tierRank: input.tier_rank ?? null,
     components: input.components ?? [],
+    requiresShipping: input.requires_shipping ?? false,
   };
   await checkShape(ctx, shape);
   const row: OfferRow = {
@@ -34,7 +35,7 @@ export async function createOffer({ ctx, input }: Call<CreateOfferInput>): Promi
     billingInterval: shape.billingInterval,
     tierRank: shape.tierRank,
     status: "active",
-    requiresShipping: false,
+    requiresShipping: shape.requiresShipping ?? false,
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };
@@ -70,6 +71,7 @@ export async function updateOffer({
     billingInterval: changes.billing_interval ?? existing.billingInterval,
     tierRank: changes.tier_rank ?? existing.tierRank,
     components: changes.components ?? current.components,
+    requiresShipping: changes.requires_shipping ?? existing.requiresShipping,
   };
   await checkShape(ctx, shape);
   const row: OfferRow = {
@@ -80,6 +82,7 @@ export async function updateOffer({
     billingInterval: shape.billingInterval,
     tierRank: shape.tierRank,
     status: changes.status ?? existing.status,
+    requiresShipping: shape.requiresShipping ?? false,
     updatedAt: ctx.now,
   };
   const offer = renderOffer(row, shape.prices, shape.components);

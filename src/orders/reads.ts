@@ -1,15 +1,18 @@
 /**
  * The creator's reads of its orders (issue 17, part 1): a filtered, cursor-paginated list, and one
  * order with its price lines, what it granted and its timeline (every audit row about it, oldest
- * first). Tenant-scoped: another creator's order is 404, and a list never shows one.
+ * first), and the checkout that paid for it as the creator sees it. Tenant-scoped: another creator's
+ * order is 404, and a list never shows one. `orderFilter` is the one filter builder the list and the
+ * CSV export (./export.ts) share.
  */
 import { z } from "@hono/zod-openapi";
 import { and, asc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { AdminCheckoutSchema, checkoutOfOrderRead, renderAdminCheckout } from "../checkout/admin-reads";
 import { OrderSchema } from "../checkout/schemas";
 import { renderOrder } from "../checkout/store";
 import type { Call } from "../context";
 import { listOwned } from "../db/keyset";
-import { auditEvents, checkouts, entitlements, orderSources, orderStatuses, orders } from "../db/schema";
+import { auditEvents, entitlements, type OrderRow, orderSources, orderStatuses, orders } from "../db/schema";
 import { grantedBy } from "../entitlements/store";
 import { notFound } from "../errors";
 import { PageQuerySchema } from "../http/pagination";
@@ -18,12 +21,17 @@ import { toIso, toIsoOrNull } from "../lib/time";
 const Id = z.string().min(1).max(64);
 const Instant = z.iso.datetime({ offset: true });
 
-export const ListOrdersQuery = PageQuerySchema.extend({
+/** The filters the order list and the CSV export (./export.ts) share; `orderFilter` turns them into SQL. */
+export const OrderFilterFields = {
   status: z.enum(orderStatuses).optional(),
   offer_id: Id.optional(),
   drop_id: Id.optional(),
   member_id: Id.optional(),
   source: z.enum(orderSources).optional().openapi({ description: "Where the buyer came from." }),
+};
+
+export const ListOrdersQuery = PageQuerySchema.extend({
+  ...OrderFilterFields,
   created_from: Instant.optional().openapi({ description: "Orders created at or after this instant (UTC)." }),
   created_to: Instant.optional().openapi({ description: "Orders created before this instant (UTC)." }),
 });
@@ -36,6 +44,10 @@ export const OrderDetailSchema = OrderSchema.extend({
     .array(Line)
     .nullable()
     .openapi({ description: "How it was priced; null for a point-of-sale order, priced at the till." }),
+  checkout: AdminCheckoutSchema.nullable().openapi({
+    description:
+      "The checkout that paid for it, as the creator sees it (no secrets); null for a point-of-sale order.",
+  }),
   entitlements: z.array(
     z.object({
       id: z.string(),
@@ -52,8 +64,20 @@ export const OrderDetailSchema = OrderSchema.extend({
 }).openapi("OrderDetail");
 export type OrderDetailView = z.infer<typeof OrderDetailSchema>;
 
-export async function listOrders({ ctx, input }: Call<ListOrdersInput>) {
-  const filters: (SQL | undefined)[] = [
+/** What an order list or export is narrowed by: each field given adds one condition. */
+export interface OrderFilter {
+  status?: OrderRow["status"] | undefined;
+  offer_id?: string | undefined;
+  drop_id?: string | undefined;
+  member_id?: string | undefined;
+  source?: OrderRow["source"] | undefined;
+  created_from?: string | undefined;
+  created_to?: string | undefined;
+}
+
+/** The WHERE fragment for `filter` (the creator's own condition is the caller's, with its keyset). */
+export function orderFilter(input: OrderFilter): SQL | undefined {
+  return and(
     input.status === undefined ? undefined : eq(orders.status, input.status),
     input.offer_id === undefined ? undefined : eq(orders.offerId, input.offer_id),
     input.drop_id === undefined ? undefined : eq(orders.dropId, input.drop_id),
@@ -61,32 +85,30 @@ export async function listOrders({ ctx, input }: Call<ListOrdersInput>) {
     input.source === undefined ? undefined : eq(orders.source, input.source),
     input.created_from === undefined ? undefined : gte(orders.createdAt, Date.parse(input.created_from)),
     input.created_to === undefined ? undefined : lt(orders.createdAt, Date.parse(input.created_to)),
-  ];
+  );
+}
+
+export async function listOrders({ ctx, input }: Call<ListOrdersInput>) {
   const listed = await listOwned(ctx.db, orders, {
     time: orders.createdAt,
     creatorId: ctx.creatorId,
-    filter: and(...filters),
+    filter: orderFilter(input),
     query: input,
     position: (r) => ({ t: r.createdAt, id: r.id }),
   });
   return { ...listed, data: listed.data.map(renderOrder) };
 }
 
-/** One order and what hangs off it, in one D1 round trip (a batch of four reads). */
+/** One order and what hangs off it (its checkout, grants, timeline), in one D1 round trip: a batch of four reads. */
 export async function getOrder({ ctx, input }: Call<{ id: string }>): Promise<OrderDetailView> {
-  const mine = (table: typeof orders | typeof checkouts | typeof auditEvents) =>
-    eq(table.creatorId, ctx.creatorId);
+  const mine = (table: typeof orders | typeof auditEvents) => eq(table.creatorId, ctx.creatorId);
   const [found, checkout, granted, audit] = await ctx.db.batch([
     ctx.db
       .select()
       .from(orders)
       .where(and(mine(orders), eq(orders.id, input.id)))
       .limit(1),
-    ctx.db
-      .select({ lines: checkouts.lines })
-      .from(checkouts)
-      .where(and(mine(checkouts), eq(checkouts.orderId, input.id)))
-      .limit(1),
+    checkoutOfOrderRead(ctx, input.id),
     ctx.db
       .select()
       .from(entitlements)
@@ -101,10 +123,11 @@ export async function getOrder({ ctx, input }: Call<{ id: string }>): Promise<Or
   ]);
   const order = found[0];
   if (order === undefined) throw notFound("order", input.id);
-  const lines = checkout[0]?.lines;
+  const paidBy = checkout[0];
   return {
     ...renderOrder(order),
-    lines: lines === undefined ? null : (JSON.parse(lines) as z.infer<typeof Line>[]),
+    lines: paidBy === undefined ? null : (JSON.parse(paidBy.lines) as z.infer<typeof Line>[]),
+    checkout: paidBy === undefined ? null : renderAdminCheckout(paidBy, order),
     entitlements: granted.map((e) => ({
       id: e.id,
       benefit_key: e.benefitKey,

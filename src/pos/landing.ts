@@ -15,6 +15,7 @@ import { periodEnd } from "../entitlements/rules";
 import { sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { cohortFor } from "../members/cohorts";
+import { membersCreatedWrites } from "../webhooks/lifecycle";
 import type { BatchPayload } from "./batch";
 import { type Facts, membersByEmail, sendParts } from "./facts";
 import type { Accepted, Landed, ReconcileContext } from "./reconcile";
@@ -59,6 +60,13 @@ export async function enrolMembers(
       width(members),
     ),
     membersByEmail(ctx.db, ctx.creatorId, [...joined.keys()]),
+    // member.created for each one this batch inserted (none for an email that was already a member).
+    membersCreatedWrites(ctx.db, {
+      creatorId: ctx.creatorId,
+      memberIds: rows.map((r) => r.id),
+      actor: "system",
+      now: ctx.now,
+    }),
   ]);
   for (const m of (found as { id: string; email: string }[][]).flat()) ids.set(m.email, m.id);
   return ids;

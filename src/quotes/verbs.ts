@@ -12,6 +12,7 @@ import { orders } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
+import { type ExposureSink, quoteExposures } from "../metrics/counters";
 import { chargeableProblem } from "../payments/limits";
 import { type CatalogEntry, pricingOf } from "../pricing/catalog";
 import {
@@ -65,7 +66,11 @@ export async function createQuote({
   ctx,
   input,
 }: {
-  ctx: BuyerContext & { caller: { creatorId: string } | null; quoteKeys: QuoteKeys };
+  ctx: BuyerContext & {
+    caller: { creatorId: string } | null;
+    quoteKeys: QuoteKeys;
+    exposures?: ExposureSink;
+  };
   input: QuoteRequest & { buyer: (creatorId: string) => Promise<PricingBuyer> };
 }): Promise<QuoteView> {
   const entry = await sellableOffer(ctx.db, input.offerId, ctx.now, ctx.caller);
@@ -119,6 +124,8 @@ export async function createQuote({
     issuedAt: ctx.now,
     expiresAt,
   };
+  // Counted for the KPIs without waiting: the sink hands it to a counter object after the answer.
+  ctx.exposures?.(quoteExposures(claims, ctx.caller === null ? "" : "api"));
   return {
     id: claims.id,
     object: "quote",

@@ -4,6 +4,7 @@ import * as listAuditEvents from "./audit-events/list";
 import * as confirmCheckout from "./checkouts/confirm";
 import * as createCheckout from "./checkouts/create";
 import * as getCheckout from "./checkouts/get";
+import * as listCheckouts from "./checkouts/list";
 import * as getCohortRules from "./cohort-rules/get";
 import * as putCohortRules from "./cohort-rules/put";
 import * as createCoupon from "./coupons/create";
@@ -30,6 +31,13 @@ import * as listExperiments from "./experiments/list";
 import * as experimentResults from "./experiments/results";
 import * as startExperiment from "./experiments/start";
 import * as stopExperiment from "./experiments/stop";
+import * as listBatches from "./fulfilment/batches";
+import * as createHub from "./fulfilment/hubs-create";
+import * as getHub from "./fulfilment/hubs-get";
+import * as listHubs from "./fulfilment/hubs-list";
+import * as updateHub from "./fulfilment/hubs-update";
+import * as getFulfilmentRules from "./fulfilment/rules-get";
+import * as putFulfilmentRules from "./fulfilment/rules-put";
 import * as createHold from "./holds/create";
 import * as releaseHold from "./holds/delete";
 import * as getHold from "./holds/get";
@@ -45,6 +53,17 @@ import * as changeMyTier from "./me/tier-change";
 import * as getMember from "./members/get";
 import * as listMembers from "./members/list";
 import * as startSession from "./members/sessions";
+import * as memberSummary from "./members/summary";
+import * as conversionMetrics from "./metrics/conversion";
+import * as dropFunnelMetrics from "./metrics/drop-funnel";
+import * as enrolmentMetrics from "./metrics/enrolments";
+import * as ltvMetrics from "./metrics/ltv";
+import * as mrrMetrics from "./metrics/mrr";
+import * as paymentMetrics from "./metrics/payments";
+import * as retentionMetrics from "./metrics/retention";
+import * as subscriptionMetrics from "./metrics/subscriptions";
+import * as timeToEntitlementMetrics from "./metrics/time-to-entitlement";
+import * as upsellMetrics from "./metrics/upsells";
 import * as createOffer from "./offers/create";
 import * as getOffer from "./offers/get";
 import * as listOffers from "./offers/list";
@@ -54,6 +73,8 @@ import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
 import * as cancelOrder from "./orders/cancel";
 import * as collectOrder from "./orders/collect";
+import * as exportOrders from "./orders/export";
+import * as moveFulfilment from "./orders/fulfilment";
 import * as getOrder from "./orders/get";
 import * as listOrders from "./orders/list";
 import * as orderReceipt from "./orders/receipt";
@@ -80,6 +101,15 @@ import * as listSubscriptions from "./subscriptions/list";
 import * as refundSubscription from "./subscriptions/refund";
 import * as changeTier from "./subscriptions/tier-change";
 import * as updateSubscription from "./subscriptions/update";
+import * as createWebhookEndpoint from "./webhook-endpoints/create";
+import * as webhookDeliveries from "./webhook-endpoints/deliveries";
+import * as getWebhookEndpoint from "./webhook-endpoints/get";
+import * as listWebhookEndpoints from "./webhook-endpoints/list";
+import * as redeliverWebhook from "./webhook-endpoints/redeliver";
+import * as rotateWebhookSecret from "./webhook-endpoints/rotate-secret";
+import * as webhookSecret from "./webhook-endpoints/secret";
+import * as testWebhookEndpoint from "./webhook-endpoints/test";
+import * as updateWebhookEndpoint from "./webhook-endpoints/update";
 import * as stripeWebhook from "./webhooks/stripe";
 import * as jwks from "./well-known/jwks";
 
@@ -94,6 +124,7 @@ export const routes = [
   offerPrice,
   createQuote,
   verifyQuote,
+  listCheckouts,
   createCheckout,
   getCheckout,
   confirmCheckout,
@@ -102,10 +133,12 @@ export const routes = [
   getLink,
   archiveLink,
   listOrders,
+  exportOrders,
   getOrder,
   refundOrder,
   collectOrder,
   cancelOrder,
+  moveFulfilment,
   orderReceipt,
   stripeWebhook,
   registerDevice,
@@ -127,6 +160,7 @@ export const routes = [
   releaseHold,
   listMembers,
   getMember,
+  memberSummary,
   startSession,
   requestSignInCode,
   verifySignInCode,
@@ -162,7 +196,33 @@ export const routes = [
   updateMySubscription,
   quoteMyTierChange,
   changeMyTier,
+  listHubs,
+  createHub,
+  getHub,
+  updateHub,
+  getFulfilmentRules,
+  putFulfilmentRules,
+  listBatches,
   listAuditEvents,
+  listWebhookEndpoints,
+  createWebhookEndpoint,
+  getWebhookEndpoint,
+  updateWebhookEndpoint,
+  webhookSecret,
+  rotateWebhookSecret,
+  testWebhookEndpoint,
+  webhookDeliveries,
+  redeliverWebhook,
+  mrrMetrics,
+  subscriptionMetrics,
+  retentionMetrics,
+  ltvMetrics,
+  enrolmentMetrics,
+  timeToEntitlementMetrics,
+  dropFunnelMetrics,
+  conversionMetrics,
+  paymentMetrics,
+  upsellMetrics,
   getAllowedOrigins,
   putAllowedOrigins,
   devOutbox,

@@ -4,8 +4,14 @@
  */
 import "./bad-input/amounts";
 import "./bad-input/checkout";
+import "./bad-input/creator-reads";
+import "./bad-input/dashboard";
 import "./bad-input/drop-ids";
+import "./bad-input/fulfilment";
 import "./bad-input/http";
+import "./bad-input/metrics-checkout";
+import "./bad-input/metrics-revenue";
 import "./bad-input/pos";
 import "./bad-input/surfaces";
 import "./bad-input/webhooks";
+import "./bad-input/webhook-endpoints";

@@ -10,6 +10,7 @@ import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, checkoutContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { problemResponses } from "../../http/openapi";
+import { checkoutHoldExposures, requestExposures } from "../../metrics/counters";
 import { type QuoteClaims, quoteKeys, verifyQuote } from "../../quotes/token";
 import { jsonBody, jsonResponse, type Register } from "../shared";
 
@@ -108,9 +109,11 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       returnUrl: body.return_url,
       source: body.source,
       attribution: body.attribution,
+      shippingAddress: body.shipping_address,
       facts: factsFrom(c.get("idempotency")?.alongside),
     },
   });
+  requestExposures(c)(checkoutHoldExposures(quote, body.source, ctx.now));
   return c.json(checkout, 201);
 };
 

@@ -5,6 +5,7 @@ import { placeHold } from "../../holds/verbs";
 import { type AppEnv, buyerContext } from "../../http/context";
 import { idempotencyKeyOf } from "../../http/idempotency";
 import { problemResponses } from "../../http/openapi";
+import { countDirectHold } from "../../metrics/counters";
 import { IdempotencyHeaders, IdParam, jsonBody, jsonResponse, type Register } from "../shared";
 
 export const route = createRoute({
@@ -40,6 +41,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       idempotencyKey,
     },
   });
+  if (!replayed) countDirectHold(c, hold.drop_id, c.get("clock").now());
   return c.json(hold, 201, replayed ? { "idempotent-replayed": "true" } : {});
 };
 

@@ -5,6 +5,7 @@ import { optionalApiKey } from "../../http/auth";
 import { type AppEnv, buyerContext, tokenContext } from "../../http/context";
 import { buyerCountry } from "../../http/country";
 import { problemResponses } from "../../http/openapi";
+import { requestExposures } from "../../metrics/counters";
 import { pricingBuyer } from "../../quotes/buyer";
 import { CountryHeaders, CreateQuoteBody, QuoteSchema, type QuoteView } from "../../quotes/schemas";
 import { quoteKeys } from "../../quotes/token";
@@ -42,7 +43,12 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const caller = c.get("caller");
   const ctx = buyerContext(c);
   const quote = await createQuote({
-    ctx: { ...ctx, caller, quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS) },
+    ctx: {
+      ...ctx,
+      caller,
+      quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS),
+      exposures: requestExposures(c),
+    },
     input: {
       offerId: body.offer_id,
       dropId: body.drop_id ?? null,

@@ -182,6 +182,13 @@ describe("bad-input: http", () => {
     },
   );
 
+  /** A plain valid value for a required query parameter whose type `x` is not (a range's bounds). */
+  const validValue: Record<string, string> = {
+    from: "2026-05-01",
+    to: "2026-06-01",
+    created_from: "2026-05-01T00:00:00Z",
+    created_to: "2026-06-01T00:00:00Z",
+  };
   /** Every integer query parameter the document lists, on every operation, so new ones are covered too. */
   const integerParams = Object.entries(doc.paths).flatMap(([template, ops]) =>
     Object.entries(ops).flatMap(([method, op]) =>
@@ -192,7 +199,7 @@ describe("bad-input: http", () => {
           // the attacked one is wrong.
           const others = (op.parameters ?? [])
             .filter((o) => o.in === "query" && o.required === true && o.name !== p.name)
-            .map((o) => `&${o.name}=x`)
+            .map((o) => `&${o.name}=${validValue[o.name] ?? "x"}`)
             .join("");
           return [`${method.toUpperCase()} ${template}?${p.name}`, method, template, p.name, others] as const;
         }),
