@@ -132,6 +132,11 @@ process.stdout.write(`
   snippet (Buyer surfaces) as index.html and serve it with: python3 -m http.server 8080
   Your dashboard (sign in with the key above; KPIs, the live drop's funnel, orders and their CSV):
     ${origin}/dashboard
+  Signed webhooks (Standard Webhooks) to a receiver of your own: register it, then run the local one
+  with the secret the first call answers; buy something and watch the events arrive, verified:
+    curl -X POST ${origin}/v1/webhook-endpoints -H "Authorization: Bearer ${key}" \\
+      -H "content-type: application/json" -d '{"url":"http://127.0.0.1:8790/"}'
+    node scripts/webhook-receiver.mjs --secret <whsec_… from the answer> --port 8790
 
   Try: curl -H "Authorization: Bearer ${key}" ${origin}/v1/drops
   A quote, as a buyer in Brazil with the demo coupon:

@@ -1,6 +1,7 @@
 /** The worker's crons (see wrangler.toml [triggers]). */
 import { sweepCheckouts } from "./checkout/sweep";
 import { readConfig } from "./config";
+import { purgeExpiredSessions } from "./dashboard/session";
 import { database } from "./db/client";
 import { purgeExpiredIdempotencyKeys } from "./http/idempotency";
 import { inventoryGateway } from "./inventory/gateway";
@@ -10,15 +11,21 @@ import type { ProviderEvent } from "./payments/provider";
 import { purgeSignInCodes } from "./sign-in/store";
 import { renewDue } from "./subscriptions/renewals";
 import { webhookCron } from "./webhooks/cron";
+import { dropSoldOutCheck } from "./webhooks/queue";
 
 const HOURLY = "17 * * * *";
 
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const db = database(env.DB);
   const now = Date.now();
-  // Hourly: forget idempotency keys past their 24-hour retention, and sign-in codes past any use.
+  // Hourly: forget idempotency keys past their 24-hour retention, sign-in codes past any use, and
+  // dashboard sessions past their expiry.
   if (controller.cron === HOURLY) {
-    await Promise.all([purgeExpiredIdempotencyKeys(db, now), purgeSignInCodes(db, now)]);
+    await Promise.all([
+      purgeExpiredIdempotencyKeys(db, now),
+      purgeSignInCodes(db, now),
+      purgeExpiredSessions(db, now),
+    ]);
     return;
   }
   // Every minute: cancel abandoned checkouts' payments, retry unfinished payment events.
@@ -46,5 +53,5 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   );
   if (renewals.deferred > 0) console.error(JSON.stringify({ sweep: "renewals_deferred", ...renewals }));
   // Drops that started or ended, then every audit row since the last dispatch, and lost deliveries.
-  await webhookCron(db, env.WEBHOOK_QUEUE, Date.now());
+  await webhookCron(db, env.WEBHOOK_QUEUE, Date.now(), dropSoldOutCheck(db, env));
 }

@@ -30,6 +30,8 @@ interface AuditRow {
   data: string | null;
   created_at: number;
   wanted: number;
+  /** For an `order.paid` row: the order's drop, whose stock may just have run out. */
+  paid_drop: string | null;
 }
 
 export interface DispatchResult {
@@ -40,7 +42,12 @@ export interface DispatchResult {
   deliveries: string[];
   /** True when the page was full: there may be more to read. */
   more: boolean;
+  /** Drops an order of this page was paid from: each may have just sold out. */
+  paidDrops: string[];
 }
+
+/** Writes `drop.sold_out` (once) when the drop's object says nothing is left; true when it wrote one. */
+export type SoldOutCheck = (dropId: string) => Promise<boolean>;
 
 /** The stored body of an event: Standard Webhooks' `{ type, timestamp, data }`; `seq` is set in SQL. */
 export function eventPayload(row: Omit<AuditRow, "rid" | "wanted">, type: string): string {
@@ -106,13 +113,15 @@ export async function dispatchPage(db: Db, now: number, limit = DISPATCH_PAGE): 
            a.created_at, a.data,
            EXISTS (SELECT 1 FROM webhook_endpoints AS e
                    WHERE e.creator_id = a.creator_id AND e.status = 'enabled'
-                     AND e.created_at <= a.created_at) AS wanted
+                     AND e.created_at <= a.created_at) AS wanted,
+           CASE WHEN a.action = 'order.paid' AND a.subject_type = 'order'
+                THEN (SELECT o.drop_id FROM orders AS o WHERE o.id = a.subject_id) END AS paid_drop
     FROM audit_events AS a
     WHERE a.rowid > (SELECT COALESCE(MAX(last_rowid), 0) FROM webhook_cursor)
     ORDER BY a.rowid
     LIMIT ${limit}`);
   const last = rows.at(-1);
-  if (last === undefined) return { scanned: 0, events: 0, deliveries: [], more: false };
+  if (last === undefined) return { scanned: 0, events: 0, deliveries: [], more: false, paidDrops: [] };
   const writes: Write[] = [];
   const returning: number[] = [];
   let events = 0;
@@ -143,6 +152,7 @@ export async function dispatchPage(db: Db, now: number, limit = DISPATCH_PAGE): 
     events,
     deliveries: deliveries.map((d) => d.id),
     more: rows.length === limit,
+    paidDrops: [...new Set(rows.flatMap((r) => (r.paid_drop === null ? [] : [r.paid_drop])))],
   };
 }
 
@@ -152,6 +162,7 @@ export async function dispatch(
   now: number,
   enqueue: (deliveryIds: string[]) => Promise<void>,
   maxPages = 10,
+  soldOut?: SoldOutCheck,
 ): Promise<{ scanned: number; deliveries: number; more: boolean }> {
   let [scanned, deliveries, more] = [0, 0, true];
   for (let page = 0; page < maxPages && more; page++) {
@@ -160,6 +171,11 @@ export async function dispatch(
     deliveries += result.deliveries.length;
     more = result.more;
     if (result.deliveries.length > 0) await enqueue(result.deliveries);
+    // A paid order may have taken a drop's last unit: its `drop.sold_out` row is read on the next page.
+    if (soldOut !== undefined && result.paidDrops.length > 0) {
+      const wrote = await Promise.all(result.paidDrops.map(soldOut));
+      if (wrote.includes(true)) more = true;
+    }
   }
   return { scanned, deliveries, more };
 }

@@ -1,12 +1,15 @@
 /**
- * Audit rows for moments nobody's request marks: a drop's window opening and closing, and a member's
- * first appearance. Each is written once per subject (guarded by NOT EXISTS on the audit subject
- * index), so the dispatcher turns it into `drop.started`, `drop.ended` or `member.created` exactly once.
+ * Audit rows for moments nobody's request marks: a drop's window opening and closing, its last unit
+ * selling, and a member's first appearance. Each is written once per subject (guarded by NOT EXISTS on the audit subject
+ * index), so the dispatcher turns it into `drop.started`, `drop.ended`, `drop.sold_out` or `member.created`
+ * exactly once.
  */
 import { sql } from "drizzle-orm";
 import { type Db, inChunks, type Write } from "../db/client";
 import { auditEvents } from "../db/schema";
+import type { StockSnapshot } from "../inventory/contract";
 import { idPrefixes } from "../lib/ids";
+import type { SoldOutCheck } from "./dispatch";
 
 /**
  * How far back the minute cron looks for a window that opened or closed: an hour. A drop whose start
@@ -74,3 +77,26 @@ export const membersCreatedWrites = (
         AND NOT EXISTS (SELECT 1 FROM audit_events AS a WHERE a.creator_id = m.creator_id
                         AND a.subject_type = 'member' AND a.subject_id = m.id AND a.action = 'member.created')`),
   );
+
+/**
+ * `drop.sold_out`, once per drop, when its object (the truth about stock) says every unit is sold:
+ * none available and none held. Asked by the dispatcher for the drop of each paid order it reads, so
+ * the pay path never waits for it; a later refund that restocks does not take the event back.
+ */
+export const soldOutCheck =
+  (db: Db, snapshot: (dropId: string) => Promise<StockSnapshot>): SoldOutCheck =>
+  async (dropId) => {
+    const stock = await snapshot(dropId);
+    if (stock.available > 0 || stock.held > 0 || stock.sold === 0) return false;
+    const [written] = await db
+      .insert(auditEvents)
+      .select(sql`
+        SELECT ${auditIdSql}, d.creator_id, 'system', 'drop.sold_out', 'drop', d.id,
+               json_object('stock', ${stock.stock}, 'sold', ${stock.sold}), ${Date.now()}
+        FROM drops AS d
+        WHERE d.id = ${dropId}
+          AND NOT EXISTS (SELECT 1 FROM audit_events AS a WHERE a.creator_id = d.creator_id
+                          AND a.subject_type = 'drop' AND a.subject_id = d.id AND a.action = 'drop.sold_out')`)
+      .returning({ id: auditEvents.id });
+    return written !== undefined;
+  };

@@ -10,8 +10,10 @@ import { createMiddleware } from "hono/factory";
 import { type Db, database } from "../db/client";
 import { webhookDeliveries } from "../db/schema";
 import type { AppEnv } from "../http/context";
+import { inventoryGateway } from "../inventory/gateway";
 import { attemptDelivery, type DeliveryDeps, LEASE_MS } from "./deliver";
-import { dispatch } from "./dispatch";
+import { dispatch, type SoldOutCheck } from "./dispatch";
+import { soldOutCheck } from "./lifecycle";
 import { type WebhookFetch, webhookFetch } from "./transport";
 
 export type WebhookMessage = { kind: "dispatch" } | { kind: "deliver"; delivery_id: string };
@@ -55,22 +57,33 @@ export function deliveryDeps(
 }
 
 /** Runs one dispatch, handing its deliveries to the queue (or, without one, attempting them here). */
-export async function runDispatch(db: Db, queue: Queue<WebhookMessage> | undefined, now = Date.now()) {
-  return dispatch(db, now, async (ids) => {
-    if (queue) await enqueueDeliveries(queue, ids);
-    else await Promise.all(ids.map((id) => attemptDelivery(deliveryDeps(db, undefined), id)));
-  });
+export async function runDispatch(
+  db: Db,
+  queue: Queue<WebhookMessage> | undefined,
+  now = Date.now(),
+  soldOut?: SoldOutCheck,
+) {
+  return dispatch(
+    db,
+    now,
+    async (ids) => {
+      if (queue) await enqueueDeliveries(queue, ids);
+      else await Promise.all(ids.map((id) => attemptDelivery(deliveryDeps(db, undefined), id)));
+    },
+    undefined,
+    soldOut,
+  );
 }
 
 /** The queue consumer: one dispatch per batch however many pokes it holds, and each delivery once. */
 export async function consumeWebhookBatch(
   batch: MessageBatch<WebhookMessage>,
-  deps: { db: Db; queue: Queue<WebhookMessage> | undefined; fetch?: WebhookFetch },
+  deps: { db: Db; queue: Queue<WebhookMessage> | undefined; fetch?: WebhookFetch; soldOut?: SoldOutCheck },
 ): Promise<void> {
   const pokes = batch.messages.filter((m) => m.body.kind === "dispatch");
   if (pokes.length > 0) {
     try {
-      const result = await runDispatch(deps.db, deps.queue);
+      const result = await runDispatch(deps.db, deps.queue, Date.now(), deps.soldOut);
       // A long backlog: poke again rather than run one invocation for ever.
       if (result.more && deps.queue) await deps.queue.send({ kind: "dispatch" });
       for (const m of pokes) m.ack();
@@ -104,8 +117,13 @@ export async function consumeWebhookBatch(
  * The minute cron's share: dispatch, then re-enqueue pending deliveries a minute or more overdue (their
  * message was lost, or an attempt died holding its lease). Bounded per run.
  */
-export async function sweepWebhooks(db: Db, queue: Queue<WebhookMessage> | undefined, now: number) {
-  const dispatched = await runDispatch(db, queue, now);
+export async function sweepWebhooks(
+  db: Db,
+  queue: Queue<WebhookMessage> | undefined,
+  now: number,
+  soldOut?: SoldOutCheck,
+) {
+  const dispatched = await runDispatch(db, queue, now, soldOut);
   const overdue = await db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
@@ -162,8 +180,15 @@ export const pokeDispatcher = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** The worker's `queue` handler. */
-export const webhookQueue = (batch: MessageBatch<unknown>, env: Env): Promise<void> =>
-  consumeWebhookBatch(batch as MessageBatch<WebhookMessage>, {
-    db: database(env.DB),
+export const webhookQueue = (batch: MessageBatch<unknown>, env: Env): Promise<void> => {
+  const db = database(env.DB);
+  return consumeWebhookBatch(batch as MessageBatch<WebhookMessage>, {
+    db,
     queue: env.WEBHOOK_QUEUE as Queue<WebhookMessage>,
+    soldOut: dropSoldOutCheck(db, env),
   });
+};
+
+/** The sold-out check against the drops' objects (src/webhooks/lifecycle.ts). */
+export const dropSoldOutCheck = (db: Db, env: Env): SoldOutCheck =>
+  soldOutCheck(db, (dropId) => inventoryGateway(env.DROP_INVENTORY, db).snapshot(dropId));

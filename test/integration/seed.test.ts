@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { demo, seedDemo } from "../../src/db/seed";
+import { demoFulfilment } from "../../src/db/seed-fulfilment";
 import { demoSurfaces } from "../../src/db/seed-surfaces";
 import { displayPrefix, generateApiKey, hashApiKey } from "../../src/lib/api-keys";
 import { generateOverlayToken } from "../../src/overlay/token";
@@ -23,13 +24,17 @@ describe("the demo seed", () => {
     expect(verified.body).toMatchObject({ active: true, member_id: demo.memberId });
   });
 
-  it("seeds a creator whose key lists the live drop and the membership ladder", async () => {
+  it("seeds a creator whose key lists the live drops (signed and printed) and the membership ladder", async () => {
     const key = generateApiKey();
     await seedWith(key);
     const dropsRes = await api("GET", "/v1/drops", { key });
-    expect(dropsRes.body.data).toEqual([
-      expect.objectContaining({ id: demo.dropId, stock: 100, phase: "live", state: "open" }),
-    ]);
+    expect(dropsRes.body.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: demo.dropId, stock: 100, phase: "live", state: "open" }),
+        expect.objectContaining({ id: demoFulfilment.dropId, stock: 50, phase: "live", state: "open" }),
+      ]),
+    );
+    expect(dropsRes.body.data).toHaveLength(2);
     const tiers = await api("GET", "/v1/offers?kind=membership", { key });
     expect(
       tiers.body.data

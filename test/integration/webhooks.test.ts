@@ -4,6 +4,7 @@
  * clock (request-time queue sends off, as they are by default under ENVIRONMENT test, so the real
  * queue cannot race them); the last turns them on and lets the real queue carry a poke and a delivery.
  */
+import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -359,6 +360,36 @@ describe("delivering the creator's events", () => {
       .filter((r) => r.subject_id === drop.id)
       .map((r) => r.type);
     expect(types).toEqual(["drop.created", "drop.started", "drop.ended"]);
+  });
+
+  it("tells the endpoint a drop sold out once its last unit is paid for, once, and never while units are left", async () => {
+    const tenant = await createTenant();
+    const { endpoint } = await endpointFor(tenant, { event_types: ["drop.sold_out", "order.paid"] });
+    const { webhookCron } = await import("../../src/webhooks/cron");
+    const { dropSoldOutCheck } = await import("../../src/webhooks/queue");
+    const soldOut = dropSoldOutCheck(db, env);
+    const buy = async (quoteToken: string, buyerId: string) => {
+      const paid = await checkout(
+        { quote: quoteToken, email: `${buyerId}@example.test`, payment_method: "4242424242424242" },
+        { buyerId },
+      );
+      expect(paid.body.status).toBe("paid");
+    };
+    const first = `so-${crypto.randomUUID()}`;
+    const { drop, quote: q1 } = await quotedDrop(tenant, first, { stock: 2 });
+    await buy(q1.token, first);
+    await webhookCron(db, undefined, Date.now(), soldOut);
+    const typesFor = async () =>
+      (await deliveryRows(endpoint.id)).filter((r) => r.subject_id === drop.id).map((r) => r.type);
+    expect(await typesFor()).toEqual([]);
+    const second = `so-${crypto.randomUUID()}`;
+    const q2 = await api("POST", "/v1/quotes", {
+      body: { offer_id: drop.offer_id, drop_id: drop.id },
+      headers: { "buyer-id": second },
+    });
+    await buy(q2.body.token, second);
+    for (let i = 0; i < 3; i++) await webhookCron(db, undefined, Date.now(), soldOut);
+    expect(await typesFor()).toEqual(["drop.sold_out"]);
   });
 });
 
