@@ -16,7 +16,7 @@ import {
   offers,
   orders,
 } from "../db/schema";
-import { grantWrite } from "../entitlements/store";
+import { grantAuditWrite, grantWrite } from "../entitlements/store";
 import { fulfilmentColumns } from "../fulfilment/checkout";
 import { type FulfilmentInputs, fulfilmentInputs } from "../fulfilment/store";
 import { newId } from "../lib/ids";
@@ -132,7 +132,7 @@ export function paidLanding(ctx: PaymentContext, loaded: Loaded, payment: Paymen
     ctx.db.update(orders).set(orderChanges).where(eq(orders.id, order.id)),
     // A membership tier starts a renewing subscription, which grants the tier; anything else is granted here.
     ...(p.interval === null
-      ? [grantWrite(ctx.db, grantFor(ctx, order, p.memberId))]
+      ? grantWrites(ctx, order, p.memberId)
       : membershipStartWrites(ctx, { order, payment, memberId: p.memberId, billing: p.interval })),
     audit(ctx, loaded, "order.paid", { payment_id: payment?.id ?? null, via: p.via }),
   ];
@@ -194,6 +194,12 @@ async function couponStillRedeemable(ctx: PaymentContext, { checkout, order }: L
 }
 
 /** What a one-off order grants: the offer, for good. */
+/** The order's grant and its audit row (`entitlement.granted`, for the creator's webhooks too). */
+function grantWrites(ctx: PaymentContext, order: OrderRow, memberId: string): Write[] {
+  const grant = grantFor(ctx, order, memberId);
+  return [grantWrite(ctx.db, grant), grantAuditWrite(ctx.db, grant, `provider:${ctx.provider.name}`)];
+}
+
 function grantFor(ctx: PaymentContext, order: OrderRow, memberId: string): EntitlementRow {
   return {
     id: newId("entitlement"),

@@ -1,8 +1,8 @@
 /** Entitlement rows in D1: what a token is minted from, and the writes that grant and revoke. */
 import { and, eq, gt, inArray, isNull, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import { type Db, expectOneChange, inChunks, type Write } from "../db/client";
-import { type EntitlementRow, entitlements, members } from "../db/schema";
-import { subscriptionIdFor } from "../lib/ids";
+import { auditEvents, type EntitlementRow, entitlements, members } from "../db/schema";
+import { newId, subscriptionIdFor } from "../lib/ids";
 import { toIso, toIsoOrNull } from "../lib/time";
 import { endedByOrderWrites } from "../subscriptions/start";
 import type { Entitlement } from "./schemas";
@@ -136,6 +136,17 @@ export async function findBySource(
 /** Granting is idempotent per source: a second grant from the same source and benefit writes nothing. */
 export const grantWrite = (db: Db, row: EntitlementRow): Write =>
   db.insert(entitlements).values(row).onConflictDoNothing();
+
+/**
+ * The audit row of a grant made by `grantWrite` in the same batch: written only if that row landed (a
+ * grant that already existed for the source keeps its own history), so `entitlement.granted` is once.
+ */
+export const grantAuditWrite = (db: Db, row: EntitlementRow, actor: string): Write =>
+  db.insert(auditEvents).select(sql`
+    SELECT ${newId("audit")}, e.creator_id, ${actor}, 'entitlement.granted', 'entitlement', e.id,
+           json_object('member_id', e.member_id, 'benefit_key', e.benefit_key, 'source_type', e.source_type,
+                       'source_id', e.source_id, 'expires_at', e.expires_at), ${row.grantedAt}
+    FROM entitlements AS e WHERE e.id = ${row.id} AND e.creator_id = ${row.creatorId}`);
 
 const bumpTokenVersion = (db: Db, memberId: string): Write =>
   db

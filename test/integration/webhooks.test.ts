@@ -313,10 +313,10 @@ describe("delivering the creator's events", () => {
     expect(two.receiver.received).toEqual([]);
   });
 
-  it("tells the endpoint a buyer paid: checkout.created, member.created for a new email, order.paid, one order's seq rising", async () => {
+  it("tells the endpoint a buyer paid: checkout.created, member.created for a new email, order.paid, entitlement.granted, one order's seq rising", async () => {
     const tenant = await createTenant();
     const { receiver, endpoint } = await endpointFor(tenant, {
-      event_types: ["checkout.created", "order.paid", "member.created"],
+      event_types: ["checkout.created", "order.paid", "member.created", "entitlement.granted"],
     });
     const buyerId = `wh-${crypto.randomUUID()}`;
     const { quote } = await quotedDrop(tenant, buyerId);
@@ -332,6 +332,14 @@ describe("delivering the creator's events", () => {
     expect(byType("checkout.created")).toMatchObject([{ data: { subject: { id: paid.body.order_id } } }]);
     expect(byType("member.created")).toMatchObject([
       { data: { subject: { type: "member" }, changes: { email } } },
+    ]);
+    expect(byType("entitlement.granted")).toMatchObject([
+      {
+        data: {
+          subject: { type: "entitlement" },
+          changes: { source_type: "order", source_id: paid.body.order_id },
+        },
+      },
     ]);
     // Paid at once, both rows land in one batch (order.paid first): seq is their commit order.
     const order = events.filter((e: Json) => e.data.subject.id === paid.body.order_id);
