@@ -28,7 +28,8 @@ export function formatValue(value: MetricValue, unit: Unit, currency: string | n
     case "rate":
       return `${(value * 100).toFixed(1)}%`;
     case "money":
-      return currency === null ? counts.format(value) : formatMoney(Math.round(value), currency);
+      // `|| 0`: a negated zero (no churned revenue, or -0.4 rounded) reads $0.00, never -$0.00.
+      return currency === null ? counts.format(value) : formatMoney(Math.round(value) || 0, currency);
     default:
       return counts.format(value);
   }

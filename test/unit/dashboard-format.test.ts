@@ -25,6 +25,8 @@ describe("dashboard figures", () => {
     [0.4567, "rate", null, "45.7%"],
     [0, "rate", null, "0.0%"],
     [2000, "money", "USD", "$20.00"],
+    [-0, "money", "USD", "$0.00"],
+    [-0.4, "money", "USD", "$0.00"],
     [2000, "money", "JPY", "¥2,000"],
     [5, "money", "KWD", "KWD 0.005"],
     [850, "ms", null, "850 ms"],
