@@ -8,8 +8,8 @@ import { sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport } from "../contract/metrics";
 import { orderSources } from "../db/schema";
-import { counterDays, groupValue, num, readBatch, reportCurrency, utcDay } from "./checkout-sql";
-import { dailySeries, type MetricInput, rate, report, resolveRange } from "./range";
+import { counterDays, groupValue, readBatch, utcDay } from "./checkout-sql";
+import { dailySeries, type MetricInput, num, rate, report, reportCurrency, resolveRange } from "./range";
 
 export const CONVERSION_DEFINITION =
   "By source: quotes and holds counted as they happen (whole UTC days; a quote's source is known only for " +

@@ -9,8 +9,8 @@ import { sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport, MetricValue } from "../contract/metrics";
 import { queryInt } from "../http/query";
-import { assertOwnDrop, groupValue, nearestRank, num, orNull, readBatch, utcDay } from "./checkout-sql";
-import { dailySeries, MetricQuery, rate, report, resolveRange } from "./range";
+import { assertOwnDrop, groupValue, nearestRank, readBatch, utcDay } from "./checkout-sql";
+import { dailySeries, MetricQuery, num, orNull, rate, report, resolveRange } from "./range";
 
 export const DEFAULT_TARGET_MS = 1000;
 /** A count over a whole partition that shares its window's sort with ROW_NUMBER (one sort, not two). */

@@ -8,8 +8,8 @@ import { z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport, MetricValue } from "../contract/metrics";
-import { assertOwnDrop, counterDays, num, readBatch, utcDay } from "./checkout-sql";
-import { dailySeries, MetricQuery, rate, report, resolveRange } from "./range";
+import { assertOwnDrop, counterDays, readBatch, utcDay } from "./checkout-sql";
+import { dailySeries, MetricQuery, num, rate, report, resolveRange } from "./range";
 
 export const DROP_FUNNEL_DEFINITION =
   "Per drop, over the range: quotes and holds counted as they happen (whole UTC days), checkouts created " +

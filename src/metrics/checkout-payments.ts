@@ -7,8 +7,8 @@
 import { sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport } from "../contract/metrics";
-import { DAY_MS, num, readBatch, utcDay } from "./checkout-sql";
-import { dailySeries, type MetricInput, rate, report, resolveRange } from "./range";
+import { readBatch, utcDay } from "./checkout-sql";
+import { DAY_MS, dailySeries, type MetricInput, num, rate, report, resolveRange } from "./range";
 
 export const PAYMENTS_DEFINITION =
   "Over checkouts created in the range that created a payment (attempted): failed are those whose payment " +

@@ -7,13 +7,10 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import type { TenantContext } from "../context";
-import type { MetricValue } from "../contract/metrics";
 import type { Db } from "../db/client";
-import { creators, drops } from "../db/schema";
+import { drops } from "../db/schema";
 import { notFound } from "../errors";
 import type { Range } from "./range";
-
-export const DAY_MS = 86_400_000;
 
 /** SQL: the UTC day (`YYYY-MM-DD`) of an epoch-ms column. */
 export const utcDay = (column: string): SQL => sql.raw(`strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`);
@@ -64,19 +61,4 @@ export async function readBatch<T extends unknown[]>(
   });
   const results = await d1.batch(statements);
   return results.map((r) => r.results) as Rows<T>;
-}
-
-/** A number from SQL (an empty SUM is null), or a figure that may have no value. */
-export const num = (v: unknown): number => (typeof v === "number" ? v : 0);
-export const orNull = (v: unknown): MetricValue => (typeof v === "number" ? v : null);
-
-/** The currency money figures are in: the query's, or the creator's default. */
-export async function reportCurrency(ctx: Pick<TenantContext, "db" | "creatorId">, asked?: string) {
-  if (asked !== undefined) return asked;
-  const [row] = await ctx.db
-    .select({ currency: creators.defaultCurrency })
-    .from(creators)
-    .where(eq(creators.id, ctx.creatorId))
-    .limit(1);
-  return row?.currency ?? "USD";
 }

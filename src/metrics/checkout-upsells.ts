@@ -6,8 +6,8 @@
 import { sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport } from "../contract/metrics";
-import { num, readBatch, reportCurrency, utcDay } from "./checkout-sql";
-import { dailySeries, type MetricInput, rate, report, resolveRange } from "./range";
+import { readBatch, utcDay } from "./checkout-sql";
+import { dailySeries, type MetricInput, num, rate, report, reportCurrency, resolveRange } from "./range";
 
 /** A buyer's paid orders at most this far apart are one basket. */
 export const BASKET_GAP_MS = 30 * 60_000;

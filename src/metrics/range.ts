@@ -1,13 +1,16 @@
 /**
- * What every KPI route shares: the query (a UTC range, a currency), the days it covers, and the report
- * it answers (src/contract/metrics.ts). Pure: the queries live beside each metric.
+ * What every KPI route shares: the query (a UTC range, a currency), the days it covers, the currency a
+ * report is in, and the report it answers (src/contract/metrics.ts). The queries live beside each metric.
  */
 import { z } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import type { TenantContext } from "../context";
 import type { MetricReport, MetricValue } from "../contract/metrics";
+import { creators } from "../db/schema";
 import { invalid } from "../errors";
 import { toIso } from "../lib/time";
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 /** The longest range one request may ask for: a report's series has one point per day. */
 export const MAX_RANGE_DAYS = 400;
 
@@ -58,6 +61,21 @@ export function dailySeries(
   empty: MetricValue = unit === "count" || unit === "money" ? 0 : null,
 ): MetricReport["series"][number] {
   return { name, unit, points: days.map((day) => ({ day, value: byDay.get(day) ?? empty })) };
+}
+
+/** A number from SQL (D1 answers null for an empty SUM), or a figure that may have no value. */
+export const num = (v: unknown): number => (typeof v === "number" ? v : 0);
+export const orNull = (v: unknown): MetricValue => (typeof v === "number" ? v : null);
+
+/** The currency money figures are in: the query's, or the creator's default. */
+export async function reportCurrency(ctx: Pick<TenantContext, "db" | "creatorId">, asked?: string) {
+  if (asked !== undefined) return asked;
+  const [row] = await ctx.db
+    .select({ currency: creators.defaultCurrency })
+    .from(creators)
+    .where(eq(creators.id, ctx.creatorId))
+    .limit(1);
+  return row?.currency ?? "USD";
 }
 
 /** A rate, or null when there is nothing to divide by. */

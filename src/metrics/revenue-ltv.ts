@@ -7,9 +7,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport, MetricValue } from "../contract/metrics";
-import { type MetricInput, type Range, report, resolveRange } from "./range";
+import { DAY_MS, type MetricInput, num, type Range, report, reportCurrency, resolveRange } from "./range";
 import { joined } from "./revenue-members";
-import { DAY_MS, num, reportCurrency } from "./revenue-sql";
 
 const WINDOW_MS = 90 * DAY_MS;
 

@@ -7,8 +7,8 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Call } from "../context";
 import type { MetricReport } from "../contract/metrics";
-import { dailySeries, type MetricInput, type Range, rate, report, resolveRange } from "./range";
-import { DAY_MS, dayOfIndex, num } from "./revenue-sql";
+import { DAY_MS, dailySeries, type MetricInput, num, type Range, rate, report, resolveRange } from "./range";
+import { dayOfIndex } from "./revenue-sql";
 
 /**
  * The join cohort: `founding` first (as cohortFor decides it), then `pop-up` for a member enrolled at a

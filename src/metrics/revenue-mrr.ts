@@ -6,8 +6,8 @@
 import type { Call } from "../context";
 import type { MetricReport } from "../contract/metrics";
 import { mrrMovementKinds } from "../db/schema";
-import { dailySeries, type MetricInput, report, resolveRange } from "./range";
-import { dayOfIndex, memberMrr, otherCurrencySubscriptions, reportCurrency } from "./revenue-sql";
+import { dailySeries, type MetricInput, report, reportCurrency, resolveRange } from "./range";
+import { dayOfIndex, memberMrr, otherCurrencySubscriptions } from "./revenue-sql";
 
 export const MRR_DEFINITION =
   "Monthly recurring revenue: the monthly-normalised amount of every active and past_due subscription " +

@@ -1,34 +1,13 @@
 /**
- * What the subscription and member KPIs share: the currency a report is in, UTC day numbers computed in
- * SQL, and MRR movements regrouped per member (customer-level, as Stripe and ChartMogul classify them).
+ * What the subscription and member KPIs share: UTC day numbers computed in SQL, and MRR movements regrouped per member (customer-level, as Stripe and ChartMogul classify them).
  * Every query starts from one creator's index range; nothing is loaded row by row into the worker.
  */
-import { eq, type SQL, sql } from "drizzle-orm";
-import type { TenantContext } from "../context";
-import type { MetricValue } from "../contract/metrics";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { creators } from "../db/schema";
-import { dayOf, type Range } from "./range";
-
-export const DAY_MS = 86_400_000;
+import { DAY_MS, dayOf, num, type Range } from "./range";
 
 /** The UTC day (`YYYY-MM-DD`) of an epoch-day number SQL answered (`at / 86400000`). */
 export const dayOfIndex = (index: number): string => dayOf(index * DAY_MS);
-
-/** The currency money figures are in: the query's, or the creator's default. */
-export async function reportCurrency(ctx: Pick<TenantContext, "db" | "creatorId">, asked?: string) {
-  if (asked !== undefined) return asked;
-  const [row] = await ctx.db
-    .select({ currency: creators.defaultCurrency })
-    .from(creators)
-    .where(eq(creators.id, ctx.creatorId))
-    .limit(1);
-  return row?.currency ?? "USD";
-}
-
-/** A number from SQL (D1 answers null for an empty SUM). */
-export const num = (v: unknown): number => (typeof v === "number" ? v : 0);
-export const orNull = (v: unknown): MetricValue => (typeof v === "number" ? v : null);
 
 /**
  * Customer-level MRR movements up to `to`, in one currency: each member's movements at one instant are

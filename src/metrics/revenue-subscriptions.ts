@@ -11,15 +11,18 @@ import type { MetricReport } from "../contract/metrics";
 import type { Db } from "../db/client";
 import { DUNNING_MS } from "../subscriptions/billing";
 import { DEFAULT_ACCESS_POLICY } from "../subscriptions/store";
-import { dailySeries, type MetricInput, type Range, rate, report, resolveRange } from "./range";
 import {
   DAY_MS,
-  dayOfIndex,
-  memberMrr,
+  dailySeries,
+  type MetricInput,
   num,
-  otherCurrencySubscriptions,
+  type Range,
+  rate,
+  report,
   reportCurrency,
-} from "./revenue-sql";
+  resolveRange,
+} from "./range";
+import { dayOfIndex, memberMrr, otherCurrencySubscriptions } from "./revenue-sql";
 
 export const SUBSCRIPTIONS_DEFINITION =
   "Subscriber churn rate (Stripe): members whose MRR went to 0 in the range ÷ (paying members at its " +

@@ -273,3 +273,16 @@ export function exportOrders({ ctx, input }: Call<ExportOrdersInput>): ReadableS
     { highWaterMark: 0 },
   );
 }
+
+/** The export as the HTTP answer both the API and the dashboard give: a streamed CSV attachment. */
+export function exportResponse(call: Call<ExportOrdersInput>): Response {
+  return new Response(exportOrders(call), {
+    status: 200,
+    headers: {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename=${exportFileName(call.input)}`,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    },
+  });
+}

@@ -2,13 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { requireApiKey } from "../../http/auth";
 import { type AppEnv, tenantContext } from "../../http/context";
 import { adminRead, bearerSecurity } from "../../http/openapi";
-import {
-  EXPORT_COLUMNS,
-  ExportOrdersQuery,
-  exportFileName,
-  exportOrders,
-  MAX_EXPORT_DAYS,
-} from "../../orders/export";
+import { EXPORT_COLUMNS, ExportOrdersQuery, exportResponse, MAX_EXPORT_DAYS } from "../../orders/export";
 import type { Register } from "../shared";
 
 export const route = createRoute({
@@ -44,19 +38,8 @@ export const route = createRoute({
   },
 });
 
-const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
-  const input = c.req.valid("query");
-  const body = exportOrders({ ctx: tenantContext(c), input });
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename=${exportFileName(input)}`,
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    },
-  });
-};
+const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
+  exportResponse({ ctx: tenantContext(c), input: c.req.valid("query") });
 
 export const register: Register = (app) => app.openapi(route, handler);
 export type ExportOrdersResponse = Response;

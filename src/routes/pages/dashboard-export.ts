@@ -9,7 +9,7 @@ import { dashboardSession, sessionContext, signedOut } from "../../dashboard/aut
 import { invalid } from "../../errors";
 import type { AppEnv } from "../../http/context";
 import { problemResponses } from "../../http/openapi";
-import { ExportOrdersQuery, exportFileName, exportOrders } from "../../orders/export";
+import { ExportOrdersQuery, exportResponse } from "../../orders/export";
 
 const Query = z.strictObject(ExportOrdersQuery.shape);
 
@@ -27,17 +27,7 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
       })),
     );
   }
-  const input = parsed.data;
-  const body = exportOrders({ ctx: sessionContext(c, session), input });
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename=${exportFileName(input)}`,
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-    },
-  });
+  return exportResponse({ ctx: sessionContext(c, session), input: parsed.data });
 }
 
 const route = {
