@@ -11976,6 +11976,11 @@ export interface components {
              */
             currency?: string;
             coupon?: string;
+            /**
+             * @description Where the buyer is quoting from (the hosted page sends its link's): counted for conversion by source (docs/metrics.md), never part of the price. Default: `api` with an API key, else none.
+             * @enum {string}
+             */
+            source?: "link" | "overlay" | "pos" | "api";
             /** @description Upsells only: the buyer's just-paid order this offer follows. */
             upsell_of?: string;
             /** @description With the creator's API key only: quote for this member (tier pricing, their experiment arm). Buyers present `member_token` instead. */

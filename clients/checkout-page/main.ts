@@ -89,6 +89,7 @@ async function freshQuote(): Promise<Quote | undefined> {
       ...(cfg.drop_id ? { drop_id: cfg.drop_id } : {}),
       ...(cfg.currency ? { currency: cfg.currency } : {}),
       ...(cfg.coupon ? { coupon: cfg.coupon } : {}),
+      source: cfg.source,
     },
   });
   if (!data) {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { orderSources } from "../db/schema";
 import { queryInt } from "../http/query";
 import { CurrencySchema } from "../lib/currency";
 import { lineTypes } from "../pricing/engine";
@@ -92,6 +93,14 @@ export const CreateQuoteBody = z
       description: "Asked-for currency; the offer must be priced in it.",
     }),
     coupon: z.string().min(1).max(40).optional(),
+    source: z
+      .enum(orderSources)
+      .optional()
+      .openapi({
+        description:
+          "Where the buyer is quoting from (the hosted page sends its link's): counted for conversion by " +
+          "source (docs/metrics.md), never part of the price. Default: `api` with an API key, else none.",
+      }),
     upsell_of: z
       .string()
       .min(1)

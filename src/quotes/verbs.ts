@@ -8,7 +8,7 @@ import { and, eq } from "drizzle-orm";
 import type { BuyerContext } from "../context";
 import { couponForQuote } from "../coupons/verbs";
 import type { Db } from "../db/client";
-import { orders } from "../db/schema";
+import { type orderSources, orders } from "../db/schema";
 import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
@@ -59,6 +59,8 @@ export interface QuoteRequest extends PriceRequest {
   dropId: string | null;
   coupon: string | null;
   upsellOf: string | null;
+  /** Where the buyer quotes from, for the KPIs only (not signed, not priced). */
+  source?: (typeof orderSources)[number] | undefined;
 }
 
 /** A signed quote: the price this buyer will pay if they check out before it expires. */
@@ -125,7 +127,7 @@ export async function createQuote({
     expiresAt,
   };
   // Counted for the KPIs without waiting: the sink hands it to a counter object after the answer.
-  ctx.exposures?.(quoteExposures(claims, ctx.caller === null ? "" : "api"));
+  ctx.exposures?.(quoteExposures(claims, input.source ?? (ctx.caller === null ? "" : "api")));
   return {
     id: claims.id,
     object: "quote",

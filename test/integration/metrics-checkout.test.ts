@@ -313,6 +313,27 @@ describe("exposure counters", () => {
       { kind: "quote", offerId: offer.id, count: 1, source: "" },
     ]);
   });
+
+  it("counts a quote under the source the page names (a link's), and refuses a source that is none", async () => {
+    const tenant = await createTenant();
+    const offer = await createOffer(tenant);
+    const quoted = (source: string) =>
+      api("POST", "/v1/quotes", {
+        body: { offer_id: offer.id, source },
+        headers: { "buyer-id": "buyer-metrics-0002" },
+      });
+    expect((await quoted("link")).status).toBe(201);
+    expect((await quoted("twitter")).status).toBe(422);
+    for (let i = 0; i < 200 && (await waitingCounts(tenant.creatorId)) === 0; i++) await scheduler.wait(5);
+    await flushAllShards(tenant.creatorId);
+    const rows = await db
+      .select({ offerId: exposureCounts.offerId, count: exposureCounts.count, source: exposureCounts.source })
+      .from(exposureCounts)
+      .where(and(eq(exposureCounts.creatorId, tenant.creatorId), eq(exposureCounts.kind, "quote")));
+    expect(rows.filter((r) => r.offerId === offer.id)).toEqual([
+      { offerId: offer.id, count: 1, source: "link" },
+    ]);
+  });
 });
 
 /**

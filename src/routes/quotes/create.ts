@@ -57,6 +57,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       country: buyerCountry(c),
       coupon: body.coupon ?? null,
       upsellOf: body.upsell_of ?? null,
+      source: body.source,
       buyer: (creatorId) =>
         pricingBuyer(ctx.db, creatorId, ctx.now, {
           caller,
