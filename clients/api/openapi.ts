@@ -12042,6 +12042,12 @@ export interface components {
             }[];
             email: string;
             member_id: string | null;
+            failure: {
+                code: string;
+                decline_code: string | null;
+                message: string | null;
+            } | null;
+            auto_refund_reason: string | null;
             source: string;
             /** @description Every hold it took (a bundle holds one per component drop). */
             holds: {
@@ -12058,12 +12064,6 @@ export interface components {
                 /** @description `redirect_to_url` while 3-D Secure waits. */
                 next_action: string | null;
             };
-            failure: {
-                code: string;
-                decline_code: string | null;
-                message: string | null;
-            } | null;
-            auto_refund_reason: string | null;
             attribution: {
                 [key: string]: string;
             } | null;

@@ -14,6 +14,7 @@ import { type CheckoutRow, checkoutStatuses, checkouts, type OrderRow, orders } 
 import { PageQuerySchema } from "../http/pagination";
 import { toIso, toIsoOrNull } from "../lib/time";
 import { normalizeEmail } from "../members/verbs";
+import { CheckoutSchema } from "./schemas";
 import { holdsOf } from "./store";
 
 const Id = z.string().min(1).max(64);
@@ -34,22 +35,25 @@ export const ListCheckoutsQuery = PageQuerySchema.extend({
 export type ListCheckoutsInput = z.infer<typeof ListCheckoutsQuery>;
 
 const DateTime = z.string().openapi({ format: "date-time" });
-const Line = z.object({ type: z.string(), amount: z.number().int(), ref: z.string().optional() });
 
-export const AdminCheckoutSchema = z
-  .object({
-    id: z.string(),
-    object: z.literal("checkout"),
-    status: z.enum(checkoutStatuses),
-    order_id: z.string(),
-    offer_id: z.string(),
-    drop_id: z.string().nullable(),
-    quantity: z.number().int(),
-    amount: z.number().int().openapi({ description: "Minor units." }),
-    currency: z.string(),
-    lines: z.array(Line),
-    email: z.string(),
-    member_id: z.string().nullable(),
+/** The buyer's view of a checkout (CheckoutSchema) without its secrets, plus what only the creator sees. */
+export const AdminCheckoutSchema = CheckoutSchema.pick({
+  id: true,
+  object: true,
+  status: true,
+  order_id: true,
+  offer_id: true,
+  drop_id: true,
+  quantity: true,
+  amount: true,
+  currency: true,
+  lines: true,
+  email: true,
+  member_id: true,
+  failure: true,
+  auto_refund_reason: true,
+})
+  .extend({
     source: z.string(),
     holds: z
       .array(z.object({ drop_id: z.string(), hold_id: z.string(), quantity: z.number().int() }))
@@ -64,10 +68,6 @@ export const AdminCheckoutSchema = z
         .nullable()
         .openapi({ description: "`redirect_to_url` while 3-D Secure waits." }),
     }),
-    failure: z
-      .object({ code: z.string(), decline_code: z.string().nullable(), message: z.string().nullable() })
-      .nullable(),
-    auto_refund_reason: z.string().nullable(),
     attribution: z.record(z.string(), z.string()).nullable(),
     payment_succeeded_at: DateTime.nullable(),
     entitlement_issued_at: DateTime.nullable(),
@@ -116,7 +116,7 @@ export function renderAdminCheckout(c: CheckoutRow, order: OrderPart): AdminChec
     quantity: order.quantity,
     amount: order.amountTotal,
     currency: order.currency,
-    lines: JSON.parse(c.lines) as z.infer<typeof Line>[],
+    lines: JSON.parse(c.lines) as AdminCheckoutView["lines"],
     email: c.email,
     member_id: c.memberId,
     source: order.source,
