@@ -2,8 +2,15 @@
  * What a subscription's change writes besides its own row: the tier entitlement it grants (moved to the
  * access end on the wall clock, or revoked), and the MRR movement when recurring revenue changed.
  */
+import { sql } from "drizzle-orm";
 import type { Write } from "../db/client";
-import { entitlements, mrrMovements, type revocationReasons, type SubscriptionRow } from "../db/schema";
+import {
+  auditEvents,
+  entitlements,
+  mrrMovements,
+  type revocationReasons,
+  type SubscriptionRow,
+} from "../db/schema";
 import { newId } from "../lib/ids";
 import type { SubscriptionState } from "./access";
 import { monthlyAmount } from "./intervals";
@@ -11,12 +18,39 @@ import type { SubscriptionContext } from "./store";
 
 type RevokeReason = (typeof revocationReasons)[number];
 
-/** The tier entitlement this subscription grants, until `access` (its time; revoked when null). */
-export function entitlementWrite(
+/**
+ * The tier entitlement this subscription grants, until `access` (its time; revoked when null), and the
+ * first time it is held its `entitlement.granted` audit row (for the audit log and the creator's
+ * webhooks): written once per entitlement, however often a renewal moves its end.
+ */
+export function entitlementWrites(
   ctx: SubscriptionContext,
   row: SubscriptionRow,
   access: number | null,
   reason: RevokeReason = "cancellation",
+): Write[] {
+  const upsert = entitlementWrite(ctx, row, access, reason);
+  if (access === null) return [upsert];
+  return [
+    upsert,
+    ctx.db.insert(auditEvents).select(sql`
+      SELECT ${newId("audit")}, e.creator_id, ${ctx.actor}, 'entitlement.granted', 'entitlement', e.id,
+             json_object('member_id', e.member_id, 'benefit_key', e.benefit_key, 'source_type', e.source_type,
+                         'source_id', e.source_id, 'expires_at', e.expires_at), ${ctx.now}
+      FROM entitlements AS e
+      WHERE e.creator_id = ${row.creatorId} AND e.source_type = 'subscription' AND e.source_id = ${row.id}
+        AND e.benefit_key = ${row.offerId} AND e.revoked_at IS NULL
+        AND NOT EXISTS (SELECT 1 FROM audit_events AS a WHERE a.creator_id = e.creator_id
+                        AND a.subject_type = 'entitlement' AND a.subject_id = e.id
+                        AND a.action = 'entitlement.granted')`),
+  ];
+}
+
+function entitlementWrite(
+  ctx: SubscriptionContext,
+  row: SubscriptionRow,
+  access: number | null,
+  reason: RevokeReason,
 ): Write {
   const ended = access === null;
   const changes = {

@@ -25,7 +25,7 @@ import {
   started,
 } from "./access";
 import { NO_DUNNING, paidPeriod } from "./billing";
-import { entitlementWrite, movementWrites } from "./grants";
+import { entitlementWrites, movementWrites } from "./grants";
 import { boundary, type Interval, namedIntervals } from "./intervals";
 import { invoiceWrite } from "./invoices";
 import { columnsOf, DEFAULT_ACCESS_POLICY, type SubscriptionContext } from "./store";
@@ -83,7 +83,7 @@ export function startWrites(
   };
   const access = accessEnd(state, policy);
   const writes: Write[] = [ctx.db.insert(subscriptions).values(row)];
-  if (access !== null) writes.push(entitlementWrite(ctx, row, access));
+  if (access !== null) writes.push(...entitlementWrites(ctx, row, access));
   writes.push(...movementWrites(ctx, row, initial, state));
   writes.push(
     auditWrite(

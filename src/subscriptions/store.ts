@@ -23,7 +23,7 @@ import {
   type SubscriptionState,
 } from "./access";
 import { DUNNING_MS, type Dunning, dueOf } from "./billing";
-import { entitlementWrite, movementWrites } from "./grants";
+import { entitlementWrites, movementWrites } from "./grants";
 import type { Interval } from "./intervals";
 
 type RevokeReason = (typeof revocationReasons)[number];
@@ -236,10 +236,10 @@ export async function applyTo(
   writes.push(...downgradeWrites(ctx, { row, next, before, after, settings }));
   const switched = next.offerId !== row.offerId;
   if (access.after !== access.before || switched) {
-    writes.push(entitlementWrite(ctx, next, access.after, extras.revokeReason));
+    writes.push(...entitlementWrites(ctx, next, access.after, extras.revokeReason));
   }
   // Another tier: the old tier's entitlement ends now (the new one is granted above).
-  if (switched) writes.push(entitlementWrite(ctx, row, null));
+  if (switched) writes.push(...entitlementWrites(ctx, row, null));
   if ((access.before !== null && access.after === null) || switched) {
     // Tokens minted before this (listing a tier no longer held) stop verifying at once.
     writes.push(
@@ -309,5 +309,5 @@ function downgradeWrites(
   const offerId = c.settings.downgradeOfferId;
   const [from, to] = [downgradeEnd(c.row, c.before, c.settings), downgradeEnd(c.next, c.after, c.settings)];
   if (offerId === null || from === to) return [];
-  return [entitlementWrite(ctx, { ...c.next, offerId }, to)];
+  return entitlementWrites(ctx, { ...c.next, offerId }, to);
 }

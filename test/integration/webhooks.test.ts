@@ -15,6 +15,7 @@ import { FAILING_DISABLE_AFTER_MS } from "../../src/webhooks/schedule";
 import { api, type Json } from "../support/api";
 import { checkout, quotedDrop } from "../support/checkouts";
 import { createDrop } from "../support/fixtures";
+import { advance, readSubscription, subscribe } from "../support/subscriptions";
 import { createTenant, type Tenant } from "../support/tenants";
 import {
   createEndpoint,
@@ -350,6 +351,21 @@ describe("delivering the creator's events", () => {
     await checkout({ quote: again.quote.token, email, payment_method: "4242424242424242" }, { buyerId });
     await flush(endpoint.id);
     expect(receiver.events().filter((e: Json) => e.type === "member.created")).toHaveLength(1);
+  });
+
+  it("tells the endpoint a membership's tier was granted once, not again at every renewal that moves its end", async () => {
+    const tenant = await createTenant();
+    const { receiver, endpoint } = await endpointFor(tenant, { event_types: ["entitlement.granted"] });
+    const { id } = await subscribe(tenant);
+    await flush(endpoint.id);
+    const granted = () => receiver.events().filter((e: Json) => e.type === "entitlement.granted");
+    expect(granted()).toMatchObject([
+      { data: { subject: { type: "entitlement" }, changes: { source_type: "subscription", source_id: id } } },
+    ]);
+    await advance(tenant, "P3W");
+    await flush(endpoint.id);
+    expect((await readSubscription(tenant, id)).status).toBe("active");
+    expect(granted()).toHaveLength(1);
   });
 
   it("turns a drop's window opening and closing into drop.started and drop.ended, once each", async () => {
