@@ -7,6 +7,7 @@
 import type { RuleDocument } from "../fulfilment/rules";
 import type { Db, Write } from "./client";
 import { auditEvents, drops, fulfilmentHubs, fulfilmentRules, offerPrices, offers } from "./schema";
+import { seedAudit } from "./seed-audit";
 
 export const demoFulfilment = {
   offerId: "off_demo_poster_printed",
@@ -22,16 +23,7 @@ export const demoRule: RuleDocument = {
 
 export function demoFulfilmentWrites(db: Db, ids: { creatorId: string }, now: number): Write[] {
   const at = { creatorId: ids.creatorId, createdAt: now, updatedAt: now };
-  const audit = (subjectType: string, subjectId: string) => ({
-    id: `aud_seed_${subjectId}`,
-    creatorId: ids.creatorId,
-    actor: "seed",
-    action: `${subjectType}.created`,
-    subjectType,
-    subjectId,
-    data: "{}",
-    createdAt: now,
-  });
+  const audit = seedAudit(ids.creatorId, now);
   return [
     db
       .insert(offers)

@@ -9,6 +9,7 @@ import { tokenUpsert } from "../overlay/store";
 import { hashOverlayToken } from "../overlay/token";
 import type { Db, Write } from "./client";
 import { auditEvents, checkoutLinks, creatorOrigins } from "./schema";
+import { seedAudit } from "./seed-audit";
 
 export const demoSurfaces = {
   dropLinkId: "lnk_demo_poster",
@@ -36,16 +37,7 @@ export async function demoSurfaceWrites(
       attribution: { placement: "stream_qr" },
     },
   ];
-  const audit = (subjectType: string, subjectId: string, action = `${subjectType}.created`) => ({
-    id: `aud_seed_${subjectId}`,
-    creatorId: ids.creatorId,
-    actor: "seed",
-    action,
-    subjectType,
-    subjectId,
-    data: "{}",
-    createdAt: now,
-  });
+  const audit = seedAudit(ids.creatorId, now);
   return [
     db
       .insert(checkoutLinks)

@@ -20,6 +20,7 @@ import {
   offerPrices,
   offers,
 } from "./schema";
+import { seedAudit } from "./seed-audit";
 import { demoFulfilmentWrites } from "./seed-fulfilment";
 import { demoSurfaceWrites } from "./seed-surfaces";
 
@@ -55,16 +56,7 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
     tierRank: tier.rank,
     ...at,
   }));
-  const seeded = (subjectType: string, subjectId: string) => ({
-    id: `aud_seed_${subjectId}`,
-    creatorId: demo.creatorId,
-    actor: "seed",
-    action: `${subjectType}.created`,
-    subjectType,
-    subjectId,
-    data: "{}",
-    createdAt: now,
-  });
+  const seeded = seedAudit(demo.creatorId, now);
   return [
     db
       .insert(creators)
