@@ -111,9 +111,16 @@ describe("checkout Idempotency-Key", () => {
     expect(replay.status).toBe(201);
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     // The same stored answer; the entitlement's token is minted afresh on a replay (short-lived).
-    const withoutToken = (b: Json) => ({ ...b, entitlement: { ...b.entitlement, token: "minted" } });
+    // The replay mints a fresh token, so its expiry may be a second later when the replay crosses one.
+    const withoutToken = (b: Json) => ({
+      ...b,
+      entitlement: { ...b.entitlement, token: "minted", expires_at: "minted" },
+    });
     expect(first.body.entitlement.token).toEqual(expect.any(String));
     expect(replay.body.entitlement.token).not.toBe(first.body.entitlement.token);
+    expect(Date.parse(replay.body.entitlement.expires_at)).toBeGreaterThanOrEqual(
+      Date.parse(first.body.entitlement.expires_at),
+    );
     expect(withoutToken(replay.body)).toEqual(withoutToken(first.body));
     const other = await checkout({ ...body, email: email() }, { buyerId, key });
     expect(other.status).toBe(422);
