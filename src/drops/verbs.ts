@@ -8,7 +8,7 @@ import { AppError, invalid, notFound } from "../errors";
 import { termsOf } from "../inventory/gateway";
 import { newId } from "../lib/ids";
 import { findOffer } from "../offers/store";
-import { dropWindowErrors, renderDrop } from "./rules";
+import { dropWindowErrors, renderDrop, shardsFor } from "./rules";
 import type { CreateDropInput, Drop, UpdateDropInput } from "./schemas";
 
 const parseInstant = (iso: string): number => Date.parse(iso);
@@ -25,6 +25,10 @@ export async function createDrop({ ctx, input }: Call<CreateDropInput>): Promise
   }
   if (offer.status !== "active")
     throw invalid([{ in: "body", path: "/offer_id", message: "The offer is archived" }]);
+  if (input.shards !== undefined && input.expected_peak_rps !== undefined)
+    throw invalid([
+      { in: "body", path: "/expected_peak_rps", message: "Send shards or expected_peak_rps, not both" },
+    ]);
   const row: DropRow = {
     id: newId("drop"),
     creatorId: ctx.creatorId,
@@ -38,6 +42,9 @@ export async function createDrop({ ctx, input }: Call<CreateDropInput>): Promise
     restockOnRefund: input.restock_on_refund,
     state: "open",
     closedAt: null,
+    shards: shardsFor(input),
+    ...queueColumns(input.queue, { queueEnabled: false, queueAdmitPerSecond: null }),
+    ...proofColumns(input.buyer_proof, { buyerProof: "none", powDifficulty: null }),
     createdAt: ctx.now,
     updatedAt: ctx.now,
   };
@@ -74,6 +81,8 @@ export async function updateDrop({
     perBuyerLimit: changes.per_buyer_limit === undefined ? existing.perBuyerLimit : changes.per_buyer_limit,
     holdTtlSeconds: changes.hold_ttl_seconds ?? existing.holdTtlSeconds,
     restockOnRefund: changes.restock_on_refund ?? existing.restockOnRefund,
+    ...queueColumns(changes.queue, existing),
+    ...proofColumns(changes.buyer_proof, existing),
     state: closing ? "closed" : existing.state,
     closedAt: closing ? ctx.now : existing.closedAt,
     updatedAt: ctx.now,
@@ -151,6 +160,21 @@ async function applyToInventory(
     );
   }
 }
+
+type QueueColumns = Pick<DropRow, "queueEnabled" | "queueAdmitPerSecond">;
+type ProofColumns = Pick<DropRow, "buyerProof" | "powDifficulty">;
+
+/** The queue's columns after a create or PATCH: what was sent, else what was there. */
+const queueColumns = (sent: CreateDropInput["queue"], was: QueueColumns): QueueColumns =>
+  sent === undefined
+    ? { queueEnabled: was.queueEnabled, queueAdmitPerSecond: was.queueAdmitPerSecond }
+    : { queueEnabled: sent.enabled, queueAdmitPerSecond: sent.admit_per_second ?? null };
+
+/** The buyer proof's columns: a difficulty only means something for proof of work. */
+const proofColumns = (sent: CreateDropInput["buyer_proof"], was: ProofColumns): ProofColumns =>
+  sent === undefined
+    ? { buyerProof: was.buyerProof, powDifficulty: was.powDifficulty }
+    : { buyerProof: sent.mode, powDifficulty: sent.mode === "pow" ? (sent.pow_difficulty ?? 18) : null };
 
 const closedConflict = () => new AppError("conflict", "This drop is closed; a closed drop cannot change.");
 

@@ -9,6 +9,8 @@ export const billingIntervals = ["week", "fortnight", "month", "year"] as const;
 export type BillingInterval = (typeof billingIntervals)[number];
 export const offerStatuses = ["active", "archived"] as const;
 export const dropStates = ["open", "closed"] as const;
+/** What a buyer must show to hold a drop's units (docs/buyer-tokens.md). */
+export const buyerProofs = ["none", "token", "pow"] as const;
 export const memberCohorts = ["seasonal", "utility", "founding"] as const;
 export const memberStatuses = ["active", "lapsed", "cancelled"] as const;
 
@@ -145,6 +147,18 @@ export const drops = sqliteTable(
     restockOnRefund: integer("restock_on_refund", { mode: "boolean" }).notNull().default(false),
     state: text("state", { enum: dropStates }).notNull().default("open"),
     closedAt: integer("closed_at", { mode: "number" }),
+    /**
+     * Shard objects the drop's stock is split across (docs/sharding.md); 1 is the drop's own object
+     * alone. Fixed at creation: a buyer's shard is a hash of their key modulo this.
+     */
+    shards: integer("shards").notNull().default(1),
+    /** The fair admission queue at drop start (docs/admission.md), and how many viewers it admits a second. */
+    queueEnabled: integer("queue_enabled", { mode: "boolean" }).notNull().default(false),
+    queueAdmitPerSecond: integer("queue_admit_per_second"),
+    /** What a buyer must show to hold units: nothing, a signed buyer token, or one earned by proof of work. */
+    buyerProof: text("buyer_proof", { enum: buyerProofs }).notNull().default("none"),
+    /** Leading zero bits a proof of work must find, when buyer_proof is "pow". */
+    powDifficulty: integer("pow_difficulty"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
