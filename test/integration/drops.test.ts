@@ -98,6 +98,31 @@ describe("POST /v1/drops", () => {
       "/hold_ttl_seconds",
     ],
     ["an unknown offer", () => ({ offer_id: "off_missing", stock: 1 }), 422, "/offer_id"],
+    ["65 shards", (id) => ({ offer_id: id, stock: 1, shards: 65 }), 422, "/shards"],
+    [
+      "both shards and an expected burst",
+      (id) => ({ offer_id: id, stock: 1, shards: 2, expected_peak_rps: 900 }),
+      422,
+      "/expected_peak_rps",
+    ],
+    [
+      "a queue admitting 0 a second",
+      (id) => ({ offer_id: id, stock: 1, queue: { enabled: true, admit_per_second: 0 } }),
+      422,
+      "/queue/admit_per_second",
+    ],
+    [
+      "an unknown buyer proof",
+      (id) => ({ offer_id: id, stock: 1, buyer_proof: { mode: "captcha" } }),
+      422,
+      "/buyer_proof/mode",
+    ],
+    [
+      "a proof of work of 40 bits (a buyer could never finish it)",
+      (id) => ({ offer_id: id, stock: 1, buyer_proof: { mode: "pow", pow_difficulty: 40 } }),
+      422,
+      "/buyer_proof/pow_difficulty",
+    ],
   ];
 
   it.each(badDrops)("refuses %s, writing nothing", async (_name, body, status, path) => {
@@ -136,6 +161,55 @@ describe("POST /v1/drops", () => {
     expect(res.status).toBe(422);
     expect(res.body.errors[0]).toMatchObject({ path: "/offer_id" });
     expect(await tableCounts()).toEqual(before);
+  });
+});
+
+describe("a drop's stampede settings", () => {
+  it("defaults to one shard, no queue and no buyer proof", async () => {
+    const tenant = await createTenant();
+    const drop = await createDrop(tenant, { stock: 5 });
+    const res = await api("GET", `/v1/drops/${drop.id}`, { key: tenant.key });
+    expect(res.body).toMatchObject({
+      shards: 1,
+      queue: { enabled: false, admit_per_second: null },
+      buyer_proof: { mode: "none", pow_difficulty: null },
+    });
+  });
+
+  it.each([
+    [{ shards: 8 }, 8],
+    [{ expected_peak_rps: 1000 }, 4],
+    [{ expected_peak_rps: 50 }, 1],
+    [{ expected_peak_rps: 1_000_000 }, 64],
+  ])("derives the shard count from %o", async (sizing, shards) => {
+    const tenant = await createTenant();
+    const offer = await createOffer(tenant);
+    const res = await api("POST", "/v1/drops", {
+      key: tenant.key,
+      body: { offer_id: offer.id, stock: 10, ...sizing },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.shards).toBe(shards);
+  });
+
+  it("turns the queue and proof of work on with a PATCH; the shard count cannot change", async () => {
+    const tenant = await createTenant();
+    const drop = await createDrop(tenant, { stock: 5 });
+    const on = await api("PATCH", `/v1/drops/${drop.id}`, {
+      key: tenant.key,
+      body: { queue: { enabled: true, admit_per_second: 5 }, buyer_proof: { mode: "pow" } },
+    });
+    expect(on.status).toBe(200);
+    expect(on.body).toMatchObject({
+      queue: { enabled: true, admit_per_second: 5 },
+      buyer_proof: { mode: "pow", pow_difficulty: 18 },
+    });
+    const reshard = await api("PATCH", `/v1/drops/${drop.id}`, { key: tenant.key, body: { shards: 4 } });
+    expect(reshard.status).toBe(422);
+    expect(reshard.body.errors).toEqual([
+      expect.objectContaining({ path: "/shards", message: "Unknown field" }),
+    ]);
+    expect((await api("GET", `/v1/drops/${drop.id}`, { key: tenant.key })).body.shards).toBe(1);
   });
 });
 
