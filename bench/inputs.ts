@@ -20,7 +20,7 @@ import {
   posDevices,
 } from "../src/db/schema";
 import { startFamily } from "../src/entitlements/refresh";
-import { inventoryGateway, termsOf } from "../src/inventory/gateway";
+import { inventoryGateway } from "../src/inventory/gateway";
 import { claimAllotment } from "../src/pos/allotments";
 import type { BenchEnv } from "./worker";
 
@@ -175,18 +175,25 @@ export function inputRoutes(app: ReturnType<typeof buildApp>): Hono<{ Bindings: 
     const db = database(c.env.DB);
     const now = Date.now();
     const dropId = `drp_bench_${now}_${Math.random().toString(36).slice(2, 8)}`;
+    // bench/shards.sh and bench/queue.mjs size their drops: `shards`, `stock`, and a queue admitting
+    // `admit_per_second` that opens `starts_in_ms` from now. Without them, today's one-object drop.
+    const q = (name: string) => (c.req.query(name) === undefined ? undefined : Number(c.req.query(name)));
+    const admit = q("admit_per_second");
     const row = {
       id: dropId,
       creatorId: "cre_bench",
       offerId: DROP_OFFER,
       title: "Bench drop",
-      stock: 10_000_000,
-      startsAt: now,
+      stock: q("stock") ?? 10_000_000,
+      startsAt: now + (q("starts_in_ms") ?? 0),
       endsAt: null,
-      perBuyerLimit: 5,
+      perBuyerLimit: q("per_buyer_limit") ?? 5,
       holdTtlSeconds: 3600,
       state: "open" as const,
       closedAt: null,
+      shards: q("shards") ?? 1,
+      queueEnabled: admit !== undefined,
+      queueAdmitPerSecond: admit ?? null,
       createdAt: now,
       updatedAt: now,
     };
@@ -278,7 +285,9 @@ export function inputRoutes(app: ReturnType<typeof buildApp>): Hono<{ Bindings: 
         )
         .onConflictDoNothing(),
     ]);
-    await inventoryGateway(c.env.DROP_INVENTORY, db).configure(dropId, termsOf(row));
+    // The drop's object (and its shards and queue) configure themselves from the row on first use,
+    // as after a crash between D1 and the object: one read here, outside any timing.
+    await inventoryGateway(c.env.DROP_INVENTORY, db).snapshot(dropId);
     return c.json({ drop_id: dropId });
   });
 

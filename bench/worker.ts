@@ -20,6 +20,7 @@ import { benchMember, inputRoutes } from "./inputs";
 import { renewalRoutes } from "./renewals";
 
 export { DropInventory } from "../src/inventory/drop-inventory";
+export { StockRelay } from "../src/stream/relay";
 
 export class EchoObject extends DurableObject {
   echo(payload: unknown): unknown {
@@ -81,6 +82,11 @@ bench.post("/bench/echo", async (c) => {
   const stub = c.env.ECHO.get(c.env.ECHO.idFromName("echo"));
   return c.json(await stub.echo(await c.req.json()), 200);
 });
+
+/** The drop's stock through the gateway: a sharded drop's coordinator answers for all its shards. */
+bench.get("/bench/stock/:dropId", async (c) =>
+  c.json(await inventoryGateway(c.env.DROP_INVENTORY, database(c.env.DB)).snapshot(c.req.param("dropId"))),
+);
 
 /** The drop's counters straight from its object, and its invariant check. */
 bench.get("/bench/check/:dropId", async (c) => {

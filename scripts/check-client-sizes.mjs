@@ -36,6 +36,8 @@ export const packages = {
   widget: ["clients/widget/protocol.ts", 2 * 1024],
   // Verifying outbound webhooks in a receiver (Standard Webhooks): WebCrypto only, no dependencies.
   webhooks: ["clients/webhooks/index.ts", 2 * 1024],
+  // Earning a buyer token (proof of work, docs/buyer-tokens.md): WebCrypto only, no dependencies.
+  "buyer-token": ["clients/buyer-token/index.ts", 1024],
 };
 
 const failures = [];

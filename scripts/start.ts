@@ -128,6 +128,9 @@ process.stdout.write(`
     The weekly Fan tier:  ${origin}/l/${demoSurfaces.fanLinkId}
   The drop's stream overlay (an OBS browser source, 1920x1080); watch stock fall as you buy:
     ${origin}/overlay/${demo.dropId}?token=${overlayToken}
+  The fair admission queue on an overlay: in a second terminal, run node scripts/queue-demo.mjs; it makes
+  a drop that starts in 20 s with the queue on, queues 300 simulated viewers, prints the overlay URL to
+  open, and buys as the queue admits them until sold out (docs/admission-demo.md).
   The widget on a page of your own: ${demoSurfaces.origins[0]} is an allowed origin, so save the README's
   snippet (Buyer surfaces) as index.html and serve it with: python3 -m http.server 8080
   Your dashboard (sign in with the key above; KPIs, the live drop's funnel, orders and their CSV):

@@ -15,6 +15,8 @@ import { validationHook } from "./http/validation";
 import { inventoryGateway } from "./inventory/gateway";
 import { type Clock, systemClock } from "./lib/time";
 import { type PaymentsFactory, paymentProvider } from "./payments";
+import { rateLimitGate } from "./ratelimit/gate";
+import { documentRateLimitErrors } from "./ratelimit/openapi";
 import { routes } from "./routes";
 import { registerDashboardPages } from "./routes/pages/dashboard";
 import { registerLinkPage } from "./routes/pages/link";
@@ -52,6 +54,8 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     c.set("payments", payments);
     await next();
   });
+  // Layer 1 of the rate limits (docs/rate-limits.md): one binding call, before any route reads D1.
+  app.use(rateLimitGate);
   for (const { route, register } of routes) {
     // Registered just ahead of the route, so only its own requests pay for it: an unknown path or an
     // operation that reads no body answers as it would without one, never with an undocumented 413.
@@ -92,6 +96,8 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
   documentMetaRoutes(app);
   registerLinkPage(app);
   registerDashboardPages(app);
+  // After every registration, pages and the document's own routes included: the gate runs on all of them.
+  documentRateLimitErrors(app.openAPIRegistry);
 
   const allowedMethods = allowedMethodsFor(app as unknown as Hono<never>);
   app.options(

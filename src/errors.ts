@@ -32,6 +32,13 @@ export type ErrorCode =
   | "amount_out_of_range"
   | "quote_invalid"
   | "quote_expired"
+  | "queue_not_enabled"
+  | "admission_required"
+  | "buyer_token_required"
+  | "buyer_token_invalid"
+  | "pow_challenge_invalid"
+  | "pow_challenge_used"
+  | "pow_solution_invalid"
   | "token_invalid"
   | "token_expired"
   | "token_revoked"
@@ -50,7 +57,8 @@ export type ErrorCode =
   | "fulfilment_transition_invalid"
   | "internal"
   | "misconfigured"
-  | "overloaded";
+  | "overloaded"
+  | "rate_limited";
 
 /** One field-level complaint. `in` says where the field lives; `path` is a JSON Pointer into it. */
 export interface FieldError {

@@ -4,6 +4,7 @@ import { webhookQueue } from "./webhooks/queue";
 
 export { DropInventory } from "./inventory/drop-inventory";
 export { ExposureCounter } from "./metrics/counter-object";
+export { RateCounter } from "./ratelimit/counter";
 export { StockRelay } from "./stream/relay";
 
 const app = buildApp();

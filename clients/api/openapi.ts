@@ -32,7 +32,7 @@ export interface paths {
                         "application/json": components["schemas"]["OfferList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -41,7 +41,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -50,8 +50,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -106,7 +115,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -115,7 +124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -124,7 +133,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -151,8 +160,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -206,7 +224,7 @@ export interface paths {
                         "application/json": components["schemas"]["Offer"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -215,7 +233,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -226,6 +244,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -287,7 +314,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -296,7 +323,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -314,7 +341,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -341,8 +368,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -392,7 +428,7 @@ export interface paths {
                         "application/json": components["schemas"]["PriceTable"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -401,7 +437,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -412,6 +448,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -471,7 +516,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -480,7 +525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -498,7 +543,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -525,8 +570,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -593,7 +647,7 @@ export interface paths {
                         "application/json": components["schemas"]["OfferPrice"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -611,7 +665,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -620,8 +674,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -659,7 +722,7 @@ export interface paths {
         put?: never;
         /**
          * Price an offer for this buyer and sign the result as a quote checkout will honour
-         * @description Public: a buyer sends `Buyer-Id`, or `member_token` when signed in; a creator's server may instead send its API key and `member_id`. Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that `drop_id`; a bundle's quote lists every component's drop its checkout will hold (`drops`). Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell not eligible; 422 currency not offered, a drop offer without its drop, coupon-unknown, -not-applicable, -expired, -exhausted, and amount-out-of-range for a total no payment provider can charge (0 is always allowed).
+         * @description Public: a buyer sends `Buyer-Id`, or `member_token` when signed in; a creator's server may instead send its API key and `member_id`. A `Buyer-Token` (POST /v1/buyer-tokens) replaces Buyer-Id and is always verified (401 when bad); drops that refuse invented buyers need it at checkout. Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that `drop_id`; a bundle's quote lists every component's drop its checkout will hold (`drops`). Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell not eligible; 422 currency not offered, a drop offer without its drop, coupon-unknown, -not-applicable, -expired, -exhausted, and amount-out-of-range for a total no payment provider can charge (0 is always allowed).
          */
         post: {
             parameters: {
@@ -669,6 +732,8 @@ export interface paths {
                     "buyer-id"?: string;
                     /** @description Development and tests only: the buyer's country. In production it comes from the network (`request.cf.country`) and this header is ignored. */
                     "buyer-country"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
                 };
                 path?: never;
                 cookie?: never;
@@ -697,7 +762,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -706,7 +771,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -724,7 +789,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -760,8 +825,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -830,7 +904,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -839,7 +913,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -857,7 +931,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -893,8 +967,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -962,7 +1045,7 @@ export interface paths {
                         "application/json": components["schemas"]["AdminCheckoutList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -971,7 +1054,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -980,8 +1063,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1003,7 +1095,7 @@ export interface paths {
         put?: never;
         /**
          * Start paying for a quote: hold the units, create the payment, store the order as pending
-         * @description Public. `Idempotency-Key` is required: the same key and body replay the stored response, another body is 422, a request still running is 409; keys are the creator's and kept 24 hours. With `payment_method` the payment is confirmed at once and the answer may already be `paid`, `requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: the hold is released). Without it, confirm on the client with `payment.client_secret`.
+         * @description Public. `Idempotency-Key` is required: the same key and body replay the stored response, another body is 422, a request still running is 409; keys are the creator's and kept 24 hours. With `payment_method` the payment is confirmed at once and the answer may already be `paid`, `requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: the hold is released). Without it, confirm on the client with `payment.client_secret`. Every drop the quote holds is gated as a direct hold is: a drop whose buyer_proof is token or pow needs the quote's buyer to send their Buyer-Token (401 buyer-token-required; a member's quote passes), a Buyer-Token for another buyer than the quote's is 422, and a live queued drop needs this buyer's Admission-Token for it (403 admission-required).
          */
         post: {
             parameters: {
@@ -1011,6 +1103,10 @@ export interface paths {
                 header: {
                     /** @description The buyer's stable anonymous id; per-buyer caps count against it. */
                     "buyer-id"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
+                    /** @description While the drop's queue is on and the drop is live: the admission token the queue gave. */
+                    "admission-token"?: string;
                     /** @description Required: makes the checkout safe to retry. */
                     "idempotency-key": string;
                 };
@@ -1041,7 +1137,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1050,7 +1146,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1068,7 +1164,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1104,8 +1200,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1174,7 +1279,7 @@ export interface paths {
                         "application/json": components["schemas"]["CheckoutWithEntitlement"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1192,8 +1297,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1270,7 +1384,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1306,8 +1420,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1373,7 +1496,7 @@ export interface paths {
                         "application/json": components["schemas"]["CheckoutLinkList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1382,7 +1505,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1391,8 +1514,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1450,7 +1582,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1459,7 +1591,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1477,7 +1609,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1504,8 +1636,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1559,7 +1700,7 @@ export interface paths {
                         "application/json": components["schemas"]["CheckoutLink"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1568,7 +1709,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1579,6 +1720,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1652,7 +1802,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1661,7 +1811,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1679,7 +1829,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1706,8 +1856,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1776,7 +1935,7 @@ export interface paths {
                         "application/json": components["schemas"]["OrderList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1785,7 +1944,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1794,8 +1953,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1863,7 +2031,7 @@ export interface paths {
                         "text/csv; charset=utf-8": string;
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1872,7 +2040,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1881,8 +2049,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1938,7 +2115,7 @@ export interface paths {
                         "application/json": components["schemas"]["OrderDetail"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -1947,7 +2124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1958,6 +2135,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2034,7 +2220,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2043,7 +2229,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2061,7 +2247,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2088,8 +2274,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2173,7 +2368,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2182,7 +2377,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2200,7 +2395,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2227,8 +2422,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2299,7 +2503,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2308,7 +2512,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2326,7 +2530,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2353,8 +2557,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2438,7 +2651,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2447,7 +2660,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2465,7 +2678,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2492,8 +2705,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2553,7 +2775,7 @@ export interface paths {
                         "application/json": components["schemas"]["Receipt"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2571,8 +2793,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2645,7 +2876,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2733,7 +2964,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2742,7 +2973,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2751,7 +2982,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2778,8 +3009,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2833,7 +3073,7 @@ export interface paths {
                         "application/json": components["schemas"]["PosDevice"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2842,7 +3082,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2853,6 +3093,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2907,7 +3156,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -2916,7 +3165,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2934,7 +3183,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2943,8 +3192,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3008,7 +3266,7 @@ export interface paths {
                         "application/json": components["schemas"]["PosAllotment"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3017,7 +3275,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3035,7 +3293,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3062,8 +3320,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3126,7 +3393,7 @@ export interface paths {
                         "application/json": components["schemas"]["PosAllotment"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3135,7 +3402,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3146,6 +3413,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3203,7 +3479,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3212,7 +3488,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3230,7 +3506,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3239,8 +3515,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3321,7 +3606,7 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3330,7 +3615,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3357,8 +3642,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3425,7 +3719,7 @@ export interface paths {
                         "application/json": components["schemas"]["DropList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3434,7 +3728,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3443,8 +3737,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3499,7 +3802,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3508,7 +3811,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3517,7 +3820,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3544,8 +3847,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3599,7 +3911,7 @@ export interface paths {
                         "application/json": components["schemas"]["Drop"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3608,7 +3920,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3619,6 +3931,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3680,7 +4001,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3689,7 +4010,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3707,7 +4028,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3734,8 +4055,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3790,6 +4120,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3881,7 +4220,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3899,8 +4238,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3983,7 +4331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -3992,7 +4340,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4028,8 +4376,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4054,6 +4411,255 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/drops/{id}/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Join the drop's admission queue: one ticket per buyer, shuffled fairly at the start
+         * @description Public: no API key. Before the start a ticket has no position; at the start early arrivals are shuffled, later ones queue behind in arrival order. Repeating the call returns the same ticket (200). 409 queue-not-enabled when the drop has no queue. A drop that asks buyers for a proof (docs/buyer-tokens.md) asks it here too: 401 without the Buyer-Token it needs. docs/admission.md.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The buyer's stable anonymous id; per-buyer caps count against it. */
+                    "buyer-id"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
+                };
+                path: {
+                    /** @description Drop id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket this buyer already holds */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueTicket"];
+                    };
+                };
+                /** @description A new ticket */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueTicket"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The payment provider is unavailable; Temporarily overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drops/{id}/queue/{ticketId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a queue ticket: place, wait, and once admitted the admission token (404 to anyone else)
+         * @description Public: no API key. Admission is computed as of the read, so polling this is never behind the stream's broadcast. docs/admission.md.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The buyer's stable anonymous id; per-buyer caps count against it. */
+                    "buyer-id"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
+                };
+                path: {
+                    /** @description Drop id */
+                    id: string;
+                    /** @description Queue ticket id */
+                    ticketId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The ticket */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueTicket"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The payment provider is unavailable; Temporarily overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/drops/{id}/holds": {
         parameters: {
             query?: never;
@@ -4065,14 +4671,18 @@ export interface paths {
         put?: never;
         /**
          * Reserve units of a live drop for a few minutes while the buyer pays
-         * @description Public: no API key. `Idempotency-Key` is required; the same key and body return the same hold. Refusals are 409 with a specific type: drop-not-started, drop-ended, sold-out, insufficient-stock, buyer-limit-reached. A saturated drop answers 503 with Retry-After.
+         * @description Public: no API key. `Idempotency-Key` is required; the same key and body return the same hold. Refusals are 409 with a specific type: drop-not-started, drop-ended, sold-out, insufficient-stock, buyer-limit-reached. A buyer who placed 20 holds on the drop within a minute is 429 rate-limited with Retry-After, counted exactly in the drop's object. A saturated drop answers 503 with Retry-After. The buyer is the Buyer-Token's when one is sent (a bad one is 401), else Buyer-Id's; a drop whose buyer_proof is token or pow refuses Buyer-Id alone with 401 buyer-token-required, and while its queue is on and it is live, a hold without this buyer's Admission-Token for it is 403 admission-required (docs/buyer-tokens.md).
          */
         post: {
             parameters: {
                 query?: never;
-                header: {
+                header?: {
                     /** @description The buyer's stable anonymous id; per-buyer caps count against it. */
-                    "buyer-id": string;
+                    "buyer-id"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
+                    /** @description While the drop's queue is on and the drop is live: the admission token the queue gave. */
+                    "admission-token"?: string;
                     /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
                     "idempotency-key"?: string;
                 };
@@ -4106,7 +4716,16 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4124,7 +4743,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4151,8 +4770,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4197,9 +4825,11 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header: {
+                header?: {
                     /** @description The buyer's stable anonymous id; per-buyer caps count against it. */
-                    "buyer-id": string;
+                    "buyer-id"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
                 };
                 path: {
                     /** @description Drop id */
@@ -4220,7 +4850,16 @@ export interface paths {
                         "application/json": components["schemas"]["Hold"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4238,8 +4877,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4273,9 +4921,11 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header: {
+                header?: {
                     /** @description The buyer's stable anonymous id; per-buyer caps count against it. */
-                    "buyer-id": string;
+                    "buyer-id"?: string;
+                    /** @description A buyer token from POST /v1/buyer-tokens; replaces Buyer-Id, and is required on drops whose buyer_proof is token or pow. Always verified when sent: a bad one is 401. */
+                    "buyer-token"?: string;
                 };
                 path: {
                     /** @description Drop id */
@@ -4296,7 +4946,16 @@ export interface paths {
                         "application/json": components["schemas"]["Hold"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4314,7 +4973,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4323,8 +4982,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4352,6 +5020,201 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/buyer-tokens/challenge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A proof-of-work challenge to earn a buyer token with
+         * @description Public. Signed and valid five minutes; nothing is stored until it is redeemed at POST /v1/buyer-tokens. `drop_id` asks for the difficulty that drop requires (404 for an unknown drop); `difficulty` asks for a given number of bits (1 to 28); neither gives 18. `clients/buyer-token` solves it in a browser with WebCrypto.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Bits of work to prove, 1 to 28; default the drop's (with drop_id) or 18. */
+                    difficulty?: number;
+                    /** @description Ask for the work this drop requires. */
+                    drop_id?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The challenge */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PowChallenge"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/buyer-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mint a buyer token: an identity the server chose, for drops that refuse invented Buyer-Ids
+         * @description Public: no API key. Counted per connecting IP (policy `buyer_token_mint`, 429 with Retry-After past it), every attempt alike. An empty body mints a token with 0 proof-of-work bits, enough for drops whose buyer_proof is `token`. For `pow` drops, send a `challenge` from GET /v1/buyer-tokens/challenge and the `nonce` that solves it: the token carries the challenge's difficulty in bits. A challenge solves once (409 pow-challenge-used); an altered or expired one is 422 pow-challenge-invalid; a nonce that does not reach the difficulty is 422 pow-solution-invalid.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MintBuyerToken"];
+                };
+            };
+            responses: {
+                /** @description The buyer token */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BuyerToken"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -4389,7 +5252,7 @@ export interface paths {
                         "application/json": components["schemas"]["MemberList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4398,7 +5261,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4407,8 +5270,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4464,7 +5336,7 @@ export interface paths {
                         "application/json": components["schemas"]["Member"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4473,7 +5345,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4484,6 +5356,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4542,7 +5423,7 @@ export interface paths {
                         "application/json": components["schemas"]["MemberSummary"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4551,7 +5432,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4562,6 +5443,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4635,7 +5525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4644,7 +5534,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4662,7 +5552,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4689,8 +5579,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4759,7 +5658,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4786,8 +5685,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4856,7 +5764,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4865,7 +5773,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4892,8 +5800,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4944,7 +5861,7 @@ export interface paths {
                         "application/json": components["schemas"]["CohortRules"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -4953,8 +5870,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5011,7 +5937,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5020,7 +5946,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5029,7 +5955,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5056,8 +5982,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5139,7 +6074,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5148,7 +6083,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5157,7 +6092,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5184,8 +6119,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5257,7 +6201,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5266,7 +6210,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5293,8 +6237,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5363,7 +6316,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5399,8 +6352,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5454,7 +6416,7 @@ export interface paths {
                         "application/json": components["schemas"]["Entitlement"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5463,7 +6425,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5474,6 +6436,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5534,7 +6505,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5543,7 +6514,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5561,7 +6532,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5570,8 +6541,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5622,6 +6602,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["JWKS"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Internal error; The worker is misconfigured */
@@ -5676,7 +6665,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExperimentList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5685,7 +6674,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5694,8 +6683,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5750,7 +6748,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5759,7 +6757,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5768,7 +6766,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5795,8 +6793,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5850,7 +6857,7 @@ export interface paths {
                         "application/json": components["schemas"]["Experiment"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5859,7 +6866,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5870,6 +6877,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5946,7 +6962,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -5955,7 +6971,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5973,7 +6989,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6000,8 +7016,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6076,7 +7101,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6085,7 +7110,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6103,7 +7128,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6130,8 +7155,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6188,7 +7222,7 @@ export interface paths {
                         "application/json": components["schemas"]["ExperimentResults"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6197,7 +7231,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6208,6 +7242,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6266,7 +7309,7 @@ export interface paths {
                         "application/json": components["schemas"]["CouponList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6275,7 +7318,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6284,8 +7327,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6340,7 +7392,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6349,7 +7401,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6358,7 +7410,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6385,8 +7437,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6440,7 +7501,7 @@ export interface paths {
                         "application/json": components["schemas"]["Coupon"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6449,7 +7510,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6460,6 +7521,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6521,7 +7591,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6530,7 +7600,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6548,7 +7618,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6575,8 +7645,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6626,7 +7705,7 @@ export interface paths {
                         "application/json": components["schemas"]["SubscriptionList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6635,7 +7714,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6644,8 +7723,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6698,7 +7786,7 @@ export interface paths {
                         "application/json": components["schemas"]["SubscriptionSettings"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6707,8 +7795,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6765,7 +7862,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6774,7 +7871,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6783,7 +7880,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6810,8 +7907,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6869,7 +7975,7 @@ export interface paths {
                         "application/json": components["schemas"]["Subscription"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6878,7 +7984,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6889,6 +7995,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6959,7 +8074,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -6977,7 +8092,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6995,7 +8110,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7022,8 +8137,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7099,7 +8223,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7108,7 +8232,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7126,7 +8250,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7153,8 +8277,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7234,7 +8367,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7243,7 +8376,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7261,7 +8394,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7288,8 +8421,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7370,7 +8512,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7379,7 +8521,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7397,7 +8539,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7424,8 +8566,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7509,7 +8660,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7527,7 +8678,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7545,7 +8696,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7581,8 +8732,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7645,7 +8805,7 @@ export interface paths {
                         "application/json": components["schemas"]["SubscriptionList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7654,8 +8814,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7719,7 +8888,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7728,7 +8897,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7737,7 +8906,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7773,8 +8942,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7850,7 +9028,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -7868,7 +9046,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7886,7 +9064,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7922,8 +9100,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8000,7 +9187,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8009,7 +9196,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8027,7 +9214,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8063,8 +9250,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8145,7 +9341,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8163,7 +9359,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8181,7 +9377,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8217,8 +9413,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8283,7 +9488,7 @@ export interface paths {
                         "application/json": components["schemas"]["FulfilmentHubList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8292,7 +9497,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8301,8 +9506,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8360,7 +9574,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8369,7 +9583,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8378,7 +9592,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8405,8 +9619,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8460,7 +9683,7 @@ export interface paths {
                         "application/json": components["schemas"]["FulfilmentHub"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8469,7 +9692,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8480,6 +9703,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8544,7 +9776,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8553,7 +9785,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8571,7 +9803,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8598,8 +9830,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8649,7 +9890,7 @@ export interface paths {
                         "application/json": components["schemas"]["FulfilmentRules"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8658,8 +9899,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8716,7 +9966,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8725,7 +9975,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8734,7 +9984,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8761,8 +10011,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8824,7 +10083,7 @@ export interface paths {
                         "application/json": components["schemas"]["FulfilmentBatches"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8833,7 +10092,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8851,8 +10110,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8919,7 +10187,7 @@ export interface paths {
                         "application/json": components["schemas"]["AuditEventList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -8928,7 +10196,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8937,8 +10205,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8996,7 +10273,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpointList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9005,7 +10282,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9014,8 +10291,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9073,7 +10359,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9082,7 +10368,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9091,7 +10377,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9118,8 +10404,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9173,7 +10468,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookEndpoint"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9182,7 +10477,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9193,6 +10488,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9257,7 +10561,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9266,7 +10570,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9284,7 +10588,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9311,8 +10615,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9362,7 +10675,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookSecret"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9371,7 +10684,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9382,6 +10695,15 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9458,7 +10780,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9467,7 +10789,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9485,7 +10807,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9512,8 +10834,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9585,7 +10916,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9594,7 +10925,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9612,7 +10943,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9639,8 +10970,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9699,7 +11039,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookDeliveryList"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9708,7 +11048,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9726,8 +11066,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9804,7 +11153,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9813,7 +11162,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9831,7 +11180,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9858,8 +11207,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9920,7 +11278,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -9929,7 +11287,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9938,8 +11296,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10002,7 +11369,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10011,7 +11378,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10020,8 +11387,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10082,7 +11458,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10091,7 +11467,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10100,8 +11476,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10164,7 +11549,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10173,7 +11558,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10182,8 +11567,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10244,7 +11638,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10253,7 +11647,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10262,8 +11656,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10328,7 +11731,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10337,7 +11740,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10355,8 +11758,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10419,7 +11831,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10428,7 +11840,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10446,8 +11858,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10510,7 +11931,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10519,7 +11940,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10528,8 +11949,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10590,7 +12020,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10599,7 +12029,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10608,8 +12038,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10672,7 +12111,7 @@ export interface paths {
                         "application/json": components["schemas"]["MetricReport"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10681,7 +12120,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10690,8 +12129,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10744,7 +12192,7 @@ export interface paths {
                         "application/json": components["schemas"]["AllowedOrigins"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10753,8 +12201,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10811,7 +12268,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -10820,7 +12277,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10829,7 +12286,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10856,8 +12313,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10915,7 +12381,7 @@ export interface paths {
                         "application/json": components["schemas"]["MailOutbox"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10933,8 +12399,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11008,7 +12483,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -11017,7 +12492,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11035,7 +12510,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -11062,8 +12537,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11126,6 +12610,15 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
                 };
                 /** @description Internal error; The worker is misconfigured */
                 500: {
@@ -11192,6 +12685,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
                 /** @description Internal error; The worker is misconfigured */
                 500: {
                     headers: {
@@ -11248,6 +12750,15 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -11282,6 +12793,15 @@ export interface paths {
                     };
                     content: {
                         "text/html": string;
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -11358,6 +12878,15 @@ export interface paths {
                     };
                     content: {
                         "text/html": string;
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
@@ -11439,8 +12968,17 @@ export interface paths {
                         "text/html": string;
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11516,7 +13054,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11543,8 +13081,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11602,7 +13149,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description The device was revoked; This web origin may not call this route from a browser */
+                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11613,6 +13160,15 @@ export interface paths {
                 };
                 /** @description Request body too large */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11677,7 +13233,7 @@ export interface paths {
                         "text/csv; charset=utf-8": string;
                     };
                 };
-                /** @description Missing or invalid API key; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
                 401: {
                     headers: {
                         [name: string]: unknown;
@@ -11686,8 +13242,17 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The entitlement token is not valid */
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12486,6 +14051,17 @@ export interface components {
             hold_ttl_seconds: number;
             /** @description Whether a refunded order's units go back on sale. */
             restock_on_refund: boolean;
+            /** @description Objects the drop's stock is split across (docs/sharding.md). */
+            shards: number;
+            queue: {
+                enabled: boolean;
+                admit_per_second: number | null;
+            };
+            buyer_proof: {
+                /** @enum {string} */
+                mode: "none" | "token" | "pow";
+                pow_difficulty: number | null;
+            };
             /** @enum {string} */
             state: "open" | "closed";
             /**
@@ -12529,6 +14105,27 @@ export interface components {
              * @default false
              */
             restock_on_refund?: boolean;
+            /** @description Split the stock across this many objects, 1 to 64 (default 1). Fixed once created. */
+            shards?: number;
+            /** @description Instead of shards: the burst of requests a second expected; the shard count is derived. */
+            expected_peak_rps?: number;
+            queue?: components["schemas"]["DropQueueSettings"];
+            buyer_proof?: components["schemas"]["DropBuyerProof"];
+        };
+        DropQueueSettings: {
+            /** @description Viewers queue before the start and are admitted fairly. */
+            enabled: boolean;
+            /** @description Viewers admitted a second; null derives it from what the drop's shards can serve. */
+            admit_per_second?: number | null;
+        };
+        DropBuyerProof: {
+            /**
+             * @description none: any Buyer-Id may hold. token: holds need a signed Buyer-Token. pow: the token must be earned by a proof of work.
+             * @enum {string}
+             */
+            mode: "none" | "token" | "pow";
+            /** @description Leading zero bits the proof of work must find (mode pow; default 18). */
+            pow_difficulty?: number | null;
         };
         UpdateDrop: {
             title?: string;
@@ -12548,6 +14145,8 @@ export interface components {
             per_buyer_limit?: number | null;
             hold_ttl_seconds?: number;
             restock_on_refund?: boolean;
+            queue?: components["schemas"]["DropQueueSettings"];
+            buyer_proof?: components["schemas"]["DropBuyerProof"];
             /**
              * @description Close the drop early. Closing is final.
              * @enum {string}
@@ -12575,7 +14174,21 @@ export interface components {
              * @description When the drop's object produced these figures.
              */
             as_of: string;
+            queue: components["schemas"]["DropQueue"];
         };
+        /** @description The drop's admission queue; null while it is off (docs/admission.md). */
+        DropQueue: {
+            /**
+             * @description gathering: before the start, tickets have no place yet. admitting: admitting by rate. paused: every unit left is spoken for by admitted buyers. sold_out: nothing left, nobody more is admitted.
+             * @enum {string}
+             */
+            state: "gathering" | "admitting" | "sold_out" | "paused";
+            /** @description Tickets still waiting. */
+            waiting: number;
+            /** @description Position p is admitted once p <= admitted_through. */
+            admitted_through: number;
+            admit_per_second: number;
+        } | null;
         OverlayToken: {
             /** @enum {string} */
             object: "overlay_token";
@@ -12597,6 +14210,29 @@ export interface components {
              * @example lnk_…
              */
             link_id?: string;
+        };
+        QueueTicket: {
+            /** @enum {string} */
+            object: "queue_ticket";
+            /** @example qtk_… */
+            id: string;
+            drop_id: string;
+            /**
+             * @description waiting; admitted (hold with the admission token before it expires); used (a hold was placed); expired (the admission lapsed unused: join again, at the back); sold_out (while the queue is).
+             * @enum {string}
+             */
+            status: "waiting" | "admitted" | "used" | "expired" | "sold_out";
+            /** @description Null before the start: early arrivals are shuffled then. */
+            position: number | null;
+            /** @description Waiting tickets ahead of this one. */
+            ahead: number | null;
+            estimated_wait_seconds: number | null;
+            /** @description While admitted: send it to the hold and checkout routes (Admission-Token). */
+            admission_token: string | null;
+            /** Format: date-time */
+            admission_expires_at: string | null;
+            /** Format: date-time */
+            joined_at: string;
         };
         Hold: {
             /** @example hld_… */
@@ -12621,6 +14257,44 @@ export interface components {
              * @default false
              */
             allow_partial?: boolean;
+        };
+        PowChallenge: {
+            /** @enum {string} */
+            object: "pow_challenge";
+            challenge: string;
+            /** @description Leading zero bits the hash must start with. */
+            difficulty: number;
+            /**
+             * @description Find a nonce (1 to 64 of A-Z a-z 0-9 - _) such that SHA-256 of the UTF-8 bytes of challenge followed by nonce starts with `difficulty` zero bits; 2^difficulty tries on average.
+             * @enum {string}
+             */
+            algorithm: "sha256-leading-zero-bits";
+            /**
+             * Format: date-time
+             * @description Post the solution before this.
+             */
+            expires_at: string;
+        };
+        BuyerToken: {
+            /** @enum {string} */
+            object: "buyer_token";
+            /** @description Send it as the Buyer-Token header on quotes, holds and checkouts. */
+            token: string;
+            /**
+             * @description The key per-buyer caps count against; the token's buyer id was chosen by the server.
+             * @example btk:byr_…
+             */
+            buyer_key: string;
+            /** @description Leading zero bits of the proof of work it was earned with; 0 for none. */
+            pow_bits: number;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        MintBuyerToken: {
+            /** @description A challenge from GET /v1/buyer-tokens/challenge, to earn proof-of-work bits. */
+            challenge?: string;
+            /** @description What makes SHA-256(challenge ‖ nonce) start with the challenge's difficulty in zero bits. */
+            nonce?: string;
         };
         MemberList: {
             /** @enum {string} */

@@ -46,7 +46,9 @@ export function followStock(follow: Follow): void {
         if (lastSeq !== null && m.seq <= lastSeq) return;
         lastSeq = m.seq;
       }
-      follow.show({ available: m.available, stock: m.stock, phase: m.phase });
+      // The admission queue's broadcast rides the same message (absent before the queue existed).
+      const queue = (m as { queue?: StockFigures["queue"] }).queue ?? null;
+      follow.show({ available: m.available, stock: m.stock, phase: m.phase, queue });
     });
     ws.addEventListener("close", () => {
       const next = opened ? 0 : failures + 1;

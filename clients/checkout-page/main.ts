@@ -8,6 +8,7 @@ import { createApiClient, type Schemas } from "../api/index";
 import type { PageConfig } from "./config";
 import { formatMoney, lineLabel, type StockFigures, stockText } from "./format";
 import { followStock, holdCountdown } from "./live";
+import { queueGate } from "./queue";
 
 type Quote = Schemas["Quote"];
 type Checkout = Schemas["CheckoutWithEntitlement"];
@@ -104,6 +105,7 @@ async function freshQuote(): Promise<Quote | undefined> {
 // ---- stock and the hold countdown (live.ts) ----
 
 function showStock(s: StockFigures) {
+  gate?.update(s.queue);
   const el = $("stock-text");
   const text = stockText(s);
   // Only a change is written, so the polite live region speaks only when the figure moves.
@@ -125,8 +127,16 @@ async function createCheckout(paymentMethod?: string): Promise<Checkout | undefi
   for (let attempt = 0; attempt < 2; attempt++) {
     const q = await freshQuote();
     if (!q) return undefined;
+    // While the drop's queue is on, the hold needs the admission the queue gave this buyer.
+    const admission = gate?.token() ?? null;
     const { data, error, response } = await api.POST("/v1/checkouts", {
-      params: { header: { "idempotency-key": crypto.randomUUID(), "buyer-id": buyerId } },
+      params: {
+        header: {
+          "idempotency-key": crypto.randomUUID(),
+          "buyer-id": buyerId,
+          ...(admission === null ? {} : { "admission-token": admission }),
+        },
+      },
       body: {
         quote: q.token,
         email,
@@ -138,6 +148,7 @@ async function createCheckout(paymentMethod?: string): Promise<Checkout | undefi
     if (data) {
       // A quote serves one checkout: the next attempt (after a decline) asks for a new one.
       quote = undefined;
+      gate?.reserved();
       checkout = { id: data.id, secret: data.secret, client_secret: data.payment.client_secret };
       return data;
     }
@@ -147,6 +158,11 @@ async function createCheckout(paymentMethod?: string): Promise<Checkout | undefi
       continue;
     }
     const problem = error as Problem | undefined;
+    if (problem?.type?.endsWith("/admission-required") && gate) {
+      gate.refused();
+      showError("This drop has a queue: join it, and reserve when it's your turn.");
+      return undefined;
+    }
     // A physical good needs a delivery address, which this page does not collect yet: say so plainly.
     if (problem?.errors?.some((e) => e.path === "/shipping_address")) {
       showError(
@@ -172,6 +188,25 @@ function held(c: Checkout) {
 
 const emailForm = $<HTMLFormElement>("step-email");
 const payForm = $<HTMLFormElement>("step-pay");
+
+// The admission queue (queue.ts) holds the reserve step back while the drop's queue is on.
+const gate = cfg.drop_id
+  ? queueGate({
+      api,
+      dropId: cfg.drop_id,
+      buyerId,
+      showReserve(on) {
+        if (!emailForm || checkout) return;
+        const was = emailForm.hidden;
+        // Focus in the step the queue takes away would be lost: it moves to the queue's button.
+        const focused = !on && emailForm.contains(document.activeElement);
+        emailForm.hidden = !on;
+        if (focused) $("join-queue")?.focus();
+        // Admitted: the buyer's turn, so the email field takes the focus.
+        if (on && was) $("email")?.focus();
+      },
+    })
+  : null;
 
 emailForm?.addEventListener("submit", async (e) => {
   e.preventDefault();

@@ -6,7 +6,7 @@
  */
 import type { StockMessage } from "../../src/contract/stream";
 import { createApiClient } from "../api";
-import { countdownText, stockStatus, tickerText } from "./format";
+import { countdownText, type QueueFigures, queueText, statusText, tickerText } from "./format";
 import { applyFigures, backoffMs, type Figures, isFigures, type OverlayState } from "./state";
 
 interface Boot {
@@ -53,10 +53,27 @@ function render(): void {
   left.dataset.stock = String(state.stock);
   byId("stock-available").textContent = String(state.available);
   byId("stock-total").textContent = String(state.stock);
-  byId("status").textContent = stockStatus(state.available, state.phase);
+  const queue = state.queue ?? null;
+  byId("status").textContent = statusText(state.available, state.phase, queue);
+  renderQueue(queue);
   document.body.dataset.seq = String(state.seq);
   document.body.dataset.phase = state.phase;
   renderCountdown();
+}
+
+/** The queue's line, and its figures as data attributes (what tests and scene scripts read). */
+function renderQueue(queue: QueueFigures | null): void {
+  const line = byId("queue");
+  const text = queueText(queue);
+  if (line.textContent !== text) line.textContent = text;
+  line.hidden = text === "";
+  if (queue) {
+    line.dataset.state = queue.state;
+    line.dataset.waiting = String(queue.waiting);
+    line.dataset.admittedThrough = String(queue.admitted_through);
+  } else {
+    line.dataset.state = "off";
+  }
 }
 
 function renderCountdown(): void {

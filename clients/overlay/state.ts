@@ -3,10 +3,11 @@
  * the same `seq` contract (src/contract/stream.ts), and a figure older than the one held never wins.
  */
 import type { StockMessage } from "../../src/contract/stream";
+import { type QueueFigures, queueOf } from "./format";
 
 /** What any of the three transports delivers: a stream message, or the poll's figures with their seq. */
 export type Figures = Pick<StockMessage, "seq" | "stock" | "available" | "held" | "sold" | "phase"> &
-  Partial<Pick<StockMessage, "prev_seq" | "sales">>;
+  Partial<Pick<StockMessage, "prev_seq" | "sales">> & { queue?: unknown };
 
 export interface OverlayState {
   /** The seq of the figures shown; -1 before any. */
@@ -16,6 +17,8 @@ export interface OverlayState {
   held: number;
   sold: number;
   phase: StockMessage["phase"];
+  /** The admission queue, while the drop has one on; figures without it (before the queue) read null. */
+  queue?: QueueFigures | null;
 }
 
 export interface Applied {
@@ -58,6 +61,9 @@ export function applyFigures(state: OverlayState, figures: Figures): Applied {
       held: figures.held,
       sold: figures.sold,
       phase: figures.phase,
+      // The queue travels with the counters under the same seq (a queue change bumps it), so it is
+      // never applied on its own: an older poll cannot move the line back either.
+      queue: queueOf(figures.queue),
     },
     applied: true,
     justBought,

@@ -42,6 +42,8 @@ export interface CreateCheckoutInput {
   email: string;
   memberToken: string | undefined;
   buyerId: string | undefined;
+  /** The key of the Buyer-Token sent, verified by the gate (src/drops/gate.ts), if one was. */
+  buyerTokenKey?: string | undefined;
   paymentMethod: string | undefined;
   returnUrl: string | undefined;
   source: "link" | "overlay" | "pos" | "api";
@@ -172,6 +174,11 @@ async function buyerOfQuote(ctx: CheckoutContext, input: CreateCheckoutInput) {
       "This quote was made for a signed-in member: send their member_token.",
     );
   }
+  // A quote for a minted buyer is paid for only by the holder of that buyer's token.
+  if (quote.buyerKey.startsWith("btk:")) {
+    if (input.buyerTokenKey !== quote.buyerKey) throw otherBuyer("/buyer-token");
+    return { key: quote.buyerKey, memberId: null };
+  }
   if (input.buyerId === undefined || buyerKey({ "buyer-id": input.buyerId }) !== quote.buyerKey) {
     throw otherBuyer("/buyer-id");
   }
@@ -182,7 +189,7 @@ const otherBuyer = (path: string) =>
   invalid(
     [
       {
-        in: path === "/buyer-id" ? "header" : "body",
+        in: path.startsWith("/buyer-") ? "header" : "body",
         path,
         message: "Not the buyer this quote was made for",
       },

@@ -5,7 +5,7 @@
  */
 import type { CheckoutRow, OrderRow } from "../db/schema";
 import { AppError } from "../errors";
-import { refuse } from "../holds/verbs";
+import { refuseReserve } from "../holds/verbs";
 import { type HeldUnits, holdsOf } from "./store";
 import type { PaymentContext } from "./transition";
 
@@ -36,7 +36,7 @@ export async function reserveAll(
     const w = wanted[i];
     if (w === undefined) continue;
     if (outcome.status === "rejected") failure ??= outcome.reason;
-    else if (!outcome.value.ok) failure ??= refuse(outcome.value.reason);
+    else if (!outcome.value.ok) failure ??= refuseReserve(outcome.value);
     else {
       holds.push({ dropId: w.dropId, holdId: outcome.value.hold.id, quantity: w.quantity });
       expiresAt = Math.min(expiresAt ?? outcome.value.hold.expiresAt, outcome.value.hold.expiresAt);

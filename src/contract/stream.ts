@@ -32,4 +32,19 @@ export interface StockMessage {
   releases_total: number;
   /** ISO 8601 UTC: when the drop's object read these figures. */
   as_of: string;
+  /**
+   * The admission queue (docs/admission.md), present while the drop's queue is on. A ticket at position
+   * p is admitted once p <= admitted_through, so each viewer places itself from this one broadcast;
+   * a queue change bumps `seq` like any other.
+   */
+  queue?: QueueBroadcast | null;
+}
+
+export interface QueueBroadcast {
+  state: "gathering" | "admitting" | "sold_out" | "paused";
+  /** Tickets still waiting (none of them admitted yet). */
+  waiting: number;
+  /** The highest position admitted so far. */
+  admitted_through: number;
+  admit_per_second: number;
 }

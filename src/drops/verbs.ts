@@ -1,4 +1,5 @@
 import { and, eq } from "drizzle-orm";
+import { queueSettingsOf } from "../admission/settings";
 import { auditWrite } from "../audit";
 import type { Call, TenantContext } from "../context";
 import { expectOneChange } from "../db/client";
@@ -10,6 +11,7 @@ import { newId } from "../lib/ids";
 import { findOffer } from "../offers/store";
 import { dropWindowErrors, renderDrop, shardsFor } from "./rules";
 import type { CreateDropInput, Drop, UpdateDropInput } from "./schemas";
+import { forgetDropSettings } from "./settings";
 
 const parseInstant = (iso: string): number => Date.parse(iso);
 const parseOptionalInstant = (iso: string | null | undefined, fallback: number | null): number | null =>
@@ -56,7 +58,8 @@ export async function createDrop({ ctx, input }: Call<CreateDropInput>): Promise
     drop,
   );
   try {
-    await ctx.inventory.configure(row.id, termsOf(row));
+    await ctx.inventory.configure(row.id, termsOf(row), row.shards);
+    if (row.queueEnabled) await ctx.inventory.configureQueue(row.id, queueSettingsOf(row));
   } catch (error) {
     // The drop is stored; its object configures itself from D1 on first use (see inventoryGateway).
     console.error(JSON.stringify({ drop: row.id, error: `configure after create failed: ${String(error)}` }));
@@ -113,6 +116,8 @@ export async function updateDrop({
     if ((await findDrop(ctx, existing.id)).state === "closed") throw closedConflict();
     throw error;
   }
+  // This isolate's gate sees the new settings at once; others within the cache's few seconds.
+  forgetDropSettings(existing.id);
   return drop;
 }
 
@@ -149,6 +154,9 @@ async function applyToInventory(
     await ctx.inventory.close(dropId);
     return;
   }
+  // The queue's settings (its rate follows the shard count when none is set) before the terms: the
+  // object refuses neither, and a PATCH that failed after this is retried with the same absolute values.
+  if (changes.queue !== undefined) await ctx.inventory.configureQueue(dropId, queueSettingsOf(row));
   const { title: _title, ...inventoryChanges } = changes;
   if (Object.values(inventoryChanges).every((v) => v === undefined)) return; // a rename: nothing for the object
   const { closed: _closed, ...terms } = termsOf(row);

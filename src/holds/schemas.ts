@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { QueueSchema } from "../admission/schemas";
 import { dropPhases } from "../inventory/phase";
 
 export const HoldSchema = z
@@ -49,6 +50,7 @@ export const StockSchema = z
     as_of: z
       .string()
       .openapi({ format: "date-time", description: "When the drop's object produced these figures." }),
+    queue: QueueSchema.nullable(),
   })
   .openapi("Stock");
 

@@ -9,7 +9,12 @@ import type { HoldView, StockView } from "./schemas";
 export const STOCK_CACHE_MS = 1000;
 
 const refusals: Record<
-  ReserveRefusal | HoldRefusal | "idempotency_key_reused" | "idempotency_in_flight" | "overloaded",
+  | ReserveRefusal
+  | HoldRefusal
+  | "idempotency_key_reused"
+  | "idempotency_in_flight"
+  | "overloaded"
+  | "rate_limited",
   [ErrorCode, string]
 > = {
   not_started: ["drop_not_started", "This drop has not started yet."],
@@ -41,14 +46,26 @@ const refusals: Record<
     "overloaded",
     "This drop is taking more requests than it can answer right now. Retry shortly.",
   ],
+  rate_limited: ["rate_limited", "You placed as many holds on this drop as one buyer may in a minute."],
 };
 
-/** The problem a refused reserve or hold change answers with; checkout reserves through it too. */
-export const refuse = (reason: keyof typeof refusals): AppError => {
+/**
+ * The problem a refused reserve or hold change answers with; checkout reserves through it too. A
+ * buyer over the drop's holds-per-minute limit is told when the oldest of their holds leaves the window.
+ */
+export const refuse = (reason: keyof typeof refusals, retryAfterMs?: number): AppError => {
   const [code, detail] = refusals[reason];
+  if (code === "rate_limited")
+    return new AppError(code, detail, {
+      headers: { "retry-after": String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000))) },
+    });
   const retry = code === "overloaded" || code === "idempotency_in_flight";
   return new AppError(code, detail, retry ? { headers: { "retry-after": "1" } } : {});
 };
+
+/** A refused reserve's problem, with its wait when it is one. */
+export const refuseReserve = (result: { reason: keyof typeof refusals; retryAfterMs?: number }): AppError =>
+  refuse(result.reason, result.retryAfterMs);
 
 export const renderHold = (dropId: string, hold: Hold): HoldView => ({
   id: hold.id,
@@ -72,7 +89,7 @@ export interface PlaceHold {
 export async function placeHold({ ctx, input }: { ctx: BuyerContext; input: PlaceHold }) {
   const { dropId, ...call } = input;
   const result = await ctx.inventory.reserve(dropId, call);
-  if (!result.ok) throw refuse(result.reason);
+  if (!result.ok) throw refuseReserve(result);
   return { hold: renderHold(dropId, result.hold), replayed: result.replayed };
 }
 
@@ -118,7 +135,7 @@ export async function readStock({
     if (stockCache.size >= MAX_CACHED_STOCKS) stockCache = new Map();
     stockCache.set(input.dropId, snapshot);
   }
-  const { asOf, holdsTotal, releasesTotal, ...counts } = snapshot;
+  const { asOf, holdsTotal, releasesTotal, queue, ...counts } = snapshot;
   return {
     stock: {
       object: "stock",
@@ -127,6 +144,7 @@ export async function readStock({
       holds_total: holdsTotal,
       releases_total: releasesTotal,
       as_of: toIso(asOf),
+      queue: queue ?? null,
     },
     ageMs: Math.max(0, ctx.now - asOf),
   };

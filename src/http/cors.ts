@@ -31,8 +31,9 @@ import { problemResponse } from "./problem";
 
 /** The request headers the typed client, the widget and creators' front ends send. */
 export const ALLOWED_REQUEST_HEADERS =
-  "authorization, content-type, buyer-id, buyer-country, idempotency-key, checkout-secret, last-event-id";
-const EXPOSED_HEADERS = "request-id, age, retry-after, idempotency-replayed, location";
+  "authorization, content-type, buyer-id, buyer-token, admission-token, buyer-country, idempotency-key, checkout-secret, last-event-id";
+const EXPOSED_HEADERS =
+  "request-id, age, retry-after, idempotency-replayed, location, ratelimit, ratelimit-policy";
 const PREFLIGHT_MAX_AGE_S = 600;
 
 type CreatorOf = (c: Context<AppEnv>) => Promise<string | null>;
@@ -109,12 +110,17 @@ export const corsPolicies: Record<string, CorsPolicy> = {
   "GET /.well-known/jwks.json": any,
   // The widget's script: a classic <script src> sends no Origin, a module or crossorigin load does.
   "GET /embed.js": any,
+  // A buyer token names nobody's data and is bounded per connecting IP, whichever page asks.
+  "POST /v1/buyer-tokens": any,
+  "GET /v1/buyer-tokens/challenge": any,
   "GET /v1/offers/{id}/price": creator(byParam(offers)),
   "POST /v1/quotes": creator(byBodyId(offers, "offer_id")),
   "POST /v1/quotes/verify": creator(byBodyToken("token")),
   "POST /v1/drops/{id}/holds": creator(byParam(drops)),
   "GET /v1/drops/{id}/holds/{holdId}": creator(byParam(drops)),
   "DELETE /v1/drops/{id}/holds/{holdId}": creator(byParam(drops)),
+  "POST /v1/drops/{id}/queue": creator(byParam(drops)),
+  "GET /v1/drops/{id}/queue/{ticketId}": creator(byParam(drops)),
   "POST /v1/checkouts": creator(byBodyToken("quote")),
   "GET /v1/checkouts/{id}": creator(byParam(checkouts)),
   "POST /v1/checkouts/{id}/confirm": creator(byParam(checkouts)),

@@ -35,6 +35,13 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   amount_out_of_range: { status: 422, title: "No payment provider can charge this amount" },
   quote_invalid: { status: 422, title: "The quote token is not valid" },
   quote_expired: { status: 410, title: "The quote has expired" },
+  queue_not_enabled: { status: 409, title: "This drop has no admission queue" },
+  admission_required: { status: 403, title: "This drop admits buyers through its queue" },
+  buyer_token_required: { status: 401, title: "This drop needs a buyer token" },
+  buyer_token_invalid: { status: 401, title: "The buyer token is not valid" },
+  pow_challenge_invalid: { status: 422, title: "The proof-of-work challenge is not valid" },
+  pow_challenge_used: { status: 409, title: "The proof-of-work challenge was already used" },
+  pow_solution_invalid: { status: 422, title: "The nonce does not solve the challenge" },
   token_invalid: { status: 422, title: "The entitlement token is not valid" },
   token_expired: { status: 410, title: "The entitlement token has expired" },
   token_revoked: { status: 410, title: "The entitlement token predates a revocation" },
@@ -55,6 +62,7 @@ export const problemTable: Record<ErrorCode, { status: number; title: string }> 
   // The operator's fault, not the client's, and not transient: 500, which every operation documents.
   misconfigured: { status: 500, title: "The worker is misconfigured" },
   overloaded: { status: 503, title: "Temporarily overloaded" },
+  rate_limited: { status: 429, title: "Too many requests" },
 };
 
 /** Stable, documented type URIs: one per error code (docs/errors.md lists them). */

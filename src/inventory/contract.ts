@@ -1,4 +1,5 @@
 /** What the drop object's RPC methods take and answer: plain, serializable shapes. */
+import type { QueueSummary } from "../admission/queue";
 import type { ClaimRefusal, ConsumeOutcome } from "./allotments";
 import type { Hold, HoldRefusal, ReserveRefusal } from "./ledger";
 import type { DropPhase } from "./phase";
@@ -14,6 +15,8 @@ export interface StockSnapshot {
   holdsTotal: number;
   releasesTotal: number;
   asOf: number;
+  /** The admission queue's figures (docs/admission.md); null or absent while the drop's queue is off. */
+  queue?: QueueSummary | null;
 }
 
 export interface ReserveCall {
@@ -27,6 +30,10 @@ type Refused<R extends string> = { ok: false; reason: R };
 export type NotConfigured = Refused<"unconfigured">;
 export type ReserveResult =
   | { ok: true; hold: Hold; replayed: boolean }
+  /** The buyer placed the drop's limit of holds in the last minute; the oldest leaves it in `retryAfterMs`. */
+  | { ok: false; reason: "rate_limited"; retryAfterMs: number }
+  /** A sharded drop's coordinator redirects: reserves go to the buyer's shard (docs/sharding.md). */
+  | { ok: false; reason: "sharded"; shards: number }
   | Refused<ReserveRefusal | "overloaded" | "idempotency_key_reused" | "idempotency_in_flight">
   | NotConfigured;
 export type HoldResult = { ok: true; hold: Hold } | Refused<HoldRefusal> | NotConfigured;

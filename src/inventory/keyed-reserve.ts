@@ -35,6 +35,27 @@ export interface ReserveBatch {
   /** Keys applied in this batch, with their requests: not yet durable, so a repeat answers 409. */
   committing: Map<string, string>;
   now: number;
+  /** A shard's suffix on the hold ids it makes (sharding.ts), so they route back to it; "" unsharded. */
+  idSuffix?: string;
+  /** Holds one buyer may place on this drop in any minute; null for no limit. */
+  holdsPerMinute?: number | null;
+}
+
+/** The window of the holds-per-buyer limit. */
+export const HOLD_RATE_WINDOW_MS = 60_000;
+
+/**
+ * Holds this buyer placed in the last minute, exactly: those stored (one indexed read) and those this
+ * batch placed but has not inserted yet. Refused at the limit, with when the oldest leaves the window.
+ */
+function rateLimited(store: InventoryStore, call: ReserveCall, batch: ReserveBatch): number | null {
+  const limit = batch.holdsPerMinute ?? null;
+  if (limit === null) return null;
+  const since = batch.now - HOLD_RATE_WINDOW_MS;
+  const stored = store.placedSince(call.buyer, since);
+  const pending = batch.created.filter((c) => c.hold.kind === "hold" && c.hold.buyer === call.buyer).length;
+  if (stored.count + pending < limit) return null;
+  return Math.max(1, (stored.earliest ?? batch.now) + HOLD_RATE_WINDOW_MS - batch.now);
 }
 
 const keyId = (call: ReserveCall) => `${call.buyer}\n${call.idempotencyKey}`;
@@ -57,7 +78,9 @@ export function applyReserve(
       ? { ok: true, hold: seen.hold, replayed: true }
       : { ok: false, reason: "idempotency_key_reused" };
   }
-  const outcome = reserve(l, { holdId: newId("hold"), ...call, now }, touched);
+  const retryAfterMs = rateLimited(store, call, batch);
+  if (retryAfterMs !== null) return { ok: false, reason: "rate_limited", retryAfterMs };
+  const outcome = reserve(l, { holdId: `${newId("hold")}${batch.idSuffix ?? ""}`, ...call, now }, touched);
   if (!outcome.ok) return { ok: false, reason: outcome.reason };
   created.push({ hold: outcome.hold, reserveKey: call.idempotencyKey, request });
   committing.set(keyId(call), request);

@@ -233,6 +233,22 @@ export class InventoryStore {
     return row ? { hold: toHold(row), request: String(row.request) } : undefined;
   }
 
+  /**
+   * A buyer's own holds placed at or after `since`, and when the earliest of them was: the exact count
+   * behind the holds-per-minute limit (keyed-reserve.ts), read through the (buyer, key) index.
+   */
+  placedSince(buyer: string, since: number): { count: number; earliest: number | null } {
+    const [row] = this.sql
+      .exec(
+        "SELECT count(*) AS n, min(created_at) AS first FROM holds WHERE buyer = ? AND kind = 'hold' AND created_at >= ?",
+        buyer,
+        since,
+      )
+      .toArray();
+    const first = row?.first ?? null;
+    return { count: Number(row?.n ?? 0), earliest: first === null ? null : Number(first) };
+  }
+
   /** Deletes up to `limit` holds forgotten by `now`, with their keys (the earliest forgotten first). */
   purge(now: number, limit: number): void {
     this.sql.exec(

@@ -28,6 +28,7 @@ export const idPrefixes = {
   webhookEvent: "evt",
   webhookDelivery: "whd",
   hub: "hub",
+  queueTicket: "qtk",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

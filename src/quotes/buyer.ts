@@ -22,6 +22,8 @@ export interface BuyerClaim {
   caller: { creatorId: string } | null;
   memberId: string | undefined;
   buyerId: string | undefined;
+  /** The key of the Buyer-Token sent (`btk:<id>`), already verified; it wins over Buyer-Id. */
+  buyerTokenKey?: string | undefined;
   /** A buyer's entitlement token, and how to learn the member it proves for a creator. */
   memberToken?:
     | { token: string; memberOf: (token: string, creatorId: string) => Promise<string> }
@@ -56,6 +58,7 @@ export async function pricingBuyer(
       member: await activeMember(db, creatorId, claim.memberId, now),
     };
   }
+  if (claim.buyerTokenKey !== undefined) return { key: claim.buyerTokenKey, member: null };
   if (claim.buyerId === undefined) {
     throw invalid(
       [{ in: "header", path: "/buyer-id", message: "Required unless a member is named" }],

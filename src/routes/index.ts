@@ -1,6 +1,8 @@
 import * as getAllowedOrigins from "./allowed-origins/get";
 import * as putAllowedOrigins from "./allowed-origins/put";
 import * as listAuditEvents from "./audit-events/list";
+import * as buyerTokenChallenge from "./buyer-tokens/challenge";
+import * as mintBuyerToken from "./buyer-tokens/create";
 import * as confirmCheckout from "./checkouts/confirm";
 import * as createCheckout from "./checkouts/create";
 import * as getCheckout from "./checkouts/get";
@@ -88,6 +90,8 @@ import * as registerDevice from "./pos/devices-create";
 import * as revokeDevice from "./pos/devices-delete";
 import * as getDevice from "./pos/devices-get";
 import * as reconcile from "./pos/reconcile";
+import * as getQueueTicket from "./queue/get";
+import * as joinQueue from "./queue/join";
 import * as createQuote from "./quotes/create";
 import * as verifyQuote from "./quotes/verify";
 import * as requestSignInCode from "./sign-in/request";
@@ -155,9 +159,13 @@ export const routes = [
   dropStock,
   dropStream,
   rotateOverlayToken,
+  joinQueue,
+  getQueueTicket,
   createHold,
   getHold,
   releaseHold,
+  buyerTokenChallenge,
+  mintBuyerToken,
   listMembers,
   getMember,
   memberSummary,

@@ -97,6 +97,7 @@ export function nextMessage(
       holds_total: version.holdsTotal,
       releases_total: version.releasesTotal,
       as_of: new Date(stock.asOf).toISOString(),
+      ...(stock.queue ? { queue: stock.queue } : {}),
     },
   };
 }

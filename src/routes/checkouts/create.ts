@@ -1,10 +1,14 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { decodeJwt } from "jose";
+import { gateContext, markAdmissionsUsed } from "../../buyers/http";
+import { GateHeaders } from "../../buyers/schemas";
 import { createCheckout } from "../../checkout/create";
 import { checkoutReads, factsOf } from "../../checkout/reads";
 import { CreateCheckoutBody, CreatedCheckoutSchema } from "../../checkout/schemas";
 import { withEntitlement } from "../../checkout/verbs";
+import { gateCheckout } from "../../drops/gate";
+import { primeDropSettings, settingsRead } from "../../drops/settings";
 import { AppError, invalid } from "../../errors";
 import { BuyerHeaders } from "../../holds/schemas";
 import { type AppEnv, checkoutContext } from "../../http/context";
@@ -49,7 +53,16 @@ async function checkoutReadsOf(c: Context<AppEnv>) {
   const quote = verified.get(c.req.raw);
   const body = (await c.req.json()) as { email?: unknown };
   if (quote === undefined || typeof body.email !== "string") return [];
-  return checkoutReads(c.get("db"), quote, normalizedEmail(body.email));
+  const reads = checkoutReads(c.get("db"), quote, normalizedEmail(body.email));
+  // The gate's drop settings ride the same batch, last: no round trip of their own (drops/settings.ts).
+  if (quote.drops.length === 0) return reads;
+  return [
+    ...reads,
+    settingsRead(
+      c.get("db"),
+      quote.drops.map((d) => d.dropId),
+    ),
+  ];
 }
 
 const normalizedEmail = (email: string) => email.trim().toLowerCase();
@@ -72,19 +85,25 @@ export const route = createRoute({
     "body is 422, a request still running is 409; keys are the creator's and kept 24 hours. With " +
     "`payment_method` the payment is confirmed at once and the answer may already be `paid`, " +
     "`requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: " +
-    "the hold is released). Without it, confirm on the client with `payment.client_secret`.",
+    "the hold is released). Without it, confirm on the client with `payment.client_secret`. Every drop " +
+    "the quote holds is gated as a direct hold is: a drop whose buyer_proof is token or pow needs the " +
+    "quote's buyer to send their Buyer-Token (401 buyer-token-required; a member's quote passes), a " +
+    "Buyer-Token for another buyer than the quote's is 422, and a live queued drop needs this buyer's " +
+    "Admission-Token for it (403 admission-required).",
   middleware: [
     idempotent(201, { required: true, scope: creatorOfQuote, alongside: checkoutReadsOf, replay }),
   ] as const,
   request: {
-    headers: BuyerHeaders.partial().extend({
-      "idempotency-key": z.string().openapi({ description: "Required: makes the checkout safe to retry." }),
-    }),
+    headers: BuyerHeaders.partial()
+      .extend(GateHeaders.shape)
+      .extend({
+        "idempotency-key": z.string().openapi({ description: "Required: makes the checkout safe to retry." }),
+      }),
     body: jsonBody(CreateCheckoutBody),
   },
   responses: {
     201: jsonResponse("The checkout, with its secret", CreatedCheckoutSchema),
-    ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 500, 503),
+    ...problemResponses(400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 503),
   },
 });
 
@@ -97,6 +116,8 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   if (quote === undefined) throw new Error("the quote was not verified before the handler");
   if (ctx.now >= quote.expiresAt)
     throw new AppError("quote_expired", "The quote has expired; ask for a new one.");
+  const facts = factsFrom(c.get("idempotency")?.alongside, quote, ctx.now);
+  const gate = await gateCheckout(await gateContext(c), quote, headers);
   const checkout = await createCheckout({
     ctx,
     input: {
@@ -105,21 +126,31 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       email: normalizedEmail(body.email),
       memberToken: body.member_token,
       buyerId: headers["buyer-id"],
+      buyerTokenKey: gate.tokenKey,
       paymentMethod: body.payment_method,
       returnUrl: body.return_url,
       source: body.source,
       attribution: body.attribution,
       shippingAddress: body.shipping_address,
-      facts: factsFrom(c.get("idempotency")?.alongside),
+      facts,
     },
   });
   requestExposures(c)(checkoutHoldExposures(quote, body.source, ctx.now));
+  // The admissions speak for units until used: with the units held, the queue may admit the next.
+  markAdmissionsUsed(c, gate.admissions);
   return c.json(checkout, 201);
 };
 
-/** The claim's reads, when it carried them (an email the body validation accepted). */
-const factsFrom = (results: unknown[] | undefined) =>
-  results === undefined || results.length === 0 ? undefined : factsOf(results);
+/**
+ * The claim's reads, when it carried them (an email the body validation accepted). The drop settings
+ * read last, when the quote holds drops, primes the gate's copy (it is not a checkout fact).
+ */
+function factsFrom(results: unknown[] | undefined, quote: QuoteClaims, now: number) {
+  if (results === undefined || results.length === 0) return undefined;
+  if (quote.drops.length === 0) return factsOf(results);
+  primeDropSettings(results.at(-1) as Parameters<typeof primeDropSettings>[0], now);
+  return factsOf(results.slice(0, -1));
+}
 
 export const register: Register = (app) => app.openapi(route, handler);
 export type CreateCheckoutRequest = z.input<typeof CreateCheckoutBody>;

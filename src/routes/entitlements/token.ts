@@ -4,6 +4,8 @@ import { exchangeRefresh } from "../../entitlements/verbs";
 import { type AppEnv, tokenContext } from "../../http/context";
 import { idempotencyKeyOf } from "../../http/idempotency";
 import { problemResponses } from "../../http/openapi";
+import { guardFailures, isAppError } from "../../ratelimit/enforce";
+import { ipKey } from "../../ratelimit/keys";
 import { jsonBody, jsonResponse, type Register } from "../shared";
 
 export const route = createRoute({
@@ -30,17 +32,20 @@ export const route = createRoute({
   },
 });
 
-const handler: RouteHandler<typeof route, AppEnv> = async (c) =>
-  c.json(
-    await exchangeRefresh({
+const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
+  // Bad credentials count per address (docs/rate-limits.md says why not per member).
+  const limits = [["refresh_failures_ip", ipKey(c)]] as const;
+  const session = await guardFailures(c, limits, isAppError("refresh_token_invalid"), async () =>
+    exchangeRefresh({
       ctx: await tokenContext(c),
       input: {
         credential: c.req.valid("json").refresh_token,
         idempotencyKey: idempotencyKeyOf(c, { required: false }),
       },
     }),
-    200,
   );
+  return c.json(session, 200);
+};
 
 export const register: Register = (app) => app.openapi(route, handler);
 export type ExchangeRequest = z.input<typeof ExchangeBody>;

@@ -1,5 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { buyerKey } from "../../holds/buyer";
+import { gateContext } from "../../buyers/http";
+import { GateHeaders } from "../../buyers/schemas";
+import { requestBuyerKey } from "../../drops/gate";
 import { BuyerHeaders, HoldSchema, type HoldView } from "../../holds/schemas";
 import { getHold } from "../../holds/verbs";
 import { type AppEnv, buyerContext } from "../../http/context";
@@ -16,15 +18,18 @@ export const route = createRoute({
   path: "/v1/drops/{id}/holds/{holdId}",
   tags: ["Holds"],
   summary: "Read a hold; only the buyer who holds it sees it (anyone else gets 404)",
-  request: { params: HoldParams, headers: BuyerHeaders },
-  responses: { 200: jsonResponse("The hold", HoldSchema), ...problemResponses(404, 422, 500, 503) },
+  request: {
+    params: HoldParams,
+    headers: BuyerHeaders.partial().extend(GateHeaders.pick({ "buyer-token": true }).shape),
+  },
+  responses: { 200: jsonResponse("The hold", HoldSchema), ...problemResponses(401, 404, 422, 500, 503) },
 });
 
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const { id, holdId } = c.req.valid("param");
   const hold = await getHold({
     ctx: buyerContext(c),
-    input: { dropId: id, holdId, buyer: buyerKey(c.req.valid("header")) },
+    input: { dropId: id, holdId, buyer: await requestBuyerKey(await gateContext(c), c.req.valid("header")) },
   });
   return c.json(hold, 200);
 };

@@ -1,4 +1,6 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import { verifiedTokenKey } from "../../buyers/http";
+import { GateHeaders } from "../../buyers/schemas";
 import { memberOfToken } from "../../entitlements/verbs";
 import { BuyerHeaders } from "../../holds/schemas";
 import { optionalApiKey } from "../../http/auth";
@@ -10,6 +12,8 @@ import { pricingBuyer } from "../../quotes/buyer";
 import { CountryHeaders, CreateQuoteBody, QuoteSchema, type QuoteView } from "../../quotes/schemas";
 import { quoteKeys } from "../../quotes/token";
 import { createQuote } from "../../quotes/verbs";
+import { enforce } from "../../ratelimit/enforce";
+import { quoteLimitKey } from "../../ratelimit/keys";
 import { jsonBody, jsonResponse, type Register } from "../shared";
 
 export const route = createRoute({
@@ -19,7 +23,8 @@ export const route = createRoute({
   summary: "Price an offer for this buyer and sign the result as a quote checkout will honour",
   description:
     "Public: a buyer sends `Buyer-Id`, or `member_token` when signed in; a creator's server may instead " +
-    "send its API key and `member_id`. " +
+    "send its API key and `member_id`. A `Buyer-Token` (POST /v1/buyer-tokens) replaces Buyer-Id and is " +
+    "always verified (401 when bad); drops that refuse invented buyers need it at checkout. " +
     "Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, " +
     "less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption " +
     "is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that " +
@@ -29,7 +34,9 @@ export const route = createRoute({
     "amount-out-of-range for a total no payment provider can charge (0 is always allowed).",
   middleware: [optionalApiKey] as const,
   request: {
-    headers: BuyerHeaders.partial().extend(CountryHeaders.shape),
+    headers: BuyerHeaders.partial()
+      .extend(CountryHeaders.shape)
+      .extend(GateHeaders.pick({ "buyer-token": true }).shape),
     body: jsonBody(CreateQuoteBody),
   },
   responses: {
@@ -42,7 +49,10 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const caller = c.get("caller");
   const ctx = buyerContext(c);
-  const quote = await createQuote({
+  // Counted beside the pricing, not ahead of it, so the counter's round trip overlaps the pricing's own
+  // reads; a quote priced over the limit is thrown away unsent.
+  const counted = enforce(c, "quotes", quoteLimitKey(c, caller, body.member_id));
+  const priced = createQuote({
     ctx: {
       ...ctx,
       caller,
@@ -58,11 +68,12 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       coupon: body.coupon ?? null,
       upsellOf: body.upsell_of ?? null,
       source: body.source,
-      buyer: (creatorId) =>
+      buyer: async (creatorId) =>
         pricingBuyer(ctx.db, creatorId, ctx.now, {
           caller,
           memberId: body.member_id,
           buyerId: c.req.valid("header")["buyer-id"],
+          buyerTokenKey: await verifiedTokenKey(c, c.req.valid("header")["buyer-token"]),
           memberToken:
             body.member_token === undefined
               ? undefined
@@ -74,7 +85,10 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
         }),
     },
   });
-  return c.json(quote, 201);
+  const [limit, quote] = await Promise.allSettled([counted, priced]);
+  if (limit.status === "rejected") throw limit.reason;
+  if (quote.status === "rejected") throw quote.reason;
+  return c.json(quote.value, 201);
 };
 
 export const register: Register = (app) => app.openapi(route, handler);

@@ -2,6 +2,8 @@ import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { SessionSchema, type SessionView } from "../../entitlements/schemas";
 import { type AppEnv, buyerContext, tokenIssuer } from "../../http/context";
 import { problemResponses } from "../../http/openapi";
+import { guardFailures, isAppError } from "../../ratelimit/enforce";
+import { ipKey, memberEmailKey } from "../../ratelimit/keys";
 import { VerifyCodeBody } from "../../sign-in/schemas";
 import { verifySignInCode } from "../../sign-in/verbs";
 import { jsonBody, jsonResponse, type Register } from "../shared";
@@ -25,13 +27,18 @@ export const route = createRoute({
 
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  return c.json(
-    await verifySignInCode({
+  // Wrong codes count per member and per address (docs/rate-limits.md); a right one costs nothing.
+  const limits = [
+    ["sign_in_failures_member", memberEmailKey(body.creator_id, body.email)],
+    ["sign_in_failures_ip", ipKey(c)],
+  ] as const;
+  const session = await guardFailures(c, limits, isAppError("sign_in_code_invalid"), async () =>
+    verifySignInCode({
       ctx: { ...buyerContext(c), issuer: await tokenIssuer(c) },
       input: { creatorId: body.creator_id, email: body.email, code: body.code, surface: body.surface },
     }),
-    200,
   );
+  return c.json(session, 200);
 };
 
 export const register: Register = (app) => app.openapi(route, handler);

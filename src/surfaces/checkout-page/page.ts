@@ -59,6 +59,16 @@ ${view.description === null ? "" : html`<p class="desc">${view.description}</p>`
 <p class="total"><span>Total${config.quantity > 1 ? ` (${config.quantity} ×)` : ""}</span><strong id="total">${total}</strong></p>
 <p id="quote-note" class="note" aria-live="polite"></p></section>
 ${view.stock === null ? "" : html`<p id="stock" role="status" aria-live="polite"><span id="stock-text">${stockText(view.stock)}</span></p>`}
+${
+  view.stock === null
+    ? ""
+    : html`<section id="queue" class="card" aria-labelledby="queue-title" hidden>
+<h2 id="queue-title">This drop has a queue</h2>
+<p id="queue-status" role="status" aria-live="polite"></p>
+<button id="join-queue" type="button">Join the queue</button>
+<p class="note">Your place comes with a short window to reserve. Keep this page open; it updates itself.</p>
+</section>`
+}
 <form id="step-email" class="step" novalidate>
 <label for="email">Email</label>
 <input id="email" name="email" type="email" autocomplete="email" inputmode="email" required aria-describedby="email-hint">

@@ -4,7 +4,13 @@
  * the script (clients/overlay/main.ts, inlined) then keeps the figures live.
  */
 import { html, raw } from "hono/html";
-import { countdownText, stockStatus } from "../../../clients/overlay/format";
+import {
+  countdownText,
+  type QueueFigures,
+  queueOf,
+  queueText,
+  statusText,
+} from "../../../clients/overlay/format";
 import type { OverlayView } from "../../overlay/verbs";
 import overlayScript from "../generated/overlay";
 import { qrSvg } from "./qr";
@@ -15,7 +21,15 @@ export interface OverlayBoot {
   starts_at: string;
   ends_at: string | null;
   now: number;
-  figures: { seq: number; stock: number; available: number; held: number; sold: number; phase: string };
+  figures: {
+    seq: number;
+    stock: number;
+    available: number;
+    held: number;
+    sold: number;
+    phase: string;
+    queue: QueueFigures | null;
+  };
 }
 
 export const overlayStyle = `html,body{margin:0;width:1920px;height:1080px;overflow:hidden;background:transparent;cursor:none}
@@ -24,7 +38,8 @@ body{font:700 48px/1.15 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;col
 h1{position:absolute;left:64px;top:56px;margin:0;font-size:64px;max-width:1100px}
 #stock-left{position:absolute;left:64px;bottom:56px;font-size:56px}
 #stock-available{display:block;font-size:168px;line-height:1;font-variant-numeric:tabular-nums}
-#status{position:absolute;left:64px;bottom:300px;font-size:72px;color:#ffd54a}
+#status{position:absolute;left:64px;bottom:300px;max-width:1400px;font-size:72px;color:#ffd54a}
+#queue{position:absolute;left:64px;bottom:420px;max-width:1792px;font-size:52px;font-variant-numeric:tabular-nums}
 #countdown{position:absolute;right:64px;top:56px;font-size:80px;font-variant-numeric:tabular-nums}
 #ticker{position:absolute;left:0;right:0;bottom:72px;text-align:center;font-size:72px;opacity:0;transition:opacity .4s}
 #ticker.show{opacity:1}
@@ -39,6 +54,8 @@ const scriptJson = (value: unknown): string => JSON.stringify(value).replace(/</
 export function overlayPage(view: OverlayView) {
   const { drop, stock } = view;
   const seq = (stock as { seq?: number }).seq ?? -1;
+  // The stock read carries the admission queue while the drop has one on (null or absent otherwise).
+  const queue = queueOf((stock as { queue?: unknown }).queue);
   const boot: OverlayBoot = {
     drop_id: drop.id,
     starts_at: drop.starts_at,
@@ -51,6 +68,7 @@ export function overlayPage(view: OverlayView) {
       held: stock.held,
       sold: stock.sold,
       phase: stock.phase,
+      queue,
     },
   };
   return html`<!doctype html>
@@ -67,7 +85,8 @@ export function overlayPage(view: OverlayView) {
 <main class="stage">
 <h1 id="title">${drop.title}</h1>
 <div id="countdown" data-starts-at="${drop.starts_at}" data-ends-at="${drop.ends_at ?? ""}">${countdownText(stock.phase, drop, view.now)}</div>
-<div id="status">${stockStatus(stock.available, stock.phase)}</div>
+<div id="status">${statusText(stock.available, stock.phase, queue)}</div>
+<div id="queue" data-state="${queue?.state ?? "off"}" data-waiting="${queue?.waiting ?? 0}" data-admitted-through="${queue?.admitted_through ?? 0}"${queueText(queue) === "" ? raw(" hidden") : ""}>${queueText(queue)}</div>
 <div id="stock-left" data-available="${stock.available}" data-stock="${stock.stock}"><span id="stock-available">${stock.available}</span> of <span id="stock-total">${stock.stock}</span> left</div>
 <div id="ticker" role="status" aria-live="polite"></div>
 ${

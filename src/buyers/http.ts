@@ -1,0 +1,56 @@
+/**
+ * What the buyer-token routes and the gated routes (holds, checkouts, quotes) build from a request: the
+ * parsed quote keys (imported once per isolate), the spent-challenge ledger and the queue's admission
+ * check.
+ */
+import type { Context } from "hono";
+import { verifyAdmission } from "../admission/token";
+import type { Admitted, GateContext } from "../drops/gate";
+import type { AppEnv } from "../http/context";
+import { quoteKeys } from "../quotes/token";
+import { counterLedger } from "./challenges";
+import { tokenBuyerKey, verifyBuyerToken } from "./token";
+import type { BuyerTokenContext } from "./verbs";
+
+export const buyerTokenContext = async (c: Context<AppEnv>): Promise<BuyerTokenContext> => ({
+  keys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS),
+  now: c.get("clock").now(),
+  challenges: counterLedger(c.env.RATE_COUNTER),
+});
+
+export const gateContext = async (c: Context<AppEnv>): Promise<GateContext> => ({
+  db: c.get("db"),
+  inventory: c.get("inventory"),
+  now: c.get("clock").now(),
+  buyerKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS),
+  admit: (token, dropId, key) => verifyAdmission(c.get("config"), token, dropId, key, c.get("clock").now()),
+});
+
+/** The key of a Buyer-Token sent with a request (verified: a bad one is 401), or undefined for none. */
+export async function verifiedTokenKey(
+  c: Context<AppEnv>,
+  token: string | undefined,
+): Promise<string | undefined> {
+  if (token === undefined) return undefined;
+  const keys = await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS);
+  return tokenBuyerKey((await verifyBuyerToken(keys, token, c.get("clock").now())).buyerId);
+}
+
+/**
+ * After units were held with admissions: each speaks for nothing more, so the queue may admit the next
+ * buyer. After the answer; a failure only leaves the admission speaking until it lapses (docs/admission.md).
+ */
+export function markAdmissionsUsed(c: Context<AppEnv>, admissions: Admitted[]): void {
+  for (const { dropId, ticketId } of admissions) {
+    c.executionCtx.waitUntil(
+      c
+        .get("inventory")
+        .ticketUsed(dropId, ticketId)
+        .catch((error: unknown) => {
+          console.error(
+            JSON.stringify({ drop: dropId, ticket: ticketId, error: `ticketUsed: ${String(error)}` }),
+          );
+        }),
+    );
+  }
+}
