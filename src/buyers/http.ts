@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { verifyAdmission } from "../admission/token";
-import type { Admitted, GateContext } from "../drops/gate";
+import type { GateContext } from "../drops/gate";
 import type { AppEnv } from "../http/context";
 import { quoteKeys } from "../quotes/token";
 import { counterLedger } from "./challenges";
@@ -34,23 +34,4 @@ export async function verifiedTokenKey(
   if (token === undefined) return undefined;
   const keys = await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS);
   return tokenBuyerKey((await verifyBuyerToken(keys, token, c.get("clock").now())).buyerId);
-}
-
-/**
- * After units were held with admissions: each speaks for nothing more, so the queue may admit the next
- * buyer. After the answer; a failure only leaves the admission speaking until it lapses (docs/admission.md).
- */
-export function markAdmissionsUsed(c: Context<AppEnv>, admissions: Admitted[]): void {
-  for (const { dropId, ticketId } of admissions) {
-    c.executionCtx.waitUntil(
-      c
-        .get("inventory")
-        .ticketUsed(dropId, ticketId)
-        .catch((error: unknown) => {
-          console.error(
-            JSON.stringify({ drop: dropId, ticket: ticketId, error: `ticketUsed: ${String(error)}` }),
-          );
-        }),
-    );
-  }
 }

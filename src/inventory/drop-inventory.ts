@@ -199,9 +199,19 @@ export class DropInventory extends DurableObject<Env> {
     return pool.refill(this.requireLedger().terms.stock, shard, returned, want, siblings);
   }
 
-  /** Shard to coordinator: its coalesced stream message; the drop's own stream moves if the sum did. */
-  shardReport(shard: number, message: StockMessage): { viewers: number } {
-    const change = this.pool?.report(shard, message) ?? null;
+  /**
+   * Shard to coordinator: its coalesced stream message, and the buyers who placed holds since its last
+   * report, whose admissions those holds used: both in one transaction, so the queue's stock and what
+   * admissions speak for move together. The drop's own stream moves if the sum did.
+   */
+  shardReport(shard: number, message: StockMessage, buyers: string[] = []): { viewers: number } {
+    if (this.ledger === null || this.pool === null) return { viewers: 1 };
+    const pool = this.pool;
+    const change = this.atomically(() => {
+      const moved = pool.report(shard, message);
+      for (const buyer of buyers) this.admission.usedBy(buyer);
+      return moved;
+    });
     if (change) this.bumpShared(change);
     return { viewers: 1 };
   }
@@ -429,13 +439,6 @@ export class DropInventory extends DurableObject<Env> {
     return this.admission.stats(this.queueStock(), Date.now());
   }
 
-  /** A hold carrying this ticket's admission was placed (by a shard): it speaks for nothing more. */
-  async ticketUsed(ticketId: string): Promise<void> {
-    if (this.ledger === null) return;
-    this.atomically(() => this.admission.used(ticketId));
-    await this.scheduleAlarm();
-  }
-
   /**
    * Expires due holds and purges forgotten ones. Safe to run twice or late: expiry is idempotent and
    * also happens lazily, and a forgotten hold reads as gone whether or not its row was purged yet.
@@ -459,10 +462,14 @@ export class DropInventory extends DurableObject<Env> {
       const holdsPerMinute = this.holdsPerBuyerPerMinute;
       const batch = { touched, created, committing, now, idSuffix, holdsPerMinute };
       const answers = calls.map((call) => applyReserve(this.store, l, call, batch));
-      // An unsharded drop sees its admitted buyers' holds itself: their admissions are used.
+      // A new hold uses its buyer's admission. An unsharded drop's queue is right here; a shard tells its
+      // coordinator with the report that carries the same hold's units, so the coordinator's queue never
+      // sees the units gone while the admission still speaks for them, or the other way round.
       calls.forEach((call, i) => {
         const answer = answers[i];
-        if (answer?.ok && !answer.replayed) this.admission.usedBy(call.buyer);
+        if (!answer?.ok || answer.replayed) return;
+        if (this.link) this.link.heldBy(call.buyer);
+        else this.admission.usedBy(call.buyer);
       });
       this.store.insertHolds(created);
       return answers;

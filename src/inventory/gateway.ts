@@ -350,9 +350,6 @@ function buildGateway(namespace: DurableObjectNamespace<DropInventory>, db: Db) 
         dropId,
         async (stub) => (await stub.ticket(ticketId, buyer)) as TicketRecord | null | NotConfigured,
       ),
-    /** After a hold that carried the ticket's admission token: its admission speaks for nothing more. */
-    ticketUsed: async (dropId: string, ticketId: string): Promise<void> =>
-      withDeadline((await stubFor(dropId)).ticketUsed(ticketId)),
   };
 }
 

@@ -52,6 +52,8 @@ export class ShardLink {
   };
   /** Units the requests waiting on this shard still need: what the next refill asks for at least. */
   private waiting = 0;
+  /** Buyers who placed holds since the last report (their admissions, if any, are used). */
+  private readonly heldBuyers = new Set<string>();
   /** A background refill that found the pool dry is not retried before this: no RPC per reserve. */
   private dryUntil = 0;
 
@@ -196,9 +198,24 @@ export class ShardLink {
     return result;
   }
 
-  /** The shard's coalesced stream message goes to the coordinator, which adds the shards up. */
+  /** A buyer placed a hold here: the next report tells the coordinator's queue their admission is used. */
+  heldBy(buyer: string): void {
+    this.heldBuyers.add(buyer);
+  }
+
+  /**
+   * The shard's coalesced stream message goes to the coordinator, which adds the shards up, with the
+   * buyers who held since the last report. A failed report keeps them for the next one.
+   */
   async report(message: StockMessage): Promise<{ viewers: number }> {
     const ns = this.host.namespace;
-    return ns.get(ns.idFromName(this.role.dropId)).shardReport(this.role.shard, message);
+    const buyers = [...this.heldBuyers];
+    this.heldBuyers.clear();
+    try {
+      return await ns.get(ns.idFromName(this.role.dropId)).shardReport(this.role.shard, message, buyers);
+    } catch (error) {
+      for (const buyer of buyers) this.heldBuyers.add(buyer);
+      throw error;
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { decodeJwt } from "jose";
-import { gateContext, markAdmissionsUsed } from "../../buyers/http";
+import { gateContext } from "../../buyers/http";
 import { GateHeaders } from "../../buyers/schemas";
 import { createCheckout } from "../../checkout/create";
 import { checkoutReads, factsOf } from "../../checkout/reads";
@@ -136,8 +136,6 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     },
   });
   requestExposures(c)(checkoutHoldExposures(quote, body.source, ctx.now));
-  // The admissions speak for units until used: with the units held, the queue may admit the next.
-  markAdmissionsUsed(c, gate.admissions);
   return c.json(checkout, 201);
 };
 

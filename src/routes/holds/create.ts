@@ -1,5 +1,5 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
-import { gateContext, markAdmissionsUsed } from "../../buyers/http";
+import { gateContext } from "../../buyers/http";
 import { GateHeaders } from "../../buyers/schemas";
 import { gateHold } from "../../drops/gate";
 import { BuyerHeaders, CreateHoldBody, HoldSchema, type HoldView } from "../../holds/schemas";
@@ -50,8 +50,6 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     },
   });
   if (!replayed) countDirectHold(c, hold.drop_id, c.get("clock").now());
-  // The admission speaks for units until used: once its buyer holds, the queue may admit the next.
-  if (gate.admission !== null) markAdmissionsUsed(c, [gate.admission]);
   return c.json(hold, 201, replayed ? { "idempotent-replayed": "true" } : {});
 };
 

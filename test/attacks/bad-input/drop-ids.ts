@@ -94,6 +94,7 @@ describe("bad-input: drop ids", () => {
         "holds_total",
         "object",
         "phase",
+        "queue",
         "releases_total",
         "seq",
         "sold",
