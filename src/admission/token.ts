@@ -8,8 +8,7 @@
 import { z } from "zod";
 import type { Config } from "../config";
 import { AppError } from "../errors";
-import { signCompact } from "../lib/jws";
-import { type QuoteKeys, quoteKeys, verifySigned } from "../quotes/token";
+import { type QuoteKeys, quoteKeys, signWorkerToken, verifyWorkerToken } from "../quotes/token";
 
 const ISSUER = "creator-commerce:admission";
 const TYP = "admission+jwt";
@@ -22,18 +21,14 @@ export interface AdmissionClaims {
   expiresAt: number;
 }
 
-export async function signAdmission(keys: QuoteKeys, claims: AdmissionClaims): Promise<string> {
-  const key = keys.byKid.get(keys.activeKid);
-  if (key === undefined) throw new Error("The active quote key is missing");
-  const payload = JSON.stringify({
+export const signAdmission = (keys: QuoteKeys, claims: AdmissionClaims): Promise<string> =>
+  signWorkerToken(keys, TYP, {
     tkt: claims.ticketId,
     iss: ISSUER,
     aud: claims.dropId,
     sub: claims.buyerKey,
     exp: Math.floor(claims.expiresAt / 1000),
   });
-  return signCompact({ alg: "HS256", typ: TYP, kid: keys.activeKid }, payload, "HMAC", key);
-}
 
 const Payload = z.object({ tkt: z.string().min(1), aud: z.string(), sub: z.string(), exp: z.number().int() });
 
@@ -53,23 +48,17 @@ export async function verifyAdmission(
 ): Promise<{ ticketId: string }> {
   if (token === "") throw required("This drop admits buyers through its queue: join it and wait your turn.");
   const keys = await quoteKeys(config.QUOTE_SIGNING_KEYS);
-  let payload: unknown;
-  try {
-    payload = await verifySigned(keys, token, {
-      issuer: ISSUER,
-      typ: TYP,
-      now,
-      invalid: () => required("The admission token does not verify: it was altered or not issued here."),
-      expired: () => required("The admission has lapsed; join the queue again."),
-    });
-  } catch (error) {
-    // verifySigned answers an unknown kid as quote_invalid, which would be the wrong problem here.
-    if (error instanceof AppError && error.code === "admission_required") throw error;
-    throw required("The admission token does not verify: it was altered or not issued here.");
-  }
-  const claims = Payload.safeParse(payload);
-  if (!claims.success) throw required("The admission token is missing claims.");
-  if (claims.data.aud !== dropId) throw required("The admission token is for another drop.");
-  if (claims.data.sub !== buyerKey) throw required("The admission token was issued to another buyer.");
-  return { ticketId: claims.data.tkt };
+  const notOurs = () => required("The admission token does not verify: it was altered or not issued here.");
+  const claims = await verifyWorkerToken(keys, token, {
+    issuer: ISSUER,
+    typ: TYP,
+    now,
+    schema: Payload,
+    invalid: notOurs,
+    expired: () => required("The admission has lapsed; join the queue again."),
+    missing: () => required("The admission token is missing claims."),
+  });
+  if (claims.aud !== dropId) throw required("The admission token is for another drop.");
+  if (claims.sub !== buyerKey) throw required("The admission token was issued to another buyer.");
+  return { ticketId: claims.tkt };
 }

@@ -7,8 +7,7 @@
 import { z } from "zod";
 import { AppError } from "../errors";
 import { randomToken } from "../lib/crypto";
-import { signCompact } from "../lib/jws";
-import { type QuoteKeys, verifySigned } from "../quotes/token";
+import { type QuoteKeys, signWorkerToken, verifyWorkerToken } from "../quotes/token";
 
 const ISSUER = "creator-commerce:pow";
 const TYP = "pow-challenge+jwt";
@@ -40,18 +39,14 @@ export function newChallenge(difficulty: number, now: number): Challenge {
   return { id: `chl_${randomToken(24)}`, difficulty, issuedAt, expiresAt: issuedAt + CHALLENGE_TTL_MS };
 }
 
-export async function signChallenge(keys: QuoteKeys, challenge: Challenge): Promise<string> {
-  const key = keys.byKid.get(keys.activeKid);
-  if (key === undefined) throw new Error("The active quote key is missing");
-  const payload = JSON.stringify({
+export const signChallenge = (keys: QuoteKeys, challenge: Challenge): Promise<string> =>
+  signWorkerToken(keys, TYP, {
     dif: challenge.difficulty,
     iss: ISSUER,
     jti: challenge.id,
     iat: Math.floor(challenge.issuedAt / 1000),
     exp: Math.floor(challenge.expiresAt / 1000),
   });
-  return signCompact({ alg: "HS256", typ: TYP, kid: keys.activeKid }, payload, "HMAC", key);
-}
 
 const Payload = z.object({
   jti: z.string().regex(/^chl_[0-9a-z]{24}$/),
@@ -64,22 +59,15 @@ const invalid = (detail: string) => new AppError("pow_challenge_invalid", detail
 const notOurs = () => invalid("The challenge was altered, truncated or not issued here; ask for a new one.");
 
 export async function verifyChallenge(keys: QuoteKeys, token: string, now: number): Promise<Challenge> {
-  let payload: unknown;
-  try {
-    payload = await verifySigned(keys, token, {
-      issuer: ISSUER,
-      typ: TYP,
-      now,
-      invalid: notOurs,
-      expired: () => invalid("The challenge has expired; ask for a new one and solve it sooner."),
-    });
-  } catch (error) {
-    if (error instanceof AppError && error.code === "quote_invalid") throw notOurs();
-    throw error;
-  }
-  const parsed = Payload.safeParse(payload);
-  if (!parsed.success) throw invalid("The challenge is missing claims.");
-  const p = parsed.data;
+  const p = await verifyWorkerToken(keys, token, {
+    issuer: ISSUER,
+    typ: TYP,
+    now,
+    schema: Payload,
+    invalid: notOurs,
+    expired: () => invalid("The challenge has expired; ask for a new one and solve it sooner."),
+    missing: () => invalid("The challenge is missing claims."),
+  });
   return { id: p.jti, difficulty: p.dif, issuedAt: p.iat * 1000, expiresAt: p.exp * 1000 };
 }
 

@@ -7,8 +7,7 @@
 import { z } from "zod";
 import { AppError } from "../errors";
 import { randomToken } from "../lib/crypto";
-import { signCompact } from "../lib/jws";
-import { type QuoteKeys, verifySigned } from "../quotes/token";
+import { type QuoteKeys, signWorkerToken, verifyWorkerToken } from "../quotes/token";
 
 const ISSUER = "creator-commerce:buyer";
 const TYP = "buyer+jwt";
@@ -38,18 +37,14 @@ const Payload = z.object({
   exp: z.number().int(),
 });
 
-export async function signBuyerToken(keys: QuoteKeys, claims: BuyerClaims): Promise<string> {
-  const key = keys.byKid.get(keys.activeKid);
-  if (key === undefined) throw new Error("The active quote key is missing");
-  const payload = JSON.stringify({
+export const signBuyerToken = (keys: QuoteKeys, claims: BuyerClaims): Promise<string> =>
+  signWorkerToken(keys, TYP, {
     pow: claims.powBits,
     iss: ISSUER,
     sub: claims.buyerId,
     iat: Math.floor(claims.issuedAt / 1000),
     exp: Math.floor(claims.expiresAt / 1000),
   });
-  return signCompact({ alg: "HS256", typ: TYP, kid: keys.activeKid }, payload, "HMAC", key);
-}
 
 const invalid = (detail: string) => new AppError("buyer_token_invalid", detail);
 const notOurs = () =>
@@ -60,22 +55,14 @@ const notOurs = () =>
  * is 401 buyer_token_invalid: the client's remedy is the same (mint another), and the detail says which.
  */
 export async function verifyBuyerToken(keys: QuoteKeys, token: string, now: number): Promise<BuyerClaims> {
-  let payload: unknown;
-  try {
-    payload = await verifySigned(keys, token, {
-      issuer: ISSUER,
-      typ: TYP,
-      now,
-      invalid: notOurs,
-      expired: () => invalid("The Buyer-Token has expired; mint a new one at POST /v1/buyer-tokens."),
-    });
-  } catch (error) {
-    // verifySigned speaks of quotes for a non-canonical signature or a kid we do not hold.
-    if (error instanceof AppError && error.code === "quote_invalid") throw notOurs();
-    throw error;
-  }
-  const claims = Payload.safeParse(payload);
-  if (!claims.success) throw invalid("The Buyer-Token is missing claims.");
-  const p = claims.data;
+  const p = await verifyWorkerToken(keys, token, {
+    issuer: ISSUER,
+    typ: TYP,
+    now,
+    schema: Payload,
+    invalid: notOurs,
+    expired: () => invalid("The Buyer-Token has expired; mint a new one at POST /v1/buyer-tokens."),
+    missing: () => invalid("The Buyer-Token is missing claims."),
+  });
   return { buyerId: p.sub, powBits: p.pow, issuedAt: p.iat * 1000, expiresAt: p.exp * 1000 };
 }

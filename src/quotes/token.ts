@@ -186,6 +186,49 @@ export async function verifySigned(
 }
 
 /**
+ * Signs `claims` as an HS256 JWS under `typ` with the active quote key: the tokens only this worker
+ * verifies (buyer tokens, proof-of-work challenges, admissions), each with its own `typ` and `iss`.
+ */
+export async function signWorkerToken(
+  keys: QuoteKeys,
+  typ: string,
+  claims: Record<string, unknown>,
+): Promise<string> {
+  const key = keys.byKid.get(keys.activeKid);
+  if (key === undefined) throw new Error("The active quote key is missing");
+  return signCompact({ alg: ALG, typ, kid: keys.activeKid }, JSON.stringify(claims), "HMAC", key);
+}
+
+/**
+ * `verifySigned`, then the claims `schema`: every failure but expiry answers `invalid` (a kid this worker
+ * does not hold too, which verifySigned words for quotes), and claims of the wrong shape `missing`.
+ */
+export async function verifyWorkerToken<T extends z.ZodType>(
+  keys: QuoteKeys,
+  token: string,
+  o: {
+    issuer: string;
+    typ: string;
+    now: number;
+    schema: T;
+    invalid: () => AppError;
+    expired: () => AppError;
+    missing: () => AppError;
+  },
+): Promise<z.infer<T>> {
+  let payload: unknown;
+  try {
+    payload = await verifySigned(keys, token, o);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "quote_invalid") throw o.invalid();
+    throw error;
+  }
+  const parsed = o.schema.safeParse(payload);
+  if (!parsed.success) throw o.missing();
+  return parsed.data;
+}
+
+/**
  * Base64url leaves spare bits in a signature's last character, so two spellings can decode to the same
  * bytes. Only the canonical spelling is accepted, so that no changed character of a quote verifies.
  */

@@ -12,13 +12,19 @@ import type { AppEnv } from "../http/context";
 import { API_KEY_PREFIX, hashApiKey } from "../lib/api-keys";
 
 /**
- * Outside production, a request Cloudflare did not front (no CF-Connecting-IP: the rest of the test
- * suite, the benchmark's direct socket) is not rate limited at all, so neither is throttled by counters
- * they never meant to share; a test of the limits opts in by sending the header. Production always
- * limits: there a missing header counts under one shared "unknown" key.
+ * Outside production, a request Cloudflare did not front is not rate limited at all: one with no
+ * CF-Connecting-IP (the rest of the test suite, the benchmark's direct socket) or from the loopback
+ * address the local runtime stamps on every request (`npm start`, the browser tests: one person's
+ * browser, its page's polling and its scripts would otherwise share one public budget). A test of the
+ * limits opts in by sending another address. Production always limits: there a missing header counts
+ * under one shared "unknown" key.
  */
-export const unlimited = (c: Context<AppEnv>): boolean =>
-  c.env.ENVIRONMENT !== "production" && c.req.header("cf-connecting-ip") === undefined;
+const LOOPBACK = new Set(["127.0.0.1", "::1"]);
+export const unlimited = (c: Context<AppEnv>): boolean => {
+  if (c.env.ENVIRONMENT === "production") return false;
+  const ip = c.req.header("cf-connecting-ip");
+  return ip === undefined || LOOPBACK.has(ip.trim());
+};
 
 export function clientIp(c: Context<AppEnv>): string {
   const raw = c.req.header("cf-connecting-ip")?.trim() ?? "";
