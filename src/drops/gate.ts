@@ -142,7 +142,7 @@ export async function gateHold(
 /**
  * Checkout create's gate, for every drop its quote holds. The buyer is the quote's; a Buyer-Token sent
  * must be that same buyer's. Answers the token's key (create checks a `btk:` quote is paid for by its
- * holder) and the admissions to mark used once the units are held.
+ * holder) and the admissions it checked (the holds themselves use them, in the drops' objects).
  */
 export async function gateCheckout(
   ctx: GateContext,
