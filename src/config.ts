@@ -93,6 +93,32 @@ const ConfigSchema = z.object({
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]+$/)
     .optional(),
+  /**
+   * The Connect endpoint's signing secret (`whsec_…`): Stripe signs events from connected accounts
+   * (`account.updated`) with the Connect endpoint's own secret; POST /v1/webhooks/stripe accepts either.
+   */
+  STRIPE_CONNECT_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]+$/)
+    .optional(),
+  /**
+   * Payouts (docs/payouts.md): `platform` (the default) charges on the platform's account unless a creator
+   * linked a connected account; `connect` refuses payments for any creator without a ready one.
+   */
+  PAYOUTS_MODE: z
+    .enum(["platform", "connect"], { error: 'must be "platform" or "connect"' })
+    .default("platform"),
+  /**
+   * The platform operator's key, never stored: the hex SHA-256 of it (`npm run operator-key` makes a key
+   * and prints both). Two hashes separated by a comma let an old and a new key overlap during a rotation.
+   */
+  OPERATOR_KEY_SHA256: z
+    .string()
+    .regex(
+      /^[0-9a-f]{64}(,[0-9a-f]{64})?$/,
+      "must be the hex SHA-256 of the operator key (two may be comma-separated)",
+    )
+    .optional(),
   /** Another Stripe API base, such as a local Stripe-compatible fake; Stripe's own when unset. */
   STRIPE_API_BASE: z.url().optional(),
   /** The mail API's key (Resend's `re_…`): sign-in codes are mailed through it in production. */
@@ -118,6 +144,7 @@ const requiredInProduction = [
   "STRIPE_WEBHOOK_SECRET",
   "MAIL_API_KEY",
   "MAIL_FROM",
+  "OPERATOR_KEY_SHA256",
 ] as const;
 
 const inProduction = "required when ENVIRONMENT is production";

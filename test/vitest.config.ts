@@ -59,6 +59,8 @@ export default defineConfig(async () => ({
             ],
           }),
           ENTITLEMENT_ISSUER: "https://commerce.test",
+          // The SHA-256 of test/support/operator.ts's OPERATOR_KEY: the operator routes' tests sign in with it.
+          OPERATOR_KEY_SHA256: "bb14962b3a2328c5a3497ae48e6d9a3df6eef46cb9bd81c2280bb5e1ee991861",
           // What wrangler.toml ships, so the deploy attack tests run the worker as a real deploy would.
           WRANGLER_VARS: JSON.stringify({ top: shippedVars(), production: shippedVars("production") }),
           // The same SQL files wrangler applies, applied by test/support/apply-migrations.ts.

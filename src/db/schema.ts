@@ -8,6 +8,7 @@
  */
 export * from "./tables/catalog";
 export * from "./tables/checkout";
+export * from "./tables/connect";
 export * from "./tables/dashboard";
 export * from "./tables/fulfilment";
 export * from "./tables/metrics";

@@ -1,9 +1,8 @@
-import { and, eq, isNull } from "drizzle-orm";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Db } from "../db/client";
-import { apiKeys } from "../db/schema";
 import { AppError } from "../errors";
-import { hashApiKey } from "../lib/api-keys";
+import { type LiveKey, liveKey } from "../keys/lookup";
+import { requiredScope, scopesAllow } from "../keys/scopes";
 import type { AppEnv, Tenant } from "./context";
 
 const unauthenticated = (detail: string) =>
@@ -11,33 +10,71 @@ const unauthenticated = (detail: string) =>
     headers: { "www-authenticate": 'Bearer realm="creator-commerce"' },
   });
 
-/** Admin routes: `Authorization: Bearer <api key>` resolves to exactly one creator. */
+export const creatorSuspended = () =>
+  new AppError(
+    "creator_suspended",
+    "The creator is suspended by the platform operator: its keys and buyer routes are refused until reinstated. Nothing was deleted.",
+  );
+
+/**
+ * Admin routes: `Authorization: Bearer <secret or restricted key>` resolves to exactly one creator.
+ * A publishable key, or a restricted key whose scopes do not cover the route, is 403
+ * `insufficient_scope`; a suspended creator's key is 403 `creator_suspended` (docs/keys.md).
+ */
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   if (header === undefined)
     throw unauthenticated("Send the creator's API key as `Authorization: Bearer <key>`.");
-  c.set("tenant", await tenantOf(c.get("db"), header));
+  const key = await keyOf(c, header);
+  if (key.creatorSuspended) throw creatorSuspended();
+  if (key.kind === "publishable") {
+    throw new AppError(
+      "insufficient_scope",
+      "A publishable key (cc_pk_…) only names the creator on buyer routes; admin routes take a secret or restricted key.",
+    );
+  }
+  const needed = requiredScope(c.req.method, c.req.routePath);
+  if (!scopesAllow(key.scopes, needed)) {
+    throw new AppError(
+      "insufficient_scope",
+      needed === null
+        ? "Only a secret key (cc_sk_…) may call this route."
+        : `This restricted key lacks the \`${needed}\` scope.`,
+    );
+  }
+  c.set("tenant", tenantOfKey(key));
   return next();
 });
 
 /**
- * Public routes a creator's own server may also call: with an API key the caller is that creator
- * (`caller`), and a key that is sent must be valid; without one the caller is an anonymous buyer.
+ * Public routes a creator's own server or page may also call: with a key the caller is that creator
+ * (`caller`, with the key's kind: a publishable key names the creator a buyer route must belong to),
+ * and a key that is sent must be valid; without one the caller is an anonymous buyer.
  */
 export const optionalApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
-  c.set("caller", header === undefined ? null : await tenantOf(c.get("db"), header));
+  if (header === undefined) {
+    c.set("caller", null);
+    return next();
+  }
+  const key = await keyOf(c, header);
+  if (key.creatorSuspended) throw creatorSuspended();
+  c.set("caller", tenantOfKey(key));
   return next();
 });
 
-async function tenantOf(db: Db, header: string): Promise<Tenant> {
+const tenantOfKey = (key: LiveKey): Tenant => ({
+  creatorId: key.creatorId,
+  actor: `api_key:${key.id}`,
+  keyId: key.id,
+  kind: key.kind,
+  scopes: key.scopes,
+});
+
+async function keyOf(c: Context<AppEnv>, header: string): Promise<LiveKey> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (match?.[1] === undefined) throw unauthenticated("The Authorization header must use the Bearer scheme.");
-  const [key] = await db
-    .select({ id: apiKeys.id, creatorId: apiKeys.creatorId })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.hash, await hashApiKey(match[1])), isNull(apiKeys.revokedAt)))
-    .limit(1);
+  const key = await liveKey(c.get("db"), match[1], c.get("clock").now());
   if (key === undefined) throw unauthenticated("The API key is not valid.");
-  return { creatorId: key.creatorId, actor: `api_key:${key.id}` };
+  return key;
 }

@@ -3,6 +3,7 @@ import type { CheckoutContext } from "../checkout/create";
 import type { Config } from "../config";
 import type { BuyerContext, TenantContext } from "../context";
 import { type Db, database, type Write } from "../db/client";
+import type { ApiKeyKind } from "../db/schema";
 import { entitlementKeys } from "../entitlements/keys";
 import type { EntitlementContext, TokenContext, TokenIssuer } from "../entitlements/verbs";
 import type { InventoryGateway } from "../inventory/gateway";
@@ -16,6 +17,10 @@ import { claimLost, completionWrites, type IdempotencyClaim, stillHeld } from ".
 export interface Tenant {
   creatorId: string;
   actor: string;
+  /** The key that authenticated the request (absent for a dashboard session or an internal caller). */
+  keyId?: string;
+  kind?: ApiKeyKind;
+  scopes?: string[];
 }
 
 /**

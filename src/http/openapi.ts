@@ -23,7 +23,7 @@ export function problemResponses(...statuses: number[]): ResponseMap {
 }
 
 /** Statuses every admin route can answer. */
-const adminBase = [401, 500];
+const adminBase = [401, 403, 500];
 /** A JSON write: malformed JSON or bad key, in-flight key, too large, wrong type, invalid fields. */
 const writeErrors = [400, 409, 413, 415, 422];
 

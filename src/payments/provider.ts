@@ -50,6 +50,8 @@ export interface Payment {
    * period (epoch ms); absent for a one-off payment and for the sandbox, which renews by itself.
    */
   subscription?: ProviderSubscriptionRef | null;
+  /** A destination charge: the account, the fee, and the transfer (`tr_…`) once it succeeded. */
+  destination?: (Destination & { transfer: string | null }) | null;
 }
 
 export interface ProviderSubscriptionRef {
@@ -59,9 +61,23 @@ export interface ProviderSubscriptionRef {
   periodEnd: number;
 }
 
+/**
+ * Stripe Connect, destination charges (docs/payouts.md): the payment settles on the platform's account
+ * and `amount - applicationFeeAmount` is transferred to `account` when it succeeds (Stripe's
+ * `transfer_data.destination` and `application_fee_amount`).
+ */
+export interface Destination {
+  /** `acct_…` */
+  account: string;
+  /** Minor units the platform keeps; 0 for none. */
+  applicationFeeAmount: number;
+}
+
 export interface CreatePayment {
   amount: number;
   currency: string;
+  /** A destination charge to a creator's connected account; absent when the platform keeps the money. */
+  destination?: Destination | undefined;
   /**
    * When given, the payment is confirmed at once with this method: a Stripe PaymentMethod id or test
    * token (`pm_card_visa`), or a test card number for the sandbox. Without it the buyer confirms on the
@@ -204,6 +220,11 @@ export interface PaymentProvider {
       reason?: string | undefined;
       idempotencyKey: string;
       metadata?: Record<string, string>;
+      /**
+       * A destination charge's refund: take the refunded share back from the connected account and
+       * return the platform fee in proportion (Stripe's `reverse_transfer` and `refund_application_fee`).
+       */
+      reverseTransfer?: boolean | undefined;
     },
     stats?: CallStats,
   ): Promise<Refund>;
@@ -233,6 +254,67 @@ export interface PaymentProvider {
     input: { idempotencyKey: string },
     stats?: CallStats,
   ): Promise<BillingSubscription>;
+
+  /** Stripe Connect: connected accounts, onboarding links and transfers (absent: no Connect). */
+  readonly connect?: ConnectProvider;
+}
+
+/** A connected account's readiness, as Stripe's Account object reports it. */
+export interface ConnectedAccount {
+  /** `acct_…` */
+  id: string;
+  type: "express" | "standard";
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+  /** `requirements.currently_due` */
+  requirementsDue: string[];
+  /** `requirements.disabled_reason` */
+  disabledReason: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface ConnectProvider {
+  /** Creates an Express or Standard account (`POST /v1/accounts`), idempotently. */
+  createAccount(
+    input: {
+      type: "express" | "standard";
+      email?: string | undefined;
+      country?: string | undefined;
+      metadata: Record<string, string>;
+      idempotencyKey: string;
+    },
+    stats?: CallStats,
+  ): Promise<ConnectedAccount>;
+  retrieveAccount(id: string, stats?: CallStats): Promise<ConnectedAccount>;
+  /** An onboarding link (`POST /v1/account_links`, type `account_onboarding`): single-use, expires in minutes. */
+  createAccountLink(
+    input: { account: string; refreshUrl: string; returnUrl: string },
+    stats?: CallStats,
+  ): Promise<{ url: string; expiresAt: number }>;
+  /**
+   * Takes `amount` of a destination charge's transfer back from the account (a dispute):
+   * `POST /v1/transfers/{transfer}/reversals`. Answers the reversal's id.
+   */
+  reverseTransfer(
+    input: { paymentId: string; amount: number; idempotencyKey: string; metadata: Record<string, string> },
+    stats?: CallStats,
+  ): Promise<{ id: string; amount: number }>;
+  /**
+   * Sends `amount` to the account again, funded by the charge (a dispute won): `POST /v1/transfers`
+   * with `source_transaction`. Answers the transfer's id.
+   */
+  transfer(
+    input: {
+      account: string;
+      amount: number;
+      currency: string;
+      paymentId: string;
+      idempotencyKey: string;
+      metadata: Record<string, string>;
+    },
+    stats?: CallStats,
+  ): Promise<{ id: string }>;
 }
 
 /**

@@ -13,6 +13,11 @@ export const dropStates = ["open", "closed"] as const;
 export const buyerProofs = ["none", "token", "pow"] as const;
 export const memberCohorts = ["seasonal", "utility", "founding"] as const;
 export const memberStatuses = ["active", "lapsed", "cancelled"] as const;
+/** A suspended creator's keys and buyer routes answer `creator_suspended`; nothing of theirs is deleted. */
+export const creatorStatuses = ["active", "suspended"] as const;
+/** docs/keys.md: a secret key does everything, a restricted key only its scopes, a publishable key names the creator on buyer routes. */
+export const apiKeyKinds = ["secret", "restricted", "publishable"] as const;
+export type ApiKeyKind = (typeof apiKeyKinds)[number];
 
 export const creators = sqliteTable("creators", {
   id: text("id").primaryKey(),
@@ -37,6 +42,12 @@ export const creators = sqliteTable("creators", {
   dunningOutcome: text("dunning_outcome", { enum: ["unpaid", "canceled"] })
     .notNull()
     .default("unpaid"),
+  /** Set by the platform operator (docs/keys.md, Operator). */
+  status: text("status", { enum: creatorStatuses }).notNull().default("active"),
+  suspendedAt: integer("suspended_at", { mode: "number" }),
+  suspensionReason: text("suspension_reason"),
+  /** The platform's fee on each payment to a connected account, in basis points (null: none). */
+  platformFeeBps: integer("platform_fee_bps"),
   createdAt: createdAt(),
 });
 
@@ -50,8 +61,17 @@ export const apiKeys = sqliteTable(
     /** First characters of the key, safe to display so a creator can tell keys apart. */
     prefix: text("prefix").notNull(),
     hash: text("hash").notNull(),
+    kind: text("kind", { enum: apiKeyKinds }).notNull().default("secret"),
+    /** JSON array of scopes (src/keys/scopes.ts); `["*"]` for a secret key, `[]` for a publishable one. */
+    scopes: text("scopes").notNull().default('["*"]'),
     createdAt: createdAt(),
     revokedAt: integer("revoked_at", { mode: "number" }),
+    /** A rotated key works until here (its overlap window), then never again. */
+    expiresAt: integer("expires_at", { mode: "number" }),
+    /** The key that replaced this one in a rotation. */
+    replacedBy: text("replaced_by"),
+    /** Written at most once a minute per key per isolate (src/keys/last-used.ts), never per request. */
+    lastUsedAt: integer("last_used_at", { mode: "number" }),
   },
   (t) => [uniqueIndex("api_keys_hash_unique").on(t.hash), index("api_keys_creator_idx").on(t.creatorId)],
 );

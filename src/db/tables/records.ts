@@ -42,6 +42,13 @@ export const orders = sqliteTable(
      * `provider_payment_id`, whose unique index would silently drop a second sale under the same reference.
      */
     paymentReference: text("payment_reference"),
+    /**
+     * Stripe Connect (docs/payouts.md): the connected account this order's payment was a destination
+     * charge for, and the platform's fee kept from it (minor units); both null when the platform took
+     * the money itself (no Connect).
+     */
+    destinationAccount: text("destination_account"),
+    platformFeeAmount: integer("platform_fee_amount"),
     /** Client-generated id, e.g. a POS device's item UUID: one order per client id per creator. */
     clientReference: text("client_reference"),
     /**

@@ -32,6 +32,11 @@ export const sandboxPayments = sqliteTable(
     disputeStatus: text("dispute_status"),
     disputeReason: text("dispute_reason"),
     disputeCreatedAt: integer("dispute_created_at", { mode: "number" }),
+    /** A destination charge (Connect): the account the share goes to, the fee kept, and what was taken back. */
+    transferDestination: text("transfer_destination"),
+    applicationFeeAmount: integer("application_fee_amount"),
+    transferReversed: integer("transfer_reversed").notNull().default(0),
+    applicationFeeRefunded: integer("application_fee_refunded").notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -56,4 +61,36 @@ export const sandboxRefunds = sqliteTable(
     uniqueIndex("sandbox_refunds_idempotency_unique").on(t.idempotencyKey),
     index("sandbox_refunds_payment_idx").on(t.paymentId),
   ],
+);
+
+/** The sandbox's Connect accounts (src/payments/sandbox-connect.ts): onboarded on a local page. */
+export const sandboxAccounts = sqliteTable("sandbox_accounts", {
+  /** `acct_sbx_…` */
+  id: text("id").primaryKey(),
+  idempotencyKey: text("idempotency_key").notNull().unique(),
+  type: text("type").notNull(),
+  email: text("email"),
+  country: text("country"),
+  detailsSubmitted: integer("details_submitted", { mode: "boolean" }).notNull().default(false),
+  chargesEnabled: integer("charges_enabled", { mode: "boolean" }).notNull().default(false),
+  payoutsEnabled: integer("payouts_enabled", { mode: "boolean" }).notNull().default(false),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Transfers and reversals the sandbox made for destination charges. */
+export const sandboxTransfers = sqliteTable(
+  "sandbox_transfers",
+  {
+    /** `tr_sbx_…` or `trr_sbx_…` */
+    id: text("id").primaryKey(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    paymentId: text("payment_id").notNull(),
+    account: text("account").notNull(),
+    kind: text("kind", { enum: ["transfer", "reversal"] }).notNull(),
+    amount: integer("amount").notNull(),
+    currency: text("currency").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("sandbox_transfers_idempotency_unique").on(t.idempotencyKey)],
 );
