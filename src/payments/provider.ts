@@ -141,6 +141,10 @@ export interface Refund {
   paymentId: string;
   amount: number;
   status: "pending" | "requires_action" | "succeeded" | "failed" | "canceled";
+  /** A destination charge's refund with `reverseTransfer`: what was taken back from the account. */
+  transferReversal?: { id: string; amount: number } | null;
+  /** Minor units of the platform fee returned with it (Stripe's application fee refund). */
+  feeRefunded?: number;
 }
 
 /**
