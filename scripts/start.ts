@@ -1,9 +1,12 @@
 /**
- * `npm start`: apply local D1 migrations, seed the demo creator (idempotently), print its API key,
- * then serve the worker on http://127.0.0.1:8787 with local D1. `--seed-only` stops before serving.
+ * `npm start`: apply local D1 migrations, seed the demo creator (idempotently), print its keys and the
+ * platform operator's, then serve the worker on http://127.0.0.1:8787 with local D1. `--seed-only`
+ * stops before serving.
  *
- * The key is DEMO_API_KEY when set; otherwise one is generated on first run and kept in
- * .wrangler/demo-api-key (git-ignored, local only) so later runs print the same key.
+ * The secret key is DEMO_API_KEY when set; otherwise one is generated on first run and kept in
+ * .wrangler/demo-api-key (git-ignored, local only) so later runs print the same key. The publishable
+ * key (.wrangler/demo-publishable-key) and the operator key (.wrangler/demo-operator-key) are kept the
+ * same way; only the operator key's SHA-256 reaches the worker, as OPERATOR_KEY_SHA256.
  *
  * Local secrets (a quote signing key and an Ed25519 entitlement key) are generated once into
  * .wrangler/dev-secrets.env and passed with --env-file, so quotes and tokens survive restarts and no
@@ -16,11 +19,19 @@ import { getPlatformProxy } from "wrangler";
 import * as schema from "../src/db/schema";
 import { demo, seedDemo } from "../src/db/seed";
 import { demoSurfaces } from "../src/db/seed-surfaces";
-import { displayPrefix, generateApiKey, hashApiKey } from "../src/lib/api-keys";
+import {
+  API_KEY_PREFIX,
+  generateApiKey,
+  generateOperatorKey,
+  hashApiKey,
+  KEY_PREFIXES,
+} from "../src/lib/api-keys";
 import { generateOverlayToken } from "../src/overlay/token";
 
 const wranglerCli = "node_modules/wrangler/wrangler-dist/cli.js";
 const keyFile = ".wrangler/demo-api-key";
+const publishableKeyFile = ".wrangler/demo-publishable-key";
+const operatorKeyFile = ".wrangler/demo-operator-key";
 const secretsFile = ".wrangler/dev-secrets.env";
 const overlayTokenFile = ".wrangler/demo-overlay-token";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
@@ -47,24 +58,42 @@ function migrateLocal(): void {
   );
 }
 
+/** A key kept in `file`: generated on the first run, read on every later one. */
+function keptKey(file: string, generate: () => string, prefix: string): string {
+  if (existsSync(file)) {
+    const kept = readFileSync(file, "utf8").trim();
+    if (kept.startsWith(prefix)) return kept;
+  }
+  const key = generate();
+  mkdirSync(".wrangler", { recursive: true });
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 function demoKey(): string {
   const fromEnv = process.env.DEMO_API_KEY?.trim();
-  if (fromEnv) return fromEnv;
-  if (existsSync(keyFile)) return readFileSync(keyFile, "utf8").trim();
-  const key = generateApiKey();
-  mkdirSync(".wrangler", { recursive: true });
-  writeFileSync(keyFile, `${key}\n`, { mode: 0o600 });
-  return key;
+  if (fromEnv) {
+    if (!fromEnv.startsWith(API_KEY_PREFIX))
+      throw new Error(`DEMO_API_KEY must be a secret key (${API_KEY_PREFIX}…)`);
+    return fromEnv;
+  }
+  return keptKey(keyFile, () => generateApiKey("secret"), API_KEY_PREFIX);
 }
 
 /**
  * Local secrets, generated on first start and kept: a quote HMAC key and an Ed25519 entitlement key
- * (a private JWK). A file from before entitlement keys existed gains one; nothing else is rewritten.
+ * (a private JWK), and the operator key's SHA-256 (OPERATOR_KEY_SHA256). A file from before one of them
+ * existed gains it; nothing else is rewritten.
  */
-async function devSecrets(): Promise<string> {
+async function devSecrets(operatorKey: string): Promise<string> {
   mkdirSync(".wrangler", { recursive: true });
   const existing = existsSync(secretsFile) ? readFileSync(secretsFile, "utf8") : "";
-  let lines = existing;
+  // The operator key's hash follows the kept key: a line for another key (the file was deleted) is replaced.
+  const operatorLine = `OPERATOR_KEY_SHA256=${await hashApiKey(operatorKey)}\n`;
+  let lines = existing.replace(/^OPERATOR_KEY_SHA256=.*\n?/m, "");
+  if (lines !== "" && !lines.endsWith("\n")) lines += "\n";
+  lines += operatorLine;
+  if (existing.includes(operatorLine)) lines = existing;
   if (!existing.includes("QUOTE_SIGNING_KEYS=")) {
     const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     lines += `QUOTE_SIGNING_KEYS='${JSON.stringify({ active: "local-1", keys: { "local-1": secret } })}'\n`;
@@ -91,7 +120,7 @@ function demoOverlayToken(): string {
   return token;
 }
 
-async function seed(key: string, overlayToken: string): Promise<void> {
+async function seed(key: string, publishable: string, overlayToken: string): Promise<void> {
   // The seed reaches D1 alone: the proxy's warnings about the Durable Objects it does not run say
   // nothing a newcomer needs, so only its errors are printed.
   const level = process.env.WRANGLER_LOG;
@@ -100,12 +129,9 @@ async function seed(key: string, overlayToken: string): Promise<void> {
   if (level === undefined) delete process.env.WRANGLER_LOG;
   else process.env.WRANGLER_LOG = level;
   try {
-    await seedDemo(
-      drizzle(proxy.env.DB, { schema }),
-      { hash: await hashApiKey(key), prefix: displayPrefix(key) },
-      Date.now(),
-      { overlayToken },
-    );
+    await seedDemo(drizzle(proxy.env.DB, { schema }), { secret: key, publishable }, Date.now(), {
+      overlayToken,
+    });
   } finally {
     await proxy.dispose();
   }
@@ -113,14 +139,27 @@ async function seed(key: string, overlayToken: string): Promise<void> {
 
 migrateLocal();
 const key = demoKey();
+const publishable = keptKey(
+  publishableKeyFile,
+  () => generateApiKey("publishable"),
+  KEY_PREFIXES.publishable,
+);
+const operatorKey = keptKey(operatorKeyFile, generateOperatorKey, "cc_op_");
 const overlayToken = demoOverlayToken();
-await seed(key, overlayToken);
+await seed(key, publishable, overlayToken);
 const origin = "http://127.0.0.1:8787";
 process.stdout.write(`
   Demo creator ${demo.creatorId} is seeded: Fan, Merch and Events tiers and a live drop (${demo.dropId}).
-  Its API key:
+  Its secret API key (admin routes):
 
     ${key}
+
+  Its publishable key (buyer routes from a browser: names the creator, unlocks nothing):
+    ${publishable}
+  The platform operator's key (creates and suspends creators; docs/platform.md):
+    ${operatorKey}
+  Create a second creator with it (the answer carries that creator's first secret key):
+    curl -X POST ${origin}/v1/operator/creators -H "Authorization: Bearer ${operatorKey}" -H "content-type: application/json" -d '{"name":"Second Creator","default_currency":"EUR"}'
 
   Buy in a browser (the sandbox follows Stripe's test cards: 4242 4242 4242 4242 pays,
   4000 0000 0000 0002 declines, 4000 0027 6000 3184 asks for 3-D Secure):
@@ -171,7 +210,7 @@ if (!process.argv.includes("--seed-only")) {
       "--port",
       "8787",
       "--env-file",
-      await devSecrets(),
+      await devSecrets(operatorKey),
       // wrangler.toml defaults to production, which fails closed; a local run opts in to the sandbox.
       "--var",
       "ENVIRONMENT:development",

@@ -20,6 +20,7 @@ import { documentRateLimitErrors } from "./ratelimit/openapi";
 import { routes } from "./routes";
 import { registerDashboardPages } from "./routes/pages/dashboard";
 import { registerLinkPage } from "./routes/pages/link";
+import { registerSandboxConnectPage } from "./routes/pages/sandbox-connect";
 import { pokeDispatcher } from "./webhooks/queue";
 
 /** The document's header, shared by /openapi.json and the typed client's generator. */
@@ -76,6 +77,13 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
     scheme: "bearer",
     description: "A creator's API key (`cc_sk_…`). It sees only that creator's rows.",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "OperatorKey", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "The platform operator's key (`cc_op_…`): only its SHA-256 is configured (OPERATOR_KEY_SHA256). " +
+      "It manages creators (`/v1/operator/…`) and nothing else; no creator key is accepted there.",
+  });
   app.openAPIRegistry.registerComponent("securitySchemes", "MemberToken", {
     type: "http",
     scheme: "bearer",
@@ -96,6 +104,7 @@ export function buildApp(options: { clock?: Clock; payments?: PaymentsFactory } 
   documentMetaRoutes(app);
   registerLinkPage(app);
   registerDashboardPages(app);
+  registerSandboxConnectPage(app);
   // After every registration, pages and the document's own routes included: the gate runs on all of them.
   documentRateLimitErrors(app.openAPIRegistry);
 

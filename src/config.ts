@@ -147,6 +147,17 @@ const requiredInProduction = [
   "OPERATOR_KEY_SHA256",
 ] as const;
 
+/**
+ * Every secret a production worker refuses to run without, in one place: the two signing keys the
+ * schema above always requires, and the ones production adds. `npm run deploy` (scripts/deploy.ts)
+ * compares this list with `wrangler secret list` before it deploys anything.
+ */
+export const productionSecrets = [
+  "QUOTE_SIGNING_KEYS",
+  "ENTITLEMENT_SIGNING_KEYS",
+  ...requiredInProduction,
+] as const;
+
 const inProduction = "required when ENVIRONMENT is production";
 
 /**

@@ -48,7 +48,13 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   if (report.flagged > 0) console.error(JSON.stringify({ sweep: "flagged", ...report }));
   // Renewals, retries and period ends that fell due (the sandbox's; Stripe Billing renews its own).
   const renewals = await renewDue(
-    { db, now: Date.now(), ...subscriptionProvider(readConfig(env), db), actor: "system:renewals" },
+    {
+      db,
+      now: Date.now(),
+      ...subscriptionProvider(readConfig(env), db),
+      actor: "system:renewals",
+      payoutsMode: readConfig(env).PAYOUTS_MODE,
+    },
     { limit: 500 },
   );
   if (renewals.deferred > 0) console.error(JSON.stringify({ sweep: "renewals_deferred", ...renewals }));

@@ -73,8 +73,9 @@ export default defineConfig(async () => ({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    // Real Chromium against a served worker: `npm run test:browser`, in Node, not in workerd.
-    exclude: [...configDefaults.exclude, "test/browser/**"],
+    // Real Chromium against a served worker: `npm run test:browser`, in Node, not in workerd; and the
+    // deploy script's tests, `npm run test:deploy`, in Node too.
+    exclude: [...configDefaults.exclude, "test/browser/**", "test/deploy/**"],
     setupFiles: ["test/support/apply-migrations.ts"],
   },
 }));

@@ -41,7 +41,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -124,7 +124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -133,7 +133,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -233,7 +233,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -323,7 +323,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -341,7 +341,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -437,7 +437,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -525,7 +525,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -543,7 +543,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -647,7 +647,7 @@ export interface paths {
                         "application/json": components["schemas"]["OfferPrice"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -665,7 +665,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -722,7 +722,7 @@ export interface paths {
         put?: never;
         /**
          * Price an offer for this buyer and sign the result as a quote checkout will honour
-         * @description Public: a buyer sends `Buyer-Id`, or `member_token` when signed in; a creator's server may instead send its API key and `member_id`. A `Buyer-Token` (POST /v1/buyer-tokens) replaces Buyer-Id and is always verified (401 when bad); drops that refuse invented buyers need it at checkout. Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that `drop_id`; a bundle's quote lists every component's drop its checkout will hold (`drops`). Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell not eligible; 422 currency not offered, a drop offer without its drop, coupon-unknown, -not-applicable, -expired, -exhausted, and amount-out-of-range for a total no payment provider can charge (0 is always allowed).
+         * @description Public: a buyer sends `Buyer-Id`, or `member_token` when signed in; a creator's server may instead send its API key and `member_id`. A `Buyer-Token` (POST /v1/buyer-tokens) replaces Buyer-Id and is always verified (401 when bad); drops that refuse invented buyers need it at checkout. Quotes write nothing, so they need no Idempotency-Key; each call returns a fresh quote (10 minutes, less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that `drop_id`; a bundle's quote lists every component's drop its checkout will hold (`drops`). A publishable key (`cc_pk_…`) names the creator: another creator's offer is 404, and the caller is priced as a buyer (no `member_id`). A suspended creator's offer is 403 creator-suspended. Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell not eligible; 422 currency not offered, a drop offer without its drop, coupon-unknown, -not-applicable, -expired, -exhausted, and amount-out-of-range for a total no payment provider can charge (0 is always allowed).
          */
         post: {
             parameters: {
@@ -771,7 +771,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -789,7 +789,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -913,7 +913,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -931,7 +931,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1054,7 +1054,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1095,7 +1095,7 @@ export interface paths {
         put?: never;
         /**
          * Start paying for a quote: hold the units, create the payment, store the order as pending
-         * @description Public. `Idempotency-Key` is required: the same key and body replay the stored response, another body is 422, a request still running is 409; keys are the creator's and kept 24 hours. With `payment_method` the payment is confirmed at once and the answer may already be `paid`, `requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: the hold is released). Without it, confirm on the client with `payment.client_secret`. Every drop the quote holds is gated as a direct hold is: a drop whose buyer_proof is token or pow needs the quote's buyer to send their Buyer-Token (401 buyer-token-required; a member's quote passes), a Buyer-Token for another buyer than the quote's is 422, and a live queued drop needs this buyer's Admission-Token for it (403 admission-required).
+         * @description Public. `Idempotency-Key` is required: the same key and body replay the stored response, another body is 422, a request still running is 409; keys are the creator's and kept 24 hours. With `payment_method` the payment is confirmed at once and the answer may already be `paid`, `requires_action` (3-D Secure: follow `payment.next_action`, then confirm) or `failed` (declined: the hold is released). Without it, confirm on the client with `payment.client_secret`. Every drop the quote holds is gated as a direct hold is: a drop whose buyer_proof is token or pow needs the quote's buyer to send their Buyer-Token (401 buyer-token-required; a member's quote passes), a Buyer-Token for another buyer than the quote's is 422, and a live queued drop needs this buyer's Admission-Token for it (403 admission-required). A creator's publishable key (`cc_pk_…`) may be sent: a quote of another creator is then 404.
          */
         post: {
             parameters: {
@@ -1146,7 +1146,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1164,7 +1164,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1279,7 +1279,7 @@ export interface paths {
                         "application/json": components["schemas"]["CheckoutWithEntitlement"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1384,7 +1384,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1505,7 +1505,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1591,7 +1591,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1609,7 +1609,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1709,7 +1709,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1811,7 +1811,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1829,7 +1829,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1944,7 +1944,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2040,7 +2040,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2124,7 +2124,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2229,7 +2229,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2247,7 +2247,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2377,7 +2377,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2395,7 +2395,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2512,7 +2512,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2530,7 +2530,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2660,7 +2660,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2678,7 +2678,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2775,7 +2775,7 @@ export interface paths {
                         "application/json": components["schemas"]["Receipt"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2841,7 +2841,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe's webhook endpoint: verify, store each event once, acknowledge, handle after
-         * @description Verified on the raw body with the endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, 300 s tolerance); a bad or missing signature is 400 and writes nothing, and so is a signed body that is not a well-formed event (`webhook-event-malformed`: no string `id` or `type`, or no object `data.object`). Each event id is stored once: a redelivery is acknowledged and changes nothing. Types it does not handle are acknowledged. Handling re-reads the PaymentIntent from Stripe after the answer, so events may arrive in any order; the cron retries any whose handling did not finish.
+         * @description Verified on the raw body with the endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, 300 s tolerance), or the Connect endpoint's (`STRIPE_CONNECT_WEBHOOK_SECRET`) when set; `account.updated` re-reads the connected account and stores its readiness (docs/payouts.md); a bad or missing signature is 400 and writes nothing, and so is a signed body that is not a well-formed event (`webhook-event-malformed`: no string `id` or `type`, or no object `data.object`). Each event id is stored once: a redelivery is acknowledged and changes nothing. Types it does not handle are acknowledged. Handling re-reads the PaymentIntent from Stripe after the answer, so events may arrive in any order; the cron retries any whose handling did not finish.
          */
         post: {
             parameters: {
@@ -2876,7 +2876,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2914,6 +2914,478 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connect/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The creator's connected account and its readiness for payouts
+         * @description Readiness as the provider last reported it (`account.updated`, re-read from the provider). 404 when no account is linked. Secret key only.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The account */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectedAccount"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Link the creator's connected account (Stripe Connect) for payouts
+         * @description Creates the creator's Express or Standard account at the provider, once per creator: a second call answers the linked account (200) and changes nothing. Then send the creator through onboarding (`POST /v1/connect/account-links`); checkouts are refused with `payouts-not-ready` until the account is ready (docs/payouts.md). Secret key only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LinkConnectedAccount"];
+                };
+            };
+            responses: {
+                /** @description The account linked before */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectedAccount"];
+                    };
+                };
+                /** @description The account, linked now */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConnectedAccount"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The payment provider is unavailable; Temporarily overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connect/account-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An onboarding link for the creator's connected account
+         * @description A single-use link to the provider's hosted onboarding, valid for minutes: ask for a new one each time. It returns the creator to `return_url` (or the worker's /connect/return page), and an expired link to `refresh_url` (or /connect/refresh). 404 when no account is linked. Secret key only.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateAccountLink"];
+                };
+            };
+            responses: {
+                /** @description The link */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AccountLink"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The payment provider is unavailable; Temporarily overloaded */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connect/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where payouts onboarding returns the creator */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/connect/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where an expired payouts onboarding link sends the creator */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2973,7 +3445,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2982,7 +3454,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3082,7 +3554,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3165,7 +3637,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3183,7 +3655,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3275,7 +3747,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3293,7 +3765,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3402,7 +3874,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3488,7 +3960,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3506,7 +3978,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3615,7 +4087,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3728,7 +4200,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3811,7 +4283,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3820,7 +4292,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -3920,7 +4392,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4010,7 +4482,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4028,7 +4500,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4220,7 +4692,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4340,7 +4812,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4422,7 +4894,7 @@ export interface paths {
         put?: never;
         /**
          * Join the drop's admission queue: one ticket per buyer, shuffled fairly at the start
-         * @description Public: no API key. Before the start a ticket has no position; at the start early arrivals are shuffled, later ones queue behind in arrival order. Repeating the call returns the same ticket (200). 409 queue-not-enabled when the drop has no queue. A drop that asks buyers for a proof (docs/buyer-tokens.md) asks it here too: 401 without the Buyer-Token it needs. docs/admission.md.
+         * @description Public: no API key. Before the start a ticket has no position; at the start early arrivals are shuffled, later ones queue behind in arrival order. Repeating the call returns the same ticket (200). 409 queue-not-enabled when the drop has no queue. A drop that asks buyers for a proof (docs/buyer-tokens.md) asks it here too: 401 without the Buyer-Token it needs. A creator's publishable key (`cc_pk_…`) may be sent: another creator's drop is then 404. A suspended creator's drop is 403 creator-suspended. docs/admission.md.
          */
         post: {
             parameters: {
@@ -4468,7 +4940,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4486,7 +4958,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4596,7 +5068,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4671,7 +5143,7 @@ export interface paths {
         put?: never;
         /**
          * Reserve units of a live drop for a few minutes while the buyer pays
-         * @description Public: no API key. `Idempotency-Key` is required; the same key and body return the same hold. Refusals are 409 with a specific type: drop-not-started, drop-ended, sold-out, insufficient-stock, buyer-limit-reached. A buyer who placed 20 holds on the drop within a minute is 429 rate-limited with Retry-After, counted exactly in the drop's object. A saturated drop answers 503 with Retry-After. The buyer is the Buyer-Token's when one is sent (a bad one is 401), else Buyer-Id's; a drop whose buyer_proof is token or pow refuses Buyer-Id alone with 401 buyer-token-required, and while its queue is on and it is live, a hold without this buyer's Admission-Token for it is 403 admission-required (docs/buyer-tokens.md).
+         * @description Public: no API key. `Idempotency-Key` is required; the same key and body return the same hold. Refusals are 409 with a specific type: drop-not-started, drop-ended, sold-out, insufficient-stock, buyer-limit-reached. A buyer who placed 20 holds on the drop within a minute is 429 rate-limited with Retry-After, counted exactly in the drop's object. A saturated drop answers 503 with Retry-After. The buyer is the Buyer-Token's when one is sent (a bad one is 401), else Buyer-Id's; a drop whose buyer_proof is token or pow refuses Buyer-Id alone with 401 buyer-token-required, and while its queue is on and it is live, a hold without this buyer's Admission-Token for it is 403 admission-required (docs/buyer-tokens.md). A creator's publishable key (`cc_pk_…`) may be sent: another creator's drop is then 404. A suspended creator's drop is 403 creator-suspended.
          */
         post: {
             parameters: {
@@ -4725,7 +5197,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4743,7 +5215,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4859,7 +5331,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4955,7 +5427,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -4973,7 +5445,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5158,7 +5630,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5261,7 +5733,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5345,7 +5817,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5432,7 +5904,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5534,7 +6006,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5552,7 +6024,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5658,7 +6130,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5773,7 +6245,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5870,7 +6342,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5946,7 +6418,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -5955,7 +6427,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6083,7 +6555,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6092,7 +6564,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6210,7 +6682,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6316,7 +6788,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6425,7 +6897,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6514,7 +6986,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6532,7 +7004,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6674,7 +7146,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6757,7 +7229,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6766,7 +7238,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -6866,7 +7338,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6971,7 +7443,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -6989,7 +7461,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7110,7 +7582,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7128,7 +7600,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7231,7 +7703,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7318,7 +7790,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7401,7 +7873,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7410,7 +7882,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7510,7 +7982,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7600,7 +8072,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7618,7 +8090,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7714,7 +8186,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7795,7 +8267,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7871,7 +8343,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -7880,7 +8352,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -7984,7 +8456,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8092,7 +8564,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8110,7 +8582,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8232,7 +8704,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8250,7 +8722,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8376,7 +8848,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8394,7 +8866,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8521,7 +8993,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8539,7 +9011,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8678,7 +9150,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8696,7 +9168,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -8814,7 +9286,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8897,7 +9369,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -8906,7 +9378,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9046,7 +9518,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9064,7 +9536,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9196,7 +9668,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9214,7 +9686,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9359,7 +9831,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9377,7 +9849,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9497,7 +9969,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9583,7 +10055,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9592,7 +10064,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9692,7 +10164,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9785,7 +10257,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9803,7 +10275,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -9899,7 +10371,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9975,7 +10447,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -9984,7 +10456,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10092,7 +10564,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10196,7 +10668,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10236,6 +10708,527 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the creator's API keys, newest first: revoked and rotated ones too, never a secret */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyList"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an API key: secret, restricted to scopes, or publishable; its secret is shown once
+         * @description Only a secret key may call this (a restricted key never mints keys). `scopes` is required for a restricted key and refused for the other kinds. The answer is the only time the key is shown; an Idempotency-Key replay shows it again, to the same calling key only (docs/keys.md).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateApiKey"];
+                };
+            };
+            responses: {
+                /** @description The new key and its secret */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyWithSecret"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read an API key: its kind, scopes, prefix, last use and end (never its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description API key id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKey"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key at once: its very next request is 401 (the calling key may revoke itself)
+         * @description Revoking a key that is already revoked changes nothing and answers it as it is.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description API key id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKey"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an API key: a new key with the same name, kind and scopes; the old one works for the overlap
+         * @description The old key gets `expires_at` (now + `overlap_seconds`, 24 hours by default, 0 for at once) and `replaced_by`, and is refused from then on. A revoked, expired or already rotated key is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    /** @description API key id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["RotateApiKey"];
+                };
+            };
+            responses: {
+                /** @description The new key and its secret */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKeyWithSecret"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -10282,7 +11275,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10368,7 +11361,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10377,7 +11370,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10477,7 +11470,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10570,7 +11563,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10588,7 +11581,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10684,7 +11677,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10789,7 +11782,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10807,7 +11800,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -10925,7 +11918,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -10943,7 +11936,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -11048,7 +12041,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11162,7 +12155,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11180,7 +12173,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -11287,7 +12280,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11378,7 +12371,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11467,7 +12460,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11558,7 +12551,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11647,7 +12640,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11740,7 +12733,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11840,7 +12833,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -11940,7 +12933,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12029,7 +13022,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12120,7 +13113,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12201,7 +13194,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12277,7 +13270,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12286,7 +13279,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -12381,7 +13374,7 @@ export interface paths {
                         "application/json": components["schemas"]["MailOutbox"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12492,7 +13485,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -12510,7 +13503,681 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/creators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the platform's creators, newest first (filter by status) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page size, 1 to 100. */
+                    limit?: number;
+                    /** @description `next_cursor` from the previous page; omit for the first page. */
+                    cursor?: string;
+                    status?: "active" | "suspended";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of creators */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatorList"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a creator and its first secret key
+         * @description The platform operator's key only. Answers the creator and its first secret key (`cc_sk_…`, shown in this answer only). With `Idempotency-Key` a retry within 24 hours replays the same creator and key, secret included (sealed under the operator key that made it); the same key with another body is 422.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes the write safe to retry: the same key and request replay the first response for 24 hours (with `Idempotent-Replayed: true`); the same key with another request is 422; while the first is still running, 409. 1 to 255 printable ASCII characters. */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateCreator"];
+                };
+            };
+            responses: {
+                /** @description The creator and its first secret key */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedCreator"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/creators/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a creator: its standing, platform fee and payout account */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Creator id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The creator */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Creator"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a creator's name or platform fee
+         * @description Sets what is sent: `platform_fee_bps` 0 to 5000, or null for none. Repeating it changes nothing more, so it needs no Idempotency-Key. A new fee applies to payments created from now on.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Creator id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateCreator"];
+                };
+            };
+            responses: {
+                /** @description The creator */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Creator"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/operator/creators/{id}/suspend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Suspend a creator: its keys and buyer routes answer 403 creator-suspended
+         * @description Nothing is deleted: offers, orders, members and keys stay, and reinstating restores everything. Its keys (every kind) are refused with 403 creator-suspended, and so are its quotes, holds, queue, checkouts and hosted link pages; members keep the entitlements they hold. A creator already suspended is 409 (its first suspension's time and reason are kept), so a retry cannot restamp it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Creator id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SuspendCreator"];
+                };
+            };
+            responses: {
+                /** @description The suspended creator */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Creator"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/operator/creators/{id}/reinstate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reinstate a suspended creator: its keys and buyer routes work again
+         * @description Clears the suspension's time and reason. A creator that is not suspended is 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Creator id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["NoFields"];
+                };
+            };
+            responses: {
+                /** @description The reinstated creator */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Creator"];
+                    };
+                };
+                /** @description Malformed request; Idempotency-Key header required; Invalid Idempotency-Key header; The webhook signature does not verify; The webhook body is not a well-formed event */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Missing or invalid API key; This drop needs a buyer token; The buyer token is not valid; The refresh credential is not valid; The sign-in code is not valid; The batch is not signed by a registered device; The claim is not signed by a registered device */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The creator's payout account cannot take payments yet; Conflicts with the current state; A request with this Idempotency-Key is still in flight; The drop has not started; The drop has ended; Sold out; Fewer units left than requested; Per-buyer limit reached; The hold has expired; The hold was released; The hold is already committed to an order; No paid order this upsell can follow; This drop has no admission queue; The proof-of-work challenge was already used; The order has nothing to fulfil; The order's fulfilment cannot make this move */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -12823,7 +14490,7 @@ export interface paths {
         };
         /**
          * The hosted checkout page of a link (HTML)
-         * @description Server-rendered: the price for the buyer's country, live stock for a drop, email, payment and the entitlement. `?embed=1&parent=<origin>` renders it for an iframe on `parent`, only when the creator allows that origin (403 otherwise); `Content-Security-Policy: frame-ancestors` names it. An unknown link is 404, an archived one 410; each refusal is an HTML page, or problem+json to a client that asks for JSON only.
+         * @description Server-rendered: the price for the buyer's country, live stock for a drop, email, payment and the entitlement. `?embed=1&parent=<origin>` renders it for an iframe on `parent`, only when the creator allows that origin (403 otherwise); `Content-Security-Policy: frame-ancestors` names it. A suspended creator's link is 403 (the shop is unavailable). An unknown link is 404, an archived one 410; each refusal is an HTML page, or problem+json to a client that asks for JSON only.
          */
         get: {
             parameters: {
@@ -12851,7 +14518,7 @@ export interface paths {
                         "text/html": string;
                     };
                 };
-                /** @description Embedding on `parent` is not allowed by the creator */
+                /** @description Embedding on `parent` is not allowed by the creator, or the creator is suspended */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -13054,7 +14721,7 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -13149,7 +14816,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -13273,6 +14940,186 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/connect/{account}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The sandbox's onboarding page for a connected account (HTML)
+         * @description Where the sandbox's account links point, in place of Stripe's hosted onboarding. Development and test only (the sandbox provider); 404 in production.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Where the creator goes when done. */
+                    return?: string;
+                    /** @description Where an expired link would go. */
+                    refresh?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description `acct_sbx_…` */
+                    account: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The onboarding page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Complete the sandbox onboarding, or leave requirements due (a form post)
+         * @description `complete` enables charges and payouts; `leave` submits details but leaves the identity document due. The account is then re-read into the creator's connected account, as `account.updated` would, and the creator is sent (303) to `return` when it is on this worker's origin; otherwise the page says it is done. Only from this worker's own origin (`Origin`), else 403. Development and test only (the sandbox provider); 404 in production.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description `acct_sbx_…` */
+                    account: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        /** @enum {string} */
+                        action: "complete" | "leave";
+                        return?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Done (the return URL is on another origin, or none was given) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description Done: on to the return URL */
+                303: {
+                    headers: {
+                        /** @description The link's return URL */
+                        location?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description This API key may not call this route; The creator is suspended; This drop admits buyers through its queue; The device was revoked; This web origin may not call this route from a browser */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Request body too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Validation failed; Idempotency-Key reused with a different request; No such coupon; The coupon does not apply to this offer or currency; The coupon has expired; The coupon has no redemptions left; No payment provider can charge this amount; The quote token is not valid; The proof-of-work challenge is not valid; The nonce does not solve the challenge; The entitlement token is not valid */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Internal error; The worker is misconfigured */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -13965,6 +15812,59 @@ export interface components {
                 expires_at: string | null;
                 revoked_at: string | null;
             }[];
+        };
+        ConnectedAccount: {
+            /** @enum {string} */
+            object: "connected_account";
+            /** @example acct_1Q2w3E4r5T6y7U8i */
+            account_id: string;
+            /** @enum {string} */
+            type: "express" | "standard";
+            charges_enabled: boolean;
+            payouts_enabled: boolean;
+            details_submitted: boolean;
+            /** @description Stripe's `requirements.currently_due`: what onboarding still needs. */
+            requirements_due: string[];
+            disabled_reason: string | null;
+            /** @description Charges enabled and details submitted: checkouts pay this account (destination charges). */
+            ready: boolean;
+            provider: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        LinkConnectedAccount: {
+            /**
+             * @description Express (Stripe hosts a light dashboard; the platform handles support) or Standard.
+             * @enum {string}
+             */
+            type: "express" | "standard";
+            /** Format: email */
+            email?: string;
+            country?: string;
+        };
+        AccountLink: {
+            /** @enum {string} */
+            object: "account_link";
+            /** @description Single use; send the creator there now. */
+            url: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        CreateAccountLink: {
+            /**
+             * Format: uri
+             * @description Where an expired or reused link sends the creator; the worker's /connect/refresh by default.
+             * @example https://creator.example/settings/payouts
+             */
+            refresh_url?: string;
+            /**
+             * Format: uri
+             * @description Where the creator lands after onboarding; the worker's /connect/return by default.
+             * @example https://creator.example/settings/payouts
+             */
+            return_url?: string;
         };
         PosDevice: {
             /** @description Also the `kid` the device signs its batches under. */
@@ -14970,6 +16870,70 @@ export interface components {
             data?: unknown;
             created_at: string;
         };
+        ApiKeyList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["ApiKey"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        ApiKey: {
+            /** @example key_3f9k2m… */
+            id: string;
+            /** @enum {string} */
+            object: "api_key";
+            name: string;
+            /** @enum {string} */
+            kind: "secret" | "restricted" | "publishable";
+            /** @description `["*"]` for a secret key, `[]` for a publishable one. */
+            scopes: string[];
+            /**
+             * @description Enough of the key to tell keys apart.
+             * @example cc_sk_8vq3
+             */
+            prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the key last authenticated a request, to within about a minute (docs/keys.md).
+             */
+            last_used_at: string | null;
+            /**
+             * Format: date-time
+             * @description After a rotation: the end of its overlap.
+             */
+            expires_at: string | null;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** @description The key a rotation replaced this one with. */
+            replaced_by: string | null;
+        };
+        ApiKeyWithSecret: components["schemas"]["ApiKey"] & {
+            /**
+             * @description The key itself. Shown only in this answer (and its Idempotency-Key replay): only its SHA-256 is kept.
+             * @example cc_sk_8vq3061x5w8p2wved3w2w6k0kf6nrcx3ytbcgzyd
+             */
+            secret: string;
+        };
+        CreateApiKey: {
+            /** @example Storefront server */
+            name: string;
+            /**
+             * @description `secret` (cc_sk_, every admin route), `restricted` (cc_rk_, only its scopes) or `publishable` (cc_pk_, names the creator on buyer routes, safe in a page).
+             * @enum {string}
+             */
+            kind: "secret" | "restricted" | "publishable";
+            /** @description A restricted key's scopes, `<resource>:read` or `<resource>:write` (docs/keys.md). */
+            scopes?: ("catalog:read" | "catalog:write" | "orders:read" | "orders:write" | "subscriptions:read" | "subscriptions:write" | "members:read" | "members:write" | "fulfilment:read" | "fulfilment:write" | "pos:read" | "pos:write" | "webhooks:read" | "webhooks:write" | "reports:read" | "reports:write")[];
+        };
+        RotateApiKey: {
+            /**
+             * @description How long the old key keeps working beside the new one, 0 to 604800 (a week); 86400 when omitted. 0 ends it at once.
+             * @default 86400
+             */
+            overlap_seconds?: number;
+        };
         WebhookEndpointList: {
             /** @enum {string} */
             object: "list";
@@ -15169,6 +17133,84 @@ export interface components {
              * @example P3W
              */
             by: string;
+        };
+        CreatorList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Creator"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        Creator: {
+            /** @enum {string} */
+            object: "creator";
+            /** @example cre_… */
+            id: string;
+            name: string;
+            default_currency: string;
+            /** @enum {string} */
+            status: "active" | "suspended";
+            /** Format: date-time */
+            suspended_at: string | null;
+            suspension_reason: string | null;
+            platform_fee_bps: number | null;
+            /** @description The linked Stripe connected account, if any (docs/payouts.md). */
+            payout_account: {
+                account_id: string;
+                charges_enabled: boolean;
+                payouts_enabled: boolean;
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CreatedCreator: {
+            creator: components["schemas"]["Creator"];
+            api_key: components["schemas"]["CreatedCreatorApiKey"];
+        };
+        CreatedCreatorApiKey: {
+            /** @enum {string} */
+            object: "api_key";
+            /** @example key_… */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "secret";
+            scopes: string[];
+            prefix: string;
+            /** @description The key itself: shown here only; only its SHA-256 is kept. */
+            secret: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        CreateCreator: {
+            /** @example Second Creator */
+            name: string;
+            /**
+             * @description ISO 4217 currency code, upper case.
+             * @example USD
+             */
+            default_currency: string;
+            /**
+             * @description Omit for no platform fee.
+             * @example 500
+             */
+            platform_fee_bps?: number;
+        };
+        UpdateCreator: {
+            /** @example Second Creator */
+            name?: string;
+            /**
+             * @description null removes the fee.
+             * @example 500
+             */
+            platform_fee_bps?: number | null;
+        };
+        SuspendCreator: {
+            /**
+             * @description Why, for the operator's own records; shown to nobody else.
+             * @example chargeback rate under review
+             */
+            reason: string;
         };
     };
     responses: never;

@@ -5,6 +5,7 @@
  */
 import { and, eq, isNull } from "drizzle-orm";
 import { auditWrite } from "../audit";
+import { destinationFor } from "../connect/checkout";
 import type { Call } from "../context";
 import { runBatch, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow, orders } from "../db/schema";
@@ -14,7 +15,7 @@ import type { ShippingAddress } from "../fulfilment/address";
 import { type ShippingAddressInput, shippingAddressFor, storedAddress } from "../fulfilment/checkout";
 import { buyerKey } from "../holds/buyer";
 import { randomToken, sha256Hex } from "../lib/crypto";
-import { newCallStats, type ProviderEvent } from "../payments/provider";
+import { type Destination, newCallStats, type ProviderEvent } from "../payments/provider";
 import type { QuoteClaims } from "../quotes/token";
 import { completeAtOnce } from "./at-once";
 import { drainEmitted } from "./events";
@@ -63,11 +64,23 @@ export async function createCheckout({
   const { checkoutId, orderId } = await checkoutIds(quote.creatorId, input.idempotencyKey, quote.id);
   const facts = input.facts ?? (await readFacts(ctx.db, quote, input.email));
   assertOpenable(facts.used, orderId);
+  // Before anything is held: a suspended creator sells nothing, and money is never taken for a creator
+  // whose payout account cannot receive it (docs/payouts.md).
+  const destination = destinationFor(ctx.payoutsMode ?? "platform", facts.payout, quote.amount);
   const shippingAddress = shippingAddressFor(facts.shipping.ships, input.shippingAddress);
   for (const { dropId } of quote.drops) ctx.inventory.vouch(dropId);
   const { holds, expiresAt } = await reserveAll(ctx, quote.drops, buyer.key, checkoutId);
   const secret = `${checkoutId}_secret_${randomToken(32)}`;
-  const open = { input, buyer, checkoutId, orderId, holds, holdExpiresAt: expiresAt, shippingAddress };
+  const open = {
+    input,
+    buyer,
+    checkoutId,
+    orderId,
+    holds,
+    holdExpiresAt: expiresAt,
+    shippingAddress,
+    destination,
+  };
   let opened: { id: string }[];
   let loaded: Loaded | undefined;
   try {
@@ -212,6 +225,7 @@ function openWrites(
     holdExpiresAt: number | null;
     secretHash: string;
     shippingAddress: ShippingAddress | null;
+    destination: Destination | undefined;
   },
 ) {
   const { quote } = p.input;
@@ -239,6 +253,8 @@ function openWrites(
         holdId: first?.holdId ?? null,
         provider: ctx.provider.name,
         shippingAddress: storedAddress(p.shippingAddress),
+        destinationAccount: p.destination?.account ?? null,
+        platformFeeAmount: p.destination?.applicationFeeAmount ?? null,
         createdAt: ctx.now,
         updatedAt: ctx.now,
       })

@@ -19,8 +19,11 @@
  * - A dispute lost is final: access stays revoked and the drop's units go back on sale if its policy
  *   restocks on refunds, exactly as a refund would.
  * - A status this code does not know is treated as a chargeback: access fails closed.
+ * - A destination charge (Connect) also moves the creator's share: taken back from its account when
+ *   the money is withdrawn, sent again when the dispute is won (src/connect/disputes.ts).
  */
 import { and, type Column, eq, sql } from "drizzle-orm";
+import { settleDisputeShares } from "../connect/disputes";
 import type { Write } from "../db/client";
 import { expectOneChange, runBatch } from "../db/client";
 import { type OrderRow, orders } from "../db/schema";
@@ -109,6 +112,8 @@ export async function settleDisputes(ctx: PaymentContext, payment: Payment): Pro
     const move = disputeMove(loaded.order, disputes);
     if (move === null) {
       await restockIfLost(ctx, loaded);
+      // Every delivery checks, as for the restock: a movement whose answer was lost is made up here.
+      await settleDisputeShares(ctx, loaded, payment, disputes);
       // Whoever sees the order charged back asks its provider to stop billing what it started.
       const phase = loaded.order.disputeStatus === null ? null : phaseOf(loaded.order.disputeStatus);
       if (phase !== null && chargedBack(phase) && phase !== "won") await endAtProvider(ctx, loaded.order.id);

@@ -1,13 +1,14 @@
 /** Orders after checkout: the creator's refund, and the buyer's receipt. */
 import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
+import { refundTransferWrites, reversalOption } from "../connect/refunds";
 import type { Call, TenantContext } from "../context";
 import { expectOneChange, type Write } from "../db/client";
 import { checkouts, entitlements, orders } from "../db/schema";
 import { grantedBy, revokeSourceWrites } from "../entitlements/store";
 import { AppError, notFound } from "../errors";
 import { toIsoOrNull } from "../lib/time";
-import { type Payment, ProviderError, type ProviderEvent } from "../payments/provider";
+import { type Payment, ProviderError, type ProviderEvent, type Refund } from "../payments/provider";
 import { refundAtTill } from "../pos/orders";
 import type { PriceLine } from "../pricing/engine";
 import { endAtProvider } from "../subscriptions/provider-sync";
@@ -65,14 +66,20 @@ export async function refundOrder({ ctx, input }: Call<RefundInput, RefundContex
         "the money was already taken back, so it cannot be refunded as well.",
     );
   }
-  const payment = await refundAtProvider(ctx, row.paymentId, input);
+  const { payment, refund } = await refundAtProvider(ctx, row.paymentId, {
+    ...input,
+    destination: loaded.order.destinationAccount,
+  });
   if (payment.amountRefunded < payment.amount) {
     // Accepted but not final (a refund some methods settle later): the `charge.refunded` event lands it.
     return renderOrder(loaded.order);
   }
   const view = renderOrder({ ...loaded.order, status: "refunded", updatedAt: ctx.now });
   try {
-    await ctx.commit(refundWrites(ctx, loaded, payment, input), view);
+    await ctx.commit(
+      [...refundWrites(ctx, loaded, payment, input), ...reversalWrites(ctx, loaded, payment, refund, input)],
+      view,
+    );
   } catch (error) {
     // The provider's event (or a racing refund call) landed the refund first: that one stands.
     // Or ours landed and only its answer was lost. Either way, its restock runs here.
@@ -134,14 +141,17 @@ async function refundPosOrder(ctx: RefundContext, input: RefundInput): Promise<O
 async function refundAtProvider(
   ctx: RefundContext,
   paymentId: string,
-  input: { orderId: string; reason: string },
-): Promise<Payment> {
+  input: { orderId: string; reason: string; destination: string | null },
+): Promise<{ payment: Payment; refund: Refund | null }> {
   let refused: ProviderError | null = null;
+  let refund: Refund | null = null;
   try {
-    await ctx.provider.refund(paymentId, {
+    refund = await ctx.provider.refund(paymentId, {
       idempotencyKey: `refund:${input.orderId}`,
       reason: input.reason,
       metadata: { order_id: input.orderId },
+      // A destination charge: the creator's share comes back from its account, the fee in proportion.
+      ...reversalOption(input.destination),
     });
   } catch (error) {
     if (!(error instanceof ProviderError) || error.retryable) throw unavailable(error);
@@ -156,7 +166,36 @@ async function refundAtProvider(
       `The payment provider refused the refund (${refused.code ?? refused.kind}): ${refused.message}`,
     );
   }
-  return payment;
+  return { payment, refund };
+}
+
+/**
+ * A destination charge's refund, as connect_transfers records it (src/connect/refunds.ts). Only a
+ * refund this call made is recorded: one refunded elsewhere (the provider's dashboard) is not known
+ * to have reversed anything.
+ */
+function reversalWrites(
+  ctx: RefundContext,
+  { order }: Loaded,
+  payment: Payment,
+  refund: Refund | null,
+  input: { actor: string },
+): Write[] {
+  if (order.destinationAccount === null || refund === null) return [];
+  return refundTransferWrites(
+    { db: ctx.db, actor: input.actor, now: ctx.now },
+    {
+      creatorId: order.creatorId,
+      orderId: order.id,
+      payment,
+      account: order.destinationAccount,
+      fee: order.platformFeeAmount ?? 0,
+      refundedBefore: 0,
+      amount: refund.amount,
+      refund,
+    },
+    { type: "order", id: order.id },
+  );
 }
 
 const unavailable = (error: unknown) =>

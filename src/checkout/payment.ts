@@ -6,7 +6,7 @@
 import { and, eq } from "drizzle-orm";
 import { type BillingInterval, orders } from "../db/schema";
 import { AppError, invalid } from "../errors";
-import { type CallStats, type CreatePayment, ProviderError } from "../payments/provider";
+import { type CallStats, type CreatePayment, type Destination, ProviderError } from "../payments/provider";
 import { namedIntervals } from "../subscriptions/intervals";
 import type { CheckoutContext, CreateCheckoutInput } from "./create";
 import { type HeldUnits, releaseAll } from "./holds";
@@ -19,6 +19,8 @@ type Opening = {
   checkoutId: string;
   orderId: string;
   holds: HeldUnits[];
+  /** A destination charge to the creator's connected account (connect/checkout.ts), or the platform's. */
+  destination: Destination | undefined;
 };
 
 /**
@@ -35,6 +37,7 @@ export async function createPayment(
   const payment: CreatePayment = {
     amount: quote.amount,
     currency: quote.currency,
+    ...(p.destination === undefined ? {} : { destination: p.destination }),
     paymentMethod: p.input.paymentMethod,
     returnUrl: p.input.returnUrl,
     receiptEmail: p.input.email,

@@ -2,10 +2,12 @@
  * Everything a new checkout decides on, read in one D1 round trip: whether its quote was used already,
  * the member with the buyer's email, the creator's cohort rules (for a member it creates), the offer's
  * billing interval (for the grant), whether it ships (with the routing rule and hubs: src/fulfilment/store.ts)
- * and the quoted coupon. The create route sends these statements in
+ * the creator's standing and payout account (src/connect/store.ts), and the quoted coupon. The create
+ * route sends these statements in
  * the Idempotency-Key claim's own batch, so they cost nothing of their own.
  */
 import { eq } from "drizzle-orm";
+import { type PayoutFacts, payoutFactsOf, payoutRead } from "../connect/store";
 import { couponByCodeRead } from "../coupons/store";
 import type { Db, Write } from "../db/client";
 import { type BillingInterval, type CouponRow, checkouts, orders } from "../db/schema";
@@ -25,6 +27,8 @@ export interface CheckoutFacts {
   coupon: CouponRow | undefined;
   /** Whether the offer ships (so the checkout needs an address), with the creator's routing rule and hubs. */
   shipping: ShippingFacts;
+  /** Whether the creator is suspended, its platform fee and connected account: where the money goes. */
+  payout: PayoutFacts;
 }
 
 const usedRead = (db: Db, quoteId: string) =>
@@ -46,6 +50,7 @@ export function checkoutReads(db: Db, key: FactsKey, email: string): Write[] {
     rulesRead(db, key.creatorId),
     intervalRead(db, key.offerId),
     shippingRead(db, key.creatorId, key.offerId),
+    payoutRead(db, key.creatorId),
     ...(key.coupon === null ? [] : [couponByCodeRead(db, key.creatorId, key.coupon)]),
   ];
 }
@@ -53,12 +58,13 @@ export function checkoutReads(db: Db, key: FactsKey, email: string): Write[] {
 type Rows<T extends (...args: never[]) => unknown> = Awaited<ReturnType<T>>;
 
 export function factsOf(results: unknown[]): CheckoutFacts {
-  const [used, member, rules, interval, shipping, coupon] = results as [
+  const [used, member, rules, interval, shipping, payout, coupon] = results as [
     Rows<typeof usedRead>,
     Rows<typeof memberByEmailRead>,
     Rows<typeof rulesRead>,
     Rows<typeof intervalRead>,
     Rows<typeof shippingRead>,
+    Rows<typeof payoutRead>,
     CouponRow[] | undefined,
   ];
   return {
@@ -68,6 +74,7 @@ export function factsOf(results: unknown[]): CheckoutFacts {
     interval: intervalOf(interval),
     coupon: coupon?.[0],
     shipping: shippingOf(shipping),
+    payout: payoutFactsOf(payout),
   };
 }
 

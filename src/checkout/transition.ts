@@ -1,11 +1,14 @@
 /** What every checkout transition shares: its context, the guarded move, and how a batch lands. */
 import { and, eq, inArray } from "drizzle-orm";
 import { auditWrite } from "../audit";
-import { type Db, expectOneChange, type Write } from "../db/client";
+import type { PayoutsMode } from "../connect/payouts";
+import { refundTransferWrites, reversalOption } from "../connect/refunds";
+import { transfersOf } from "../connect/store";
+import { type Db, expectOneChange, runBatch, type Write } from "../db/client";
 import { type CheckoutRow, checkouts, type OrderRow } from "../db/schema";
 import { AppError } from "../errors";
 import type { InventoryGateway } from "../inventory/gateway";
-import { type Payment, type PaymentProvider, ProviderError } from "../payments/provider";
+import { type Payment, type PaymentProvider, ProviderError, type Refund } from "../payments/provider";
 import type { Status } from "./machine";
 import { loadCheckout } from "./store";
 
@@ -14,6 +17,8 @@ export interface PaymentContext {
   inventory: InventoryGateway;
   provider: PaymentProvider;
   now: number;
+  /** PAYOUTS_MODE (docs/payouts.md); `platform` when absent. */
+  payoutsMode?: PayoutsMode;
 }
 
 export type Loaded = { checkout: CheckoutRow; order: OrderRow };
@@ -77,7 +82,14 @@ export async function refundInFull(
 ): Promise<"refunded" | "charged_back" | "nothing_to_refund"> {
   if (payment.amountRefunded >= payment.amount) return "nothing_to_refund";
   try {
-    await ctx.provider.refund(payment.id, { ...p, reason: "requested_by_customer" });
+    const refund = await ctx.provider.refund(payment.id, {
+      ...p,
+      reason: "requested_by_customer",
+      ...reversalOption(payment.destination?.account),
+    });
+    // Recorded in a batch of its own: the callers' batches land the checkout's move, which may find
+    // the other side got there first; the creator's share moved either way.
+    await recordRefundedShare(ctx, payment, refund);
     return "refunded";
   } catch (error) {
     if (!(error instanceof ProviderError)) throw error;
@@ -91,4 +103,39 @@ export async function refundInFull(
       },
     );
   }
+}
+
+/**
+ * Records a full refund's reversal of a destination charge once: a retried refund (the same key gets
+ * the same refund back) finds it recorded and writes no second audit row.
+ */
+async function recordRefundedShare(ctx: PaymentContext, payment: Payment, refund: Refund): Promise<void> {
+  const [record, ...rest] = refundedShareWrites(ctx, payment, refund);
+  if (record === undefined) return;
+  try {
+    await runBatch(ctx.db, [record, expectOneChange(ctx.db), ...rest]);
+  } catch (error) {
+    const recorded = await transfersOf(ctx.db, payment.id);
+    if (!recorded.some((t) => t.reason === "refund" && t.sourceId === refund.id)) throw error;
+  }
+}
+
+/** A full refund of a destination charge, recorded against the creator's account (none otherwise). */
+function refundedShareWrites(ctx: PaymentContext, payment: Payment, refund: Refund): Write[] {
+  const creatorId = payment.metadata.creator_id;
+  if (payment.destination == null || creatorId === undefined) return [];
+  return refundTransferWrites(
+    { db: ctx.db, actor: `provider:${ctx.provider.name}`, now: ctx.now },
+    {
+      creatorId,
+      orderId: payment.metadata.order_id ?? null,
+      payment,
+      account: payment.destination.account,
+      fee: payment.destination.applicationFeeAmount,
+      refundedBefore: payment.amountRefunded,
+      amount: refund.amount,
+      refund,
+    },
+    { type: "order", id: payment.metadata.order_id ?? payment.id },
+  );
 }

@@ -1,6 +1,7 @@
 /** Stripe's webhooks into the payment inbox: verified on the raw body, stored once, handled after. */
 import { z } from "@hono/zod-openapi";
 import Stripe from "stripe";
+import { syncAccount } from "../connect/verbs";
 import { AppError, type FieldError } from "../errors";
 import { stripeEventFrom } from "../payments/stripe";
 import { type Ingested, ingestEvent } from "./events";
@@ -25,12 +26,18 @@ const EventEnvelope = z.object({
  */
 export async function receiveStripeWebhook(
   ctx: PaymentContext,
-  input: { rawBody: string; signature: string | undefined; secret: string },
+  input: {
+    rawBody: string;
+    signature: string | undefined;
+    secret: string;
+    /** The Connect endpoint's secret: events from connected accounts (`account.updated`) are signed with it. */
+    connectSecret?: string | undefined;
+  },
   later: (work: Promise<unknown>) => void,
 ): Promise<Ingested> {
   let parsed: unknown;
   try {
-    parsed = await stripeEventFrom(input.rawBody, input.signature, input.secret, { now: ctx.now });
+    parsed = await verified(ctx, input);
   } catch (error) {
     // The SDK verifies the signature first, then parses: any other failure is a signed non-JSON body.
     if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
@@ -52,11 +59,53 @@ export async function receiveStripeWebhook(
     );
   }
   const event = envelope.data;
+  if (event.type === "account.updated") return accountUpdated(ctx, event, parsed);
   return ingestEvent(
     ctx,
     { id: event.id, type: event.type, paymentId: paymentIdOf(event.data.object), payload: parsed },
     later,
   );
+}
+
+/** The platform endpoint's secret first; a signature it does not match may be the Connect endpoint's. */
+async function verified(
+  ctx: PaymentContext,
+  input: {
+    rawBody: string;
+    signature: string | undefined;
+    secret: string;
+    connectSecret?: string | undefined;
+  },
+): Promise<unknown> {
+  try {
+    return await stripeEventFrom(input.rawBody, input.signature, input.secret, { now: ctx.now });
+  } catch (error) {
+    if (
+      input.connectSecret === undefined ||
+      !(error instanceof Stripe.errors.StripeSignatureVerificationError)
+    ) {
+      throw error;
+    }
+    return stripeEventFrom(input.rawBody, input.signature, input.connectSecret, { now: ctx.now });
+  }
+}
+
+/**
+ * A connected account changed (docs/payouts.md). The account is re-read from the provider before the
+ * answer (events arrive in any order; the account now is the truth), so a failed re-read answers an
+ * error and Stripe delivers again; only then is the event stored. A redelivery re-reads again, which
+ * changes nothing.
+ */
+async function accountUpdated(
+  ctx: PaymentContext,
+  event: { id: string; type: string; data: { object: Record<string, unknown> } },
+  payload: unknown,
+): Promise<Ingested> {
+  const accountId = event.data.object.id;
+  if (typeof accountId === "string" && ctx.provider.connect !== undefined) {
+    await syncAccount(ctx.db, ctx.provider.connect, accountId, ctx.now, `provider:${ctx.provider.name}`);
+  }
+  return ingestEvent(ctx, { id: event.id, type: event.type, paymentId: null, payload });
 }
 
 const malformed = (errors: FieldError[]) =>

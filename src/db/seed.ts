@@ -1,17 +1,21 @@
 /**
- * The demo tenant that `npm start` seeds: a creator, its API key, a membership ladder, a live drop, and
+ * The demo tenant that `npm start` seeds: a creator, its secret and publishable keys, a membership ladder, a live drop, and
  * pricing to try quotes with: the poster in USD and EUR (with a floor), a Brazil price, Merch members
  * 10 % off, and the coupon LAUNCH10; and a Merch member holding entitlements to mint tokens for.
- * Ids are fixed so that seeding twice changes nothing but the key's hash (DEMO_API_KEY may change).
+ * Ids are fixed so that seeding twice changes nothing but the keys' hashes (DEMO_API_KEY may change).
+ * The creator and its keys are written as the operator's create writes them (creatorWrites, newKey).
  * Shared by scripts/start.ts (against local D1) and the tests (against D1 in workerd).
  */
-import { sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
+import { newKey } from "../keys/store";
+import { displayPrefix, hashApiKey } from "../lib/api-keys";
+import { creatorWrites } from "../operator/store";
 import { type Db, runBatch, type Write } from "./client";
 import {
+  type ApiKeyKind,
   apiKeys,
   auditEvents,
   coupons,
-  creators,
   drops,
   entitlements,
   members,
@@ -27,6 +31,7 @@ import { demoSurfaceWrites } from "./seed-surfaces";
 export const demo = {
   creatorId: "cre_demo",
   apiKeyId: "key_demo",
+  publishableKeyId: "key_demo_pk",
   dropId: "drp_demo_live",
   dropOfferId: "off_demo_poster",
   couponId: "cpn_demo_launch10",
@@ -39,12 +44,69 @@ export const demo = {
   ],
 } as const;
 
-export interface SeedKey {
-  hash: string;
-  prefix: string;
+/** The demo keys themselves: the secret one (DEMO_API_KEY, or kept in .wrangler) and a publishable one. */
+export interface DemoKeys {
+  secret: string;
+  publishable?: string | undefined;
 }
 
-export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
+/**
+ * A demo key's write: the first seed inserts it through newKey, as every key is; a later seed finds the
+ * row (it may have dashboard sessions, so it is never replaced) and only points it at the chosen key.
+ */
+async function demoKeyWrite(
+  db: Db,
+  key: { id: string; kind: ApiKeyKind; name: string; secret: string },
+  exists: boolean,
+  now: number,
+): Promise<{ write: Write }> {
+  // Wrapped, not returned bare: a drizzle statement is thenable, and an async function would run it.
+  if (!exists) return newKey(db, { ...key, creatorId: demo.creatorId, now });
+  const write = db
+    .update(apiKeys)
+    .set({
+      hash: await hashApiKey(key.secret),
+      prefix: displayPrefix(key.secret),
+      revokedAt: null,
+      expiresAt: null,
+    })
+    .where(eq(apiKeys.id, key.id));
+  return { write };
+}
+
+async function demoKeyWrites(db: Db, keys: DemoKeys, now: number): Promise<Write[]> {
+  const wanted = [
+    { id: demo.apiKeyId, kind: "secret" as const, name: "demo", secret: keys.secret },
+    ...(keys.publishable === undefined
+      ? []
+      : [
+          {
+            id: demo.publishableKeyId,
+            kind: "publishable" as const,
+            name: "demo widget",
+            secret: keys.publishable,
+          },
+        ]),
+  ];
+  const found = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(
+      inArray(
+        apiKeys.id,
+        wanted.map((k) => k.id),
+      ),
+    );
+  const existing = new Set(found.map((r) => r.id));
+  const seeded = seedAudit(demo.creatorId, now);
+  const writes = await Promise.all(wanted.map((k) => demoKeyWrite(db, k, existing.has(k.id), now)));
+  return [
+    ...writes.map((w) => w.write),
+    ...wanted.map((k) => db.insert(auditEvents).values(seeded("api_key", k.id)).onConflictDoNothing()),
+  ];
+}
+
+export function demoSeedWrites(db: Db, keyWrites: Write[], now: number): Write[] {
   const at = { createdAt: now, updatedAt: now };
   const tierOffers = demo.tiers.map((tier) => ({
     id: tier.id,
@@ -58,17 +120,18 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
   }));
   const seeded = seedAudit(demo.creatorId, now);
   return [
-    db
-      .insert(creators)
-      .values({ id: demo.creatorId, name: "Demo Creator", defaultCurrency: "USD", createdAt: now })
-      .onConflictDoNothing(),
-    db
-      .insert(apiKeys)
-      .values({ id: demo.apiKeyId, creatorId: demo.creatorId, name: "demo", ...key, createdAt: now })
-      .onConflictDoUpdate({
-        target: apiKeys.id,
-        set: { hash: key.hash, prefix: key.prefix, revokedAt: null },
-      }),
+    ...creatorWrites(
+      db,
+      {
+        id: demo.creatorId,
+        name: "Demo Creator",
+        defaultCurrency: "USD",
+        platformFeeBps: null,
+        createdAt: now,
+      },
+      { actor: "seed", id: `aud_seed_${demo.creatorId}`, ifAbsent: true },
+    ),
+    ...keyWrites,
     // A tier's cadence follows the seed (Fan became weekly): an older local database converges on it.
     db
       .insert(offers)
@@ -161,7 +224,6 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
     db
       .insert(auditEvents)
       .values([
-        seeded("creator", demo.creatorId),
         ...demo.tiers.map((tier) => seeded("offer", tier.id)),
         seeded("offer", demo.dropOfferId),
         seeded("drop", demo.dropId),
@@ -180,12 +242,12 @@ export function demoSeedWrites(db: Db, key: SeedKey, now: number): Write[] {
  */
 export const seedDemo = async (
   db: Db,
-  key: SeedKey,
+  keys: DemoKeys,
   now: number,
   surfaces: { overlayToken?: string } = {},
 ): Promise<void> =>
   runBatch(db, [
-    ...demoSeedWrites(db, key, now),
+    ...demoSeedWrites(db, await demoKeyWrites(db, keys, now), now),
     ...(await demoSurfaceWrites(
       db,
       {

@@ -17,9 +17,10 @@
 import { DEFAULT_DIFFICULTY } from "../buyers/pow";
 import { tokenBuyerKey, verifyBuyerToken } from "../buyers/token";
 import type { Db } from "../db/client";
-import { AppError, invalid } from "../errors";
+import { AppError, invalid, notFound } from "../errors";
 import { buyerKey } from "../holds/buyer";
 import type { InventoryGateway } from "../inventory/gateway";
+import { creatorSuspendedError } from "../operator/standing";
 import type { QuoteClaims, QuoteKeys } from "../quotes/token";
 import { type DropSettings, dropSettings, isLive } from "./settings";
 
@@ -98,6 +99,15 @@ function assertProof(settings: DropSettings, asker: Pick<Asker, "proven" | "powB
   }
 }
 
+/**
+ * The drop must be the named creator's (a publishable key's: another creator's drop reads as unknown),
+ * and its creator not suspended. Both come with the settings row, so this costs no read.
+ */
+function assertSellable(settings: DropSettings, owner: string | null | undefined): void {
+  if (owner != null && settings.creatorId !== owner) throw notFound("drop", settings.id);
+  if (settings.creatorSuspended) throw creatorSuspendedError("drop");
+}
+
 /** The queue's admission, while it is on and the drop is live; null when no admission is needed. */
 async function admission(
   ctx: GateContext,
@@ -123,9 +133,11 @@ export async function gateHold(
   ctx: GateContext,
   dropId: string,
   headers: GateHeaders,
+  owner?: string | null,
 ): Promise<{ buyerKey: string; admission: Admitted | null }> {
   // Side by side: a token's HMAC and the (usually cached) settings read do not wait on each other.
   const [settings, asker] = await Promise.all([dropSettings(ctx.db, dropId, ctx.now), askerOf(ctx, headers)]);
+  assertSellable(settings, owner);
   // D1 just vouched for the drop: the gateway needs no read of its own to address its object.
   ctx.inventory.vouch(dropId);
   if (asker === null) {
@@ -162,6 +174,7 @@ export async function gateCheckout(
     ? { proven: true, powBits: Number.POSITIVE_INFINITY }
     : { proven: claims !== undefined, powBits: claims?.powBits ?? 0 };
   const settings = await Promise.all(quote.drops.map((d) => dropSettings(ctx.db, d.dropId, ctx.now)));
+  for (const s of settings) assertSellable(s, null);
   for (const s of settings) assertProof(s, asker);
   const admitted = await Promise.all(settings.map((s) => admission(ctx, s, quote.buyerKey, headers)));
   return { tokenKey, admissions: admitted.filter((a): a is Admitted => a !== null) };
@@ -172,8 +185,14 @@ export async function gateCheckout(
  * hold, without the admission (joining is how one gets it). Without this, invented Buyer-Ids could fill
  * a token drop's queue and have admissions speak for its stock until they lapse.
  */
-export async function gateQueue(ctx: GateContext, dropId: string, headers: GateHeaders): Promise<string> {
+export async function gateQueue(
+  ctx: GateContext,
+  dropId: string,
+  headers: GateHeaders,
+  owner?: string | null,
+): Promise<string> {
   const [settings, asker] = await Promise.all([dropSettings(ctx.db, dropId, ctx.now), askerOf(ctx, headers)]);
+  assertSellable(settings, owner);
   assertProof(settings, asker ?? { proven: false, powBits: 0 });
   if (asker === null) {
     throw invalid([{ in: "header", path: "/buyer-id", message: "Required unless a Buyer-Token is sent" }]);

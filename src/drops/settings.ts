@@ -6,7 +6,7 @@
  */
 import { eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { type buyerProofs, drops } from "../db/schema";
+import { type buyerProofs, creators, drops } from "../db/schema";
 import { notFound } from "../errors";
 import { DROP_ID } from "../inventory/gateway";
 
@@ -21,6 +21,8 @@ export interface DropSettings {
   startsAt: number;
   endsAt: number | null;
   closed: boolean;
+  /** The creator's standing, read in the same statement: a suspended creator's drops hold nothing. */
+  creatorSuspended: boolean;
 }
 
 /** Drop ids are few per isolate; a reset when full bounds the memory anyway. */
@@ -36,7 +38,12 @@ export async function dropSettings(db: Db, dropId: string, now: number): Promise
   const hit = cache.get(dropId);
   if (hit !== undefined && now - hit.readAt < SETTINGS_TTL_MS && now >= hit.readAt) return hit.settings;
   if (!DROP_ID.test(dropId)) throw notFound("drop", dropId);
-  const [row] = await db.select(columns).from(drops).where(eq(drops.id, dropId)).limit(1);
+  const [row] = await db
+    .select(columns)
+    .from(drops)
+    .innerJoin(creators, eq(creators.id, drops.creatorId))
+    .where(eq(drops.id, dropId))
+    .limit(1);
   if (row === undefined) throw notFound("drop", dropId);
   return remember(row, now);
 }
@@ -50,13 +57,18 @@ const columns = {
   startsAt: drops.startsAt,
   endsAt: drops.endsAt,
   state: drops.state,
+  creatorStatus: creators.status,
 };
 
 type SettingsRow = Awaited<ReturnType<typeof settingsRead>>[number];
 
 function remember(row: SettingsRow, now: number): DropSettings {
-  const { state, ...rest } = row;
-  const settings: DropSettings = { ...rest, closed: state === "closed" };
+  const { state, creatorStatus, ...rest } = row;
+  const settings: DropSettings = {
+    ...rest,
+    closed: state === "closed",
+    creatorSuspended: creatorStatus === "suspended",
+  };
   if (cache.size >= MAX_CACHED) cache = new Map();
   cache.set(row.id, { settings, readAt: now });
   return settings;
@@ -67,7 +79,11 @@ function remember(row: SettingsRow, now: number): DropSettings {
  * idempotency claim), so the gate that follows costs no round trip of its own; then primeDropSettings.
  */
 export const settingsRead = (db: Db, dropIds: string[]) =>
-  db.select(columns).from(drops).where(inArray(drops.id, dropIds));
+  db
+    .select(columns)
+    .from(drops)
+    .innerJoin(creators, eq(creators.id, drops.creatorId))
+    .where(inArray(drops.id, dropIds));
 
 export function primeDropSettings(rows: SettingsRow[], now: number): void {
   for (const row of rows) remember(row, now);
@@ -76,6 +92,11 @@ export function primeDropSettings(rows: SettingsRow[], now: number): void {
 /** After this isolate changed a drop's settings: its next request reads them fresh. */
 export function forgetDropSettings(dropId: string): void {
   cache.delete(dropId);
+}
+
+/** After this isolate changed a creator's standing: its drops' next requests read it fresh. */
+export function forgetCreatorDropSettings(creatorId: string): void {
+  for (const [dropId, hit] of cache) if (hit.settings.creatorId === creatorId) cache.delete(dropId);
 }
 
 /** Whether holds are being taken now: started, not ended, not closed. */

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { AppError } from "../errors";
+import { lastUsedWrite } from "../keys/last-used";
 import { type LiveKey, liveKey } from "../keys/lookup";
 import { requiredScope, scopesAllow } from "../keys/scopes";
 import type { AppEnv, Tenant } from "./context";
@@ -43,6 +44,7 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
     );
   }
   c.set("tenant", tenantOfKey(key));
+  noteUse(c, key);
   return next();
 });
 
@@ -60,6 +62,7 @@ export const optionalApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const key = await keyOf(c, header);
   if (key.creatorSuspended) throw creatorSuspended();
   c.set("caller", tenantOfKey(key));
+  noteUse(c, key);
   return next();
 });
 
@@ -70,6 +73,22 @@ const tenantOfKey = (key: LiveKey): Tenant => ({
   kind: key.kind,
   scopes: key.scopes,
 });
+
+/**
+ * Records an accepted key's use off the request's path: at most one write per key per minute per
+ * isolate (src/keys/last-used.ts). Without an execution context to outlive the answer (a test calling
+ * app.fetch without one) nothing is written, rather than a write left floating past the request.
+ */
+function noteUse(c: Context<AppEnv>, key: LiveKey): void {
+  let ctx: { waitUntil(promise: Promise<unknown>): void };
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return;
+  }
+  const write = lastUsedWrite(c.get("db"), key, c.get("clock").now());
+  if (write !== null) ctx.waitUntil(write);
+}
 
 async function keyOf(c: Context<AppEnv>, header: string): Promise<LiveKey> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -87,6 +87,7 @@ export async function checkoutContext(c: Context<AppEnv>): Promise<CheckoutConte
       emit: (e) => emitted.push(e),
     }),
     tokens: await tokenContext(c),
+    payoutsMode: c.get("config").PAYOUTS_MODE,
     emitted,
     commit: commitWith(db, c.get("idempotency")),
   };
@@ -152,7 +153,14 @@ export const renewalContext = (c: Context<AppEnv>, actor: string): RenewalContex
   const { provider, disputed } = subscriptionProvider(c.get("config"), db, c.get("payments"), () =>
     c.get("clock").now(),
   );
-  return { db, now: c.get("clock").now(), provider, disputed, actor };
+  return {
+    db,
+    now: c.get("clock").now(),
+    provider,
+    disputed,
+    actor,
+    payoutsMode: c.get("config").PAYOUTS_MODE,
+  };
 };
 
 /**

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db, Write } from "../db/client";
 import { checkoutLinks } from "../db/schema";
 import { toIso, toIsoOrNull } from "../lib/time";
+import { creatorStatusOf } from "../operator/standing";
 import type { Link } from "./schemas";
 
 export type LinkRow = typeof checkoutLinks.$inferSelect;
@@ -43,10 +44,18 @@ export async function findLink(db: Db, creatorId: string, id: string): Promise<L
  * The link a page was opened for, by its id alone: the page has no API key, and the id names its
  * creator. Everything else the page reads is scoped to that row's creator.
  */
-export async function linkForPage(db: Db, id: string): Promise<LinkRow | undefined> {
+export async function linkForPage(
+  db: Db,
+  id: string,
+): Promise<(LinkRow & { creatorSuspended: boolean }) | undefined> {
   if (!/^lnk_[0-9a-z_]{1,60}$/.test(id)) return undefined;
-  const [row] = await db.select().from(checkoutLinks).where(eq(checkoutLinks.id, id)).limit(1);
-  return row;
+  // The creator's standing rides the same read: a suspended creator's page says the shop is closed.
+  const [row] = await db
+    .select({ link: checkoutLinks, creatorStatus: creatorStatusOf(checkoutLinks.creatorId) })
+    .from(checkoutLinks)
+    .where(eq(checkoutLinks.id, id))
+    .limit(1);
+  return row === undefined ? undefined : { ...row.link, creatorSuspended: row.creatorStatus === "suspended" };
 }
 
 /**

@@ -6,8 +6,8 @@
  * dashboard to answer it, so its disputes stay open (`needs_response`).
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { type Db, expectOneChange } from "../db/client";
-import { sandboxRefunds, sandboxPayments as sp } from "../db/schema";
+import type { Db } from "../db/client";
+import { sandboxPayments as sp } from "../db/schema";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import {
   type CallStats,
@@ -19,9 +19,17 @@ import {
   type PaymentStatus,
   ProviderError,
   type ProviderEvent,
-  type Refund,
 } from "./provider";
 import { chargeOutcome } from "./sandbox-cards";
+import { createSandboxConnect } from "./sandbox-connect";
+import {
+  destinationOf,
+  destinationRefusal,
+  keyReused,
+  timed,
+  transferOnSuccess,
+} from "./sandbox-destination";
+import { refundSandboxPayment } from "./sandbox-refunds";
 
 /** States a payment can still be confirmed or cancelled from. */
 const open: PaymentStatus[] = ["requires_payment_method", "requires_confirmation", "requires_action"];
@@ -45,6 +53,7 @@ function paymentOf(row: Row): Payment {
     latestCharge: row.latestCharge,
     amountRefunded: row.amountRefunded,
     paymentMethod: row.paymentMethod,
+    ...destinationOf(row),
   };
 }
 
@@ -78,11 +87,16 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
     changes: Partial<Row> & { status: PaymentStatus },
     event: ProviderEvent["type"],
   ): Promise<Payment> {
-    const [moved] = await db
+    const update = db
       .update(sp)
       .set({ ...changes, updatedAt: options.now() })
       .where(and(eq(sp.id, id), inArray(sp.status, from)))
       .returning();
+    // A destination charge's transfer lands with its success, in the same batch.
+    const [moved] =
+      changes.status === "succeeded"
+        ? (await db.batch([update, transferOnSuccess(db, id, options.now())]))[0]
+        : await update;
     if (moved === undefined) return paymentOf(await load(id));
     const payment = paymentOf(moved);
     await emit(event, payment);
@@ -117,18 +131,6 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
     return payment;
   }
 
-  const timed = async <T>(stats: CallStats | undefined, call: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    try {
-      return await call();
-    } finally {
-      if (stats) {
-        stats.attempts += 1;
-        stats.latencyMs += Date.now() - started;
-      }
-    }
-  };
-
   return {
     name: "sandbox",
 
@@ -136,11 +138,17 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
       timed(stats, async () => {
         const { idempotencyKey, ...request } = input;
         const requestHash = await sha256Hex(JSON.stringify(request));
+        const refused = input.destination && (await destinationRefusal(db, input.destination, input.amount));
+        if (refused) {
+          // A replay answers what the key first created, even if the account changed since.
+          if ((await byKey(idempotencyKey)) === undefined) throw refused;
+          return replay(idempotencyKey, requestHash);
+        }
         const now = options.now();
         const id = `pi_sbx_${randomToken(24)}`;
         // Created and confirmed at once, in one write, as Stripe's `confirm: true` is one request.
         const charged = input.paymentMethod === undefined ? undefined : chargeOutcome(input.paymentMethod);
-        const [created] = await db
+        const insert = db
           .insert(sp)
           .values({
             id,
@@ -154,12 +162,18 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
             lastError: null,
             metadata: JSON.stringify(input.metadata),
             latestCharge: null,
+            transferDestination: input.destination?.account ?? null,
+            applicationFeeAmount: input.destination?.applicationFeeAmount ?? null,
             createdAt: now,
             updatedAt: now,
             ...charged?.changes,
           })
           .onConflictDoNothing()
           .returning();
+        const [created] =
+          charged?.changes.status === "succeeded" && input.destination !== undefined
+            ? (await db.batch([insert, transferOnSuccess(db, id, now)]))[0]
+            : await insert;
         if (created === undefined) return replay(idempotencyKey, requestHash);
         const payment = paymentOf(created);
         if (charged === undefined) return payment;
@@ -195,88 +209,36 @@ export function createSandboxProvider(db: Db, options: SandboxOptions): PaymentP
         return transition(id, open, { status: "canceled" }, "payment_intent.canceled");
       }),
 
-    refund: (id, input, stats) => timed(stats, async () => refund(id, input)),
+    refund: (id, input, stats) =>
+      timed(stats, async () =>
+        refundSandboxPayment(
+          {
+            db,
+            now: options.now,
+            load,
+            unexpectedState,
+            refunded: (row) => emit("charge.refunded", paymentOf(row)),
+          },
+          id,
+          input,
+        ),
+      ),
 
     disputes: (id, stats) => timed(stats, async () => disputesOf(await load(id))),
+
+    connect: createSandboxConnect(db, options),
   };
 
-  async function replay(idempotencyKey: string, requestHash: string): Promise<Payment> {
+  async function byKey(idempotencyKey: string): Promise<Row | undefined> {
     const [row] = await db.select().from(sp).where(eq(sp.idempotencyKey, idempotencyKey)).limit(1);
+    return row;
+  }
+
+  async function replay(idempotencyKey: string, requestHash: string): Promise<Payment> {
+    const row = await byKey(idempotencyKey);
     if (row === undefined) throw new ProviderError("unavailable", "The payment vanished mid-request.", true);
     if (row.requestHash !== requestHash) throw keyReused();
     return paymentOf(row);
-  }
-
-  async function refund(
-    id: string,
-    input: { amount?: number | undefined; reason?: string | undefined; idempotencyKey: string },
-  ): Promise<Refund> {
-    const requestHash = await sha256Hex(JSON.stringify([id, input.amount ?? null, input.reason ?? null]));
-    const earlier = await refundByKey(input.idempotencyKey);
-    if (earlier !== undefined) {
-      if (earlier.requestHash !== requestHash) throw keyReused();
-      return { id: earlier.id, paymentId: id, amount: earlier.amount, status: "succeeded" };
-    }
-    const row = await load(id);
-    if (row.status !== "succeeded") throw unexpectedState(row);
-    if (row.disputeId !== null) {
-      throw new ProviderError(
-        "invalid_request",
-        `Charge ${row.latestCharge} has been charged back; cannot issue a refund.`,
-        false,
-        "charge_disputed",
-      );
-    }
-    const amount = input.amount ?? row.amount - row.amountRefunded;
-    if (amount <= 0 || row.amountRefunded + amount > row.amount) {
-      throw new ProviderError(
-        "invalid_request",
-        "The refund exceeds what is left to refund.",
-        false,
-        "charge_already_refunded",
-      );
-    }
-    const refundId = `re_sbx_${randomToken(24)}`;
-    try {
-      await db.batch([
-        db
-          .update(sp)
-          .set({ amountRefunded: sql`${sp.amountRefunded} + ${amount}`, updatedAt: options.now() })
-          .where(and(eq(sp.id, id), sql`${sp.amountRefunded} + ${amount} <= ${sp.amount}`)),
-        expectOneChange(db),
-        db.insert(sandboxRefunds).values({
-          id: refundId,
-          paymentId: id,
-          idempotencyKey: input.idempotencyKey,
-          requestHash,
-          amount,
-          reason: input.reason ?? null,
-          createdAt: options.now(),
-        }),
-      ]);
-    } catch {
-      // A concurrent refund with the same key landed first, or another refund used up the amount.
-      const raced = await refundByKey(input.idempotencyKey);
-      if (raced?.requestHash === requestHash)
-        return { id: raced.id, paymentId: id, amount: raced.amount, status: "succeeded" };
-      throw new ProviderError(
-        "invalid_request",
-        "The refund exceeds what is left to refund.",
-        false,
-        "charge_already_refunded",
-      );
-    }
-    await emit("charge.refunded", paymentOf(await load(id)));
-    return { id: refundId, paymentId: id, amount, status: "succeeded" };
-  }
-
-  async function refundByKey(key: string) {
-    const [row] = await db
-      .select()
-      .from(sandboxRefunds)
-      .where(eq(sandboxRefunds.idempotencyKey, key))
-      .limit(1);
-    return row;
   }
 }
 
@@ -294,11 +256,3 @@ function disputesOf(row: Row): Dispute[] {
     },
   ];
 }
-
-const keyReused = () =>
-  new ProviderError(
-    "invalid_request",
-    "This idempotency key was already used with different parameters.",
-    false,
-    "idempotency_error",
-  );

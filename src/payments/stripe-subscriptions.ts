@@ -13,6 +13,7 @@ import type {
   Payment,
   PaymentProvider,
 } from "./provider";
+import { subscriptionDestinationParams } from "./stripe-connect";
 import type { retrying } from "./stripe-retries";
 
 type Retrying = ReturnType<typeof retrying>;
@@ -151,6 +152,8 @@ async function startSubscription(
         // The card that pays the first invoice is what Stripe charges the renewals with.
         payment_settings: { save_default_payment_method: "on_subscription", payment_method_types: ["card"] },
         metadata: pick(input.metadata, ["creator_id", "order_id", "offer_id"]),
+        // A creator's connected account: each invoice's payment is a destination charge to it.
+        ...subscriptionDestinationParams(input.destination, input.amount),
         expand: ["latest_invoice.payments"],
       },
       { idempotencyKey: `${key}:subscription` },

@@ -1,6 +1,6 @@
 /**
  * The Stripe provider: PaymentIntents, Refunds and Disputes through the official SDK, with our own retry
- * loop.
+ * loop; Billing in stripe-subscriptions.ts, Connect (destination charges, accounts) in stripe-connect.ts.
  *
  * The SDK's own retries are off (`maxNetworkRetries: 0`) because it does not retry 429s and does not say
  * how many attempts a call took; checkout reports both. Every retry reuses the caller's idempotency key,
@@ -19,6 +19,7 @@ import type {
   PaymentStatus,
   Refund,
 } from "./provider";
+import * as connect from "./stripe-connect";
 import { retrying } from "./stripe-retries";
 import { billingMethods } from "./stripe-subscriptions";
 
@@ -108,10 +109,16 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       withRetries(stats, () =>
         stripe.refunds
           .create(
-            { payment_intent: id, amount: input.amount, reason: input.reason, metadata: input.metadata },
+            {
+              payment_intent: id,
+              amount: input.amount,
+              reason: input.reason,
+              metadata: input.metadata,
+              ...connect.reversingRefundParams(input.reverseTransfer),
+            },
             { idempotencyKey: input.idempotencyKey },
           )
-          .then((refund) => refundFromStripe(refund, id)),
+          .then((refund) => refundFromStripe(refund, id, input.reverseTransfer === true)),
       ),
 
     // A payment has at most a handful of disputes (usually one); 100 is Stripe's page maximum.
@@ -123,6 +130,7 @@ export function createStripeProvider(options: StripeProviderOptions): PaymentPro
       ),
 
     ...billingMethods(stripe, withRetries, { paymentFromStripe, paymentFromDecline, expand: EXPAND }),
+    connect: connect.connectMethods(stripe, withRetries),
   };
 }
 
@@ -138,6 +146,7 @@ function createParams(input: CreatePayment): Stripe.PaymentIntentCreateParams {
     // redirect-based methods, even when the buyer pays by card. (This API version calls the list
     // `allowed_payment_method_types`; `payment_method_types` is no longer accepted on create.)
     allowed_payment_method_types: ["card"],
+    ...connect.destinationParams(input.destination),
     ...(confirmNow
       ? { payment_method: input.paymentMethod, confirm: true, return_url: input.returnUrl }
       : {}),
@@ -218,6 +227,7 @@ export function paymentFromStripe(pi: Stripe.PaymentIntent): Payment {
     paymentMethod:
       typeof pi.payment_method === "string" ? pi.payment_method : (pi.payment_method?.id ?? null),
     subscription: subscriptionRefOf(pi.metadata),
+    destination: connect.destinationOf(pi, charge),
   };
 }
 
@@ -243,7 +253,7 @@ function failureOf(error: Stripe.PaymentIntent.LastPaymentError | null): Payment
   };
 }
 
-function refundFromStripe(refund: Stripe.Refund, paymentId: string): Refund {
+function refundFromStripe(refund: Stripe.Refund, paymentId: string, reversing: boolean): Refund {
   const pi = refund.payment_intent;
   return {
     id: refund.id,
@@ -251,6 +261,7 @@ function refundFromStripe(refund: Stripe.Refund, paymentId: string): Refund {
     amount: refund.amount,
     // A refund without a status yet is pending; so is one in a state this code does not know.
     status: REFUND_STATUSES.find((known) => known === refund.status) ?? "pending",
+    ...(reversing ? connect.reversalOf(refund) : {}),
   };
 }
 

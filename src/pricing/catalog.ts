@@ -16,6 +16,7 @@ import {
   offerPrices,
   offers,
 } from "../db/schema";
+import { creatorStatusOf } from "../operator/standing";
 import type { ArmAdjustment, ExperimentArm, PricedOffer } from "./engine";
 
 export const CATALOG_TTL_MS = 5_000;
@@ -25,6 +26,8 @@ export interface CatalogEntry {
   creatorId: string;
   kind: OfferRow["kind"];
   status: OfferRow["status"];
+  /** The creator's standing, read with the offer (no round trip of its own): a suspended one sells nothing. */
+  creatorSuspended: boolean;
   priced: PricedOffer;
 }
 
@@ -54,6 +57,11 @@ export function forgetPricing(offerId: string): void {
   cache.delete(offerId);
 }
 
+/** Drops every cached offer of a creator whose standing changed (suspended, reinstated) in this isolate. */
+export function forgetCreatorPricing(creatorId: string): void {
+  for (const [offerId, hit] of cache) if (hit.entry.creatorId === creatorId) cache.delete(offerId);
+}
+
 function remember(offerId: string, now: number, entry: CatalogEntry): void {
   cache.delete(offerId);
   if (cache.size >= MAX_ENTRIES) {
@@ -65,7 +73,12 @@ function remember(offerId: string, now: number, entry: CatalogEntry): void {
 
 async function loadPricing(db: Db, offerId: string): Promise<CatalogEntry | undefined> {
   const [rows, prices, countryPrices, discounts, components, running] = await db.batch([
-    db.select().from(offers).where(eq(offers.id, offerId)).limit(1),
+    // A subquery, not a join: D1 answers a batch's rows by column name, and both tables have `status`.
+    db
+      .select({ offer: offers, creatorStatus: creatorStatusOf(offers.creatorId) })
+      .from(offers)
+      .where(eq(offers.id, offerId))
+      .limit(1),
     db.select().from(offerPrices).where(eq(offerPrices.offerId, offerId)),
     db.select().from(offerCountryPrices).where(eq(offerCountryPrices.offerId, offerId)),
     db
@@ -94,8 +107,9 @@ async function loadPricing(db: Db, offerId: string): Promise<CatalogEntry | unde
       .where(and(eq(experiments.offerId, offerId), eq(experiments.status, "running")))
       .orderBy(experimentArms.position),
   ]);
-  const [row] = rows;
-  if (row === undefined) return undefined;
+  const [joined] = rows;
+  if (joined === undefined) return undefined;
+  const row = joined.offer;
 
   const componentPrices = new Map<
     string,
@@ -111,6 +125,7 @@ async function loadPricing(db: Db, offerId: string): Promise<CatalogEntry | unde
     creatorId: row.creatorId,
     kind: row.kind,
     status: row.status,
+    creatorSuspended: joined.creatorStatus === "suspended",
     priced: {
       id: row.id,
       defaultCurrency: row.defaultCurrency,

@@ -13,6 +13,7 @@ import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
 import { type ExposureSink, quoteExposures } from "../metrics/counters";
+import { creatorSuspendedError } from "../operator/standing";
 import { chargeableProblem } from "../payments/limits";
 import { type CatalogEntry, pricingOf } from "../pricing/catalog";
 import {
@@ -69,13 +70,22 @@ export async function createQuote({
   input,
 }: {
   ctx: BuyerContext & {
+    /** A creator's secret or restricted key: its privileges (member_id, the "api" source). */
     caller: { creatorId: string } | null;
+    /** The creator a key of any kind names: another creator's offer reads as unknown. */
+    owner?: string | null;
     quoteKeys: QuoteKeys;
     exposures?: ExposureSink;
   };
   input: QuoteRequest & { buyer: (creatorId: string) => Promise<PricingBuyer> };
 }): Promise<QuoteView> {
-  const entry = await sellableOffer(ctx.db, input.offerId, ctx.now, ctx.caller);
+  const owner = ctx.owner ?? ctx.caller?.creatorId ?? null;
+  const entry = await sellableOffer(
+    ctx.db,
+    input.offerId,
+    ctx.now,
+    owner === null ? null : { creatorId: owner },
+  );
   const creatorId = entry.creatorId;
   const currency = currencyFor(entry, input);
   const items: QuotedItems = {
@@ -185,6 +195,7 @@ async function sellableOffer(
   if (entry === undefined || (caller !== null && caller.creatorId !== entry.creatorId)) {
     throw notFound("offer", offerId);
   }
+  if (entry.creatorSuspended) throw creatorSuspendedError("offer");
   if (entry.status !== "active")
     throw new AppError("conflict", `Offer ${offerId} is archived and cannot be bought.`);
   return entry;

@@ -9,7 +9,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
-import { API_KEY_PREFIX, hashApiKey } from "../lib/api-keys";
+import { hashApiKey, kindOfKey } from "../lib/api-keys";
 
 /**
  * Outside production, a request Cloudflare did not front is not rate limited at all: one with no
@@ -51,14 +51,19 @@ export function ipv6Prefix(address: string): string {
 }
 
 /**
- * `api_key:<sha-256 prefix>` for a request that presents a creator API key, or null. Hashed, so no key
- * is a counter's name; unverified, because verifying needs D1 and this runs before the route: a forged
- * key gains a fresh counter only to be refused 401 by the route.
+ * `api_key:<sha-256 prefix>` for a request that presents a creator's server-side key (secret `cc_sk_`
+ * or restricted `cc_rk_`), or null. Hashed, so no key is a counter's name; unverified, because verifying
+ * needs D1 and this runs before the route: a forged key gains a fresh counter only to be refused 401 by
+ * the route. A publishable key (`cc_pk_`) is null: it is printed in public pages and sent by every
+ * buyer's browser, so it counts per address under `public` like any buyer. Its own counter would pool
+ * all of a creator's buyers into one budget, and would let anyone who copies it off a page skip the
+ * per-address limit.
  */
 export async function apiKeyKey(c: Context<AppEnv>): Promise<string | null> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
   const key = match?.[1];
-  if (key === undefined || !key.startsWith(API_KEY_PREFIX)) return null;
+  const kind = key === undefined ? null : kindOfKey(key);
+  if (key === undefined || kind === null || kind === "publishable") return null;
   return `api_key:${(await hashApiKey(key)).slice(0, 32)}`;
 }
 

@@ -1,5 +1,10 @@
 import * as getAllowedOrigins from "./allowed-origins/get";
 import * as putAllowedOrigins from "./allowed-origins/put";
+import * as createApiKey from "./api-keys/create";
+import * as getApiKey from "./api-keys/get";
+import * as listApiKeys from "./api-keys/list";
+import * as revokeApiKey from "./api-keys/revoke";
+import * as rotateApiKey from "./api-keys/rotate";
 import * as listAuditEvents from "./audit-events/list";
 import * as buyerTokenChallenge from "./buyer-tokens/challenge";
 import * as mintBuyerToken from "./buyer-tokens/create";
@@ -9,6 +14,11 @@ import * as getCheckout from "./checkouts/get";
 import * as listCheckouts from "./checkouts/list";
 import * as getCohortRules from "./cohort-rules/get";
 import * as putCohortRules from "./cohort-rules/put";
+import * as linkConnectAccount from "./connect/account-create";
+import * as getConnectAccount from "./connect/account-get";
+import * as connectAccountLinks from "./connect/account-links";
+import * as connectRefreshPage from "./connect/refresh-page";
+import * as connectReturnPage from "./connect/return-page";
 import * as createCoupon from "./coupons/create";
 import * as getCoupon from "./coupons/get";
 import * as listCoupons from "./coupons/list";
@@ -73,6 +83,12 @@ import * as offerPrice from "./offers/price";
 import * as getPriceTable from "./offers/price-table-get";
 import * as putPriceTable from "./offers/price-table-put";
 import * as updateOffer from "./offers/update";
+import * as createCreator from "./operator/create";
+import * as getCreator from "./operator/get";
+import * as listCreators from "./operator/list";
+import * as reinstateCreator from "./operator/reinstate";
+import * as suspendCreator from "./operator/suspend";
+import * as updateCreator from "./operator/update";
 import * as cancelOrder from "./orders/cancel";
 import * as collectOrder from "./orders/collect";
 import * as exportOrders from "./orders/export";
@@ -145,6 +161,11 @@ export const routes = [
   moveFulfilment,
   orderReceipt,
   stripeWebhook,
+  linkConnectAccount,
+  getConnectAccount,
+  connectAccountLinks,
+  connectReturnPage,
+  connectRefreshPage,
   registerDevice,
   getDevice,
   revokeDevice,
@@ -212,6 +233,11 @@ export const routes = [
   putFulfilmentRules,
   listBatches,
   listAuditEvents,
+  listApiKeys,
+  createApiKey,
+  getApiKey,
+  rotateApiKey,
+  revokeApiKey,
   listWebhookEndpoints,
   createWebhookEndpoint,
   getWebhookEndpoint,
@@ -235,6 +261,12 @@ export const routes = [
   putAllowedOrigins,
   devOutbox,
   devClock,
+  listCreators,
+  createCreator,
+  getCreator,
+  updateCreator,
+  suspendCreator,
+  reinstateCreator,
   embedScript,
   overlayPage,
 ];

@@ -5,9 +5,11 @@
  * refunded as an order (POST /v1/orders/{id}/refund), which ends the subscription the same way.
  */
 import { and, desc, eq } from "drizzle-orm";
+import { destinationOfPayment, refundTransferWrites, reversalOption } from "../connect/refunds";
+import type { Write } from "../db/client";
 import { subscriptionInvoices as si } from "../db/schema";
 import { AppError } from "../errors";
-import { ProviderError } from "../payments/provider";
+import { ProviderError, type Refund } from "../payments/provider";
 import { ended } from "./billing";
 import { refuseAtProvider } from "./provider-sync";
 import type { RenewalContext } from "./renewals";
@@ -37,11 +39,19 @@ export async function refundLastInvoice(
       `The last payment is the membership's order: refund it with POST /v1/orders/${loaded.row.orderId}/refund.`,
     );
   }
+  // A renewal charged as a destination charge (the creator paid through Connect) takes the creator's
+  // share back with the refund; the payment says whether it was one.
+  const paid = await ctx.provider.retrieve(invoice.paymentId).catch(() => {
+    throw unavailable();
+  });
+  const destination = destinationOfPayment(paid);
+  let refund: Refund;
   try {
-    await ctx.provider.refund(invoice.paymentId, {
+    refund = await ctx.provider.refund(invoice.paymentId, {
       reason: "requested_by_customer",
       idempotencyKey: `invoice-refund:${invoice.id}`,
       metadata: { subscription_id: id, invoice_id: invoice.id },
+      ...reversalOption(destination?.account),
     });
   } catch (error) {
     if (error instanceof ProviderError && !error.retryable) {
@@ -52,6 +62,23 @@ export async function refundLastInvoice(
     }
     throw unavailable();
   }
+  const shareWrites: Write[] =
+    destination === null
+      ? []
+      : refundTransferWrites(
+          { db: ctx.db, actor: ctx.actor, now: ctx.now },
+          {
+            creatorId: loaded.row.creatorId,
+            orderId: null,
+            payment: paid,
+            account: destination.account,
+            fee: destination.fee,
+            refundedBefore: paid.amountRefunded,
+            amount: refund.amount,
+            refund,
+          },
+          { type: "subscription", id },
+        );
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = stateOf(loaded.row);
     const at = factTime(loaded.row, ctx.now);
@@ -66,6 +93,7 @@ export async function refundLastInvoice(
         dunning: { attempts: 0, since: null },
         writes: [
           ctx.db.update(si).set({ status: "refunded", updatedAt: ctx.now }).where(eq(si.id, invoice.id)),
+          ...shareWrites,
         ],
         action: "subscription.refunded",
         audit: { invoice_id: invoice.id, payment_id: invoice.paymentId, amount: invoice.amount },

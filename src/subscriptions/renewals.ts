@@ -11,9 +11,11 @@
  * never work on one subscription at once.
  */
 import { and, asc, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import { destinationNow, payoutRefusal } from "../connect/checkout";
+import type { PayoutsMode } from "../connect/payouts";
 import type { Db, Write } from "../db/client";
 import { creators, type SubscriptionRow, subscriptions } from "../db/schema";
-import type { Payment, PaymentProvider } from "../payments/provider";
+import type { Payment, PaymentFailure, PaymentProvider } from "../payments/provider";
 import { afterCharge, chargedBack, ended, NO_DUNNING, type Step, stepAt } from "./billing";
 import { invoiceWrite } from "./invoices";
 import {
@@ -41,6 +43,8 @@ export interface RenewalContext {
   timings?: number[];
   /** Payments the provider reported disputed while this context charged them (its dispute events). */
   disputed?: ReadonlySet<string>;
+  /** PAYOUTS_MODE (docs/payouts.md); `platform` when absent. */
+  payoutsMode?: PayoutsMode;
 }
 
 export interface RenewalReport {
@@ -186,8 +190,10 @@ export async function charge(
   step: ChargeStep,
   report: RenewalReport = emptyReport(),
 ): Promise<Applied | "conflict" | "deferred"> {
-  const payment = await chargeCard(ctx, loaded.row, step);
-  if (payment === "deferred") return "deferred";
+  const charged = await chargeCard(ctx, loaded.row, step).catch(payoutRefusal);
+  if (charged === "deferred") return "deferred";
+  const refusal = charged !== null && "refused" in charged ? charged.refused : null;
+  const payment = refusal === null ? (charged as Payment | null) : null;
   const { row } = loaded;
   // Off-session, a card that asks for 3-D Secure cannot be charged: that is a failed attempt.
   const paid = payment?.status === "succeeded";
@@ -206,7 +212,7 @@ export async function charge(
     disputed ? [...outcome.events, ...chargedBack(step)] : outcome.events,
     {
       dunning: disputed ? NO_DUNNING : outcome.dunning,
-      writes: [chargedInvoice(ctx, row, step, payment, disputed ? "refunded" : outcome.invoice)],
+      writes: [chargedInvoice(ctx, row, step, payment, disputed ? "refunded" : outcome.invoice, refusal)],
       action: disputed
         ? "subscription.charged_back"
         : paid
@@ -238,10 +244,13 @@ export async function chargeCard(
   step: ChargeStep,
 ): Promise<Payment | null | "deferred"> {
   if (row.paymentMethod === null) return null;
+  // Throws payouts_not_ready (a renewal lands it as a failed attempt; a resume answers 409).
+  const destination = await destinationNow(ctx, row.creatorId, row.amount);
   try {
     return await ctx.provider.create({
       amount: row.amount,
       currency: row.currency,
+      ...(destination === undefined ? {} : { destination }),
       paymentMethod: row.paymentMethod,
       description: `Subscription ${row.id}, period from ${new Date(step.periodStart).toISOString()}`,
       metadata: {
@@ -264,12 +273,14 @@ export function chargedInvoice(
   step: ChargeStep,
   payment: Payment | null,
   status: "paid" | "open" | "uncollectible" | "refunded",
+  refusal: PaymentFailure | null = null,
 ): Write {
   const error =
     status === "paid"
       ? null
       : JSON.stringify(
-          payment?.lastError ??
+          refusal ??
+            payment?.lastError ??
             (payment === null
               ? { code: "no_payment_method", message: "No saved payment method." }
               : { code: "authentication_required", message: "The card asks for authentication." }),

@@ -18,9 +18,10 @@ import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { chargedBack, phaseOf } from "../checkout/disputes";
 import type { PaymentContext } from "../checkout/transition";
+import { destinationOfPayment, refundTransferWrites, reversalOption } from "../connect/refunds";
 import { runBatch, type Write } from "../db/client";
 import { type SubscriptionRow, subscriptions } from "../db/schema";
-import type { BillingInvoice, Payment } from "../payments/provider";
+import type { BillingInvoice, Payment, Refund } from "../payments/provider";
 import type { SubscriptionEvent } from "./access";
 import { periodAt } from "./intervals";
 import { invoiceWrite } from "./invoices";
@@ -156,11 +157,16 @@ async function refundPaidAfterEnd(ctx: PaymentContext, row: Row, invoiceId: stri
   }
   const paymentId = await provider.paymentOfInvoice?.(invoiceId);
   if (paymentId === undefined || paymentId === null) return;
+  // A destination charge (the creator paid through Connect): its share comes back with the refund.
+  const paid = await provider.retrieve(paymentId);
+  const destination = destinationOfPayment(paid);
+  let refund: Refund;
   try {
-    await provider.refund(paymentId, {
+    refund = await provider.refund(paymentId, {
       reason: "requested_by_customer",
       idempotencyKey: `refund-after-end:${invoiceId}`,
       metadata: { subscription_id: row.id, invoice_id: invoiceId, reason: "paid_after_subscription_ended" },
+      ...reversalOption(destination?.account),
     });
   } catch (error) {
     // Refunded already (the order's own refund of a first invoice whose event came late): done.
@@ -175,6 +181,22 @@ async function refundPaidAfterEnd(ctx: PaymentContext, row: Row, invoiceId: stri
       { type: "subscription", id: row.id },
       { invoice_id: invoiceId, payment_id: paymentId, reason: "paid_after_subscription_ended" },
     ),
+    ...(destination === null
+      ? []
+      : refundTransferWrites(
+          { db: ctx.db, actor: ACTOR, now: ctx.now },
+          {
+            creatorId: row.creatorId,
+            orderId: row.orderId,
+            payment: paid,
+            account: destination.account,
+            fee: destination.fee,
+            refundedBefore: paid.amountRefunded,
+            amount: refund.amount,
+            refund,
+          },
+          { type: "subscription", id: row.id },
+        )),
   ]);
 }
 

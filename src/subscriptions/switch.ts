@@ -6,7 +6,9 @@
  * verifying), an MRR expansion or contraction, and the audit row with the payment.
  */
 import { and, eq } from "drizzle-orm";
-import type { Db } from "../db/client";
+import { destinationNow } from "../connect/checkout";
+import { destinationOfPayment, refundTransferWrites, reversalOption } from "../connect/refunds";
+import type { Db, Write } from "../db/client";
 import { offerPrices, offers, subscriptionInvoices } from "../db/schema";
 import { AppError, notFound } from "../errors";
 import { newId } from "../lib/ids";
@@ -133,12 +135,13 @@ export async function applyTierChange(
   if (loaded.row.version !== q.version || loaded.row.status !== "active") {
     throw new AppError("conflict", "The subscription changed since the quote was made; ask for a new one.");
   }
-  const paymentId = await settleProration(ctx, loaded, q);
+  const { paymentId, writes } = await settleProration(ctx, loaded, q);
   // The money moved at the quoted amount: the switch now lands whatever else changed meanwhile.
   for (let attempt = 0; attempt < 5; attempt++) {
     if (loaded.row.lastChangeId === q.id) return renderSubscription(loaded, ctx.now);
     const applied = await applyTo(ctx, loaded, [], {
       columns: { offerId: q.toOfferId, amount: q.amount, lastChangeId: q.id },
+      writes,
       action: "subscription.tier_changed",
       audit: {
         from_offer_id: q.fromOfferId,
@@ -155,20 +158,27 @@ export async function applyTierChange(
   throw new AppError("conflict", "The subscription kept changing; apply the quote again.");
 }
 
-/** Charges the quoted proration, or refunds the quoted credit, under a key only this quote uses. */
+/**
+ * Charges the quoted proration, or refunds the quoted credit, under a key only this quote uses. A
+ * creator paid through Connect gets the proration as a destination charge (refused with
+ * payouts_not_ready while its account cannot take one), and a credit refunded from a destination
+ * charge takes the creator's share back with it; its record lands in the switch's batch (`writes`).
+ */
 async function settleProration(
   ctx: SwitchContext,
   loaded: Loaded,
   q: Awaited<ReturnType<typeof verifyChangeQuote>>,
-) {
+): Promise<{ paymentId: string | null; writes: Write[] }> {
   const { row } = loaded;
   if (q.proration > 0) {
     if (row.paymentMethod === null)
       throw new AppError("payment_declined", "No saved card to charge the proration to.");
+    const destination = await destinationNow(ctx, row.creatorId, q.proration);
     const payment = await ctx.provider
       .create({
         amount: q.proration,
         currency: q.currency,
+        ...(destination === undefined ? {} : { destination }),
         paymentMethod: row.paymentMethod,
         description: `Tier change for subscription ${row.id}`,
         metadata: { creator_id: row.creatorId, subscription_id: row.id, change_quote: q.id },
@@ -183,22 +193,44 @@ async function settleProration(
         payment.lastError?.message ?? "The saved card could not be charged.",
       );
     }
-    return payment.id;
+    return { paymentId: payment.id, writes: [] };
   }
   if (q.proration < 0) {
     const invoice = await paidInvoice(ctx.db, loaded);
     if (invoice === null)
       throw new AppError("conflict", "The period's payment is gone; ask for a new quote.");
-    await ctx.provider
+    const paid = await ctx.provider.retrieve(invoice.paymentId).catch(() => {
+      throw unavailable();
+    });
+    const destination = destinationOfPayment(paid);
+    const refund = await ctx.provider
       .refund(invoice.paymentId, {
         amount: -q.proration,
         reason: "requested_by_customer",
         idempotencyKey: `change-refund:${q.id}`,
+        ...reversalOption(destination?.account),
       })
       .catch(() => {
         throw unavailable();
       });
-    return invoice.paymentId;
+    const writes =
+      destination === null
+        ? []
+        : refundTransferWrites(
+            { db: ctx.db, actor: ctx.actor, now: ctx.now },
+            {
+              creatorId: row.creatorId,
+              orderId: null,
+              payment: paid,
+              account: destination.account,
+              fee: destination.fee,
+              refundedBefore: paid.amountRefunded,
+              amount: refund.amount,
+              refund,
+            },
+            { type: "subscription", id: row.id },
+          );
+    return { paymentId: invoice.paymentId, writes };
   }
-  return null;
+  return { paymentId: null, writes: [] };
 }

@@ -1,15 +1,17 @@
 import { exports } from "cloudflare:workers";
+import { and, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { apiKeys, auditEvents, creators } from "../../src/db/schema";
 import { demo, seedDemo } from "../../src/db/seed";
 import { demoFulfilment } from "../../src/db/seed-fulfilment";
 import { demoSurfaces } from "../../src/db/seed-surfaces";
-import { displayPrefix, generateApiKey, hashApiKey } from "../../src/lib/api-keys";
+import { generateApiKey } from "../../src/lib/api-keys";
 import { generateOverlayToken } from "../../src/overlay/token";
 import { api } from "../support/api";
 import { db, tableCounts } from "../support/tenants";
 
-const seedWith = async (key: string) =>
-  seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now());
+const seedWith = async (key: string, publishable = generateApiKey("publishable")) =>
+  seedDemo(db, { secret: key, publishable }, Date.now());
 
 describe("the demo seed", () => {
   it("seeds a member whose session token lists the Merch tier and backstage, as the README walks through", async () => {
@@ -82,10 +84,55 @@ describe("the demo seed", () => {
 
   it("changes nothing when run twice", async () => {
     const key = generateApiKey();
-    await seedWith(key);
+    const publishable = generateApiKey("publishable");
+    await seedWith(key, publishable);
     const once = await tableCounts();
-    await seedWith(key);
+    await seedWith(key, publishable);
     expect(await tableCounts()).toEqual(once);
+  });
+
+  it("seeds the creator and both keys as the operator's create writes them: kinds, scopes and audit rows", async () => {
+    const [key, publishable] = [generateApiKey(), generateApiKey("publishable")];
+    await seedWith(key, publishable);
+    const rows = await db
+      .select({ id: apiKeys.id, kind: apiKeys.kind, scopes: apiKeys.scopes })
+      .from(apiKeys)
+      .where(eq(apiKeys.creatorId, demo.creatorId))
+      .orderBy(apiKeys.id);
+    expect(rows).toEqual([
+      { id: demo.apiKeyId, kind: "secret", scopes: '["*"]' },
+      { id: demo.publishableKeyId, kind: "publishable", scopes: "[]" },
+    ]);
+    const audited = await db
+      .select({ subjectId: auditEvents.subjectId, action: auditEvents.action })
+      .from(auditEvents)
+      .where(
+        and(
+          eq(auditEvents.creatorId, demo.creatorId),
+          inArray(auditEvents.subjectType, ["creator", "api_key"]),
+        ),
+      );
+    expect(audited).toEqual(
+      expect.arrayContaining([
+        { subjectId: demo.creatorId, action: "creator.created" },
+        { subjectId: demo.apiKeyId, action: "api_key.created" },
+        { subjectId: demo.publishableKeyId, action: "api_key.created" },
+      ]),
+    );
+  });
+
+  it("seeds a publishable key that quotes the demo offer but is refused on admin routes", async () => {
+    const [key, publishable] = [generateApiKey(), generateApiKey("publishable")];
+    await seedWith(key, publishable);
+    const quote = await api("POST", "/v1/quotes", {
+      key: publishable,
+      body: { offer_id: demo.dropOfferId, drop_id: demo.dropId },
+      headers: { "buyer-id": "seed-demo-buyer" },
+    });
+    expect(quote.status, JSON.stringify(quote.body)).toBe(201);
+    const admin = await api("GET", "/v1/drops", { key: publishable });
+    expect(admin.status).toBe(403);
+    expect(admin.body.type).toMatch(/insufficient-scope$/);
   });
 
   it("switches to a new DEMO_API_KEY and retires the old one", async () => {
@@ -97,10 +144,27 @@ describe("the demo seed", () => {
     expect((await api("GET", "/v1/drops", { key: oldKey })).status).toBe(401);
   });
 
+  it("reseeding a suspended demo creator leaves it suspended: the seed never reinstates", async () => {
+    const key = generateApiKey();
+    await seedWith(key);
+    await db
+      .update(creators)
+      .set({ status: "suspended", suspendedAt: Date.now() })
+      .where(eq(creators.id, demo.creatorId));
+    await seedWith(key);
+    const res = await api("GET", "/v1/drops", { key });
+    expect(res.status).toBe(403);
+    expect(res.body.type).toMatch(/creator-suspended$/);
+    await db
+      .update(creators)
+      .set({ status: "active", suspendedAt: null })
+      .where(eq(creators.id, demo.creatorId));
+  });
+
   it("seeds the buyer surfaces npm start prints: the drop's link page, the Fan tier's, and a working overlay", async () => {
     const key = generateApiKey();
     const overlayToken = generateOverlayToken();
-    await seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now(), {
+    await seedDemo(db, { secret: key }, Date.now(), {
       overlayToken,
     });
     for (const id of [demoSurfaces.dropLinkId, demoSurfaces.fanLinkId, demoSurfaces.overlayLinkId]) {
@@ -120,10 +184,10 @@ describe("the demo seed", () => {
   it("replaces the overlay token when a new one is seeded: the old URL stops working", async () => {
     const key = generateApiKey();
     const [first, second] = [generateOverlayToken(), generateOverlayToken()];
-    await seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now(), {
+    await seedDemo(db, { secret: key }, Date.now(), {
       overlayToken: first,
     });
-    await seedDemo(db, { hash: await hashApiKey(key), prefix: displayPrefix(key) }, Date.now(), {
+    await seedDemo(db, { secret: key }, Date.now(), {
       overlayToken: second,
     });
     const overlayOf = async (token: string) => {

@@ -28,9 +28,21 @@ export interface BillingCore {
     object: Stripe.Subscription | Stripe.Invoice,
     ctx: RequestContext | null,
   ) => void;
-  invoiceIntent: (input: { amount: number; currency: string; customer: string }) => Stripe.PaymentIntent;
+  invoiceIntent: (input: {
+    amount: number;
+    currency: string;
+    customer: string;
+    destination: { account: string; fee: number | null } | null;
+  }) => Stripe.PaymentIntent;
   chargeSaved: (piId: string, method: string) => void;
   paymentMethodFrom: (token: string) => string | Reply;
+  /** Why a destination would be refused (stripe-fake-connect.ts), or null. */
+  destinationError: (
+    destination: string | undefined,
+    fee: string | undefined,
+    amount: number,
+    params: { destination: string; fee: string },
+  ) => Reply | null;
 }
 
 const INTERVALS = ["day", "week", "month", "year"];
@@ -87,10 +99,20 @@ export function createFakeBilling(core: BillingCore) {
     const it = item(sub);
     const invoice = invoiceObject(sub, it, { reason, created: stamp() });
     invoices.set(invoice.id, invoice);
+    const destination = sub.transfer_data?.destination;
+    const percent = sub.application_fee_percent;
     const pi = core.invoiceIntent({
       amount: invoice.amount_due,
       currency: invoice.currency,
       customer: String(sub.customer),
+      // Stripe's fee on each invoice is the subscription's percent of it, rounded to a minor unit.
+      destination:
+        destination === undefined
+          ? null
+          : {
+              account: typeof destination === "string" ? destination : destination.id,
+              fee: percent === null ? null : Math.round((invoice.amount_due * percent) / 100),
+            },
     });
     invoiceOfIntent.set(pi.id, invoice.id);
     intentOfInvoice.set(invoice.id, pi.id);
@@ -150,6 +172,36 @@ export function createFakeBilling(core: BillingCore) {
     if (!Number.isInteger(amount) || amount < 0) {
       return invalidRequest("Invalid integer", { code: "parameter_invalid_integer", param: "unit_amount" });
     }
+    const transferData = params.transfer_data;
+    const destination = typeof transferData === "object" ? text(transferData.destination) : undefined;
+    const percentText = text(params.application_fee_percent);
+    const percent = percentText === undefined ? null : Number(percentText);
+    // Checked on the text: at most two decimal places, as Stripe takes it.
+    if (
+      percentText !== undefined &&
+      !(/^\d{1,3}(\.\d{1,2})?$/.test(percentText) && Number(percentText) <= 100)
+    ) {
+      return invalidRequest(
+        "application_fee_percent must be a decimal between 0 and 100 with at most two decimal places.",
+        {
+          param: "application_fee_percent",
+        },
+      );
+    }
+    if (percent !== null && destination === undefined) {
+      return invalidRequest(
+        "application_fee_percent needs transfer_data[destination] (or a connected account).",
+        {
+          param: "application_fee_percent",
+        },
+      );
+    }
+    // The destination must be able to take transfers, as for a PaymentIntent; the percent is checked above.
+    const refused = core.destinationError(destination, undefined, amount, {
+      destination: "transfer_data[destination]",
+      fee: "application_fee_percent",
+    });
+    if (refused !== null) return refused;
     const start = stamp();
     const sub = subscriptionObject({
       customer,
@@ -162,6 +214,12 @@ export function createFakeBilling(core: BillingCore) {
       end: periodEnd(start, interval, count),
       metadata: record(params.metadata),
     });
+    if (destination !== undefined) {
+      Object.assign(sub, {
+        transfer_data: { amount_percent: null, destination },
+        application_fee_percent: percent,
+      });
+    }
     subscriptions.set(sub.id, sub);
     invoiceFor(sub, "subscription_create", ctx);
     core.emit("customer.subscription.created", sub, ctx);

@@ -293,7 +293,11 @@ export type FakeEventType =
   | "payment_intent.canceled"
   | "charge.refunded"
   | DisputeEventType
-  | BillingEventType;
+  | BillingEventType
+  | ConnectEventType;
+
+/** Stripe Connect's events (stripe-fake-connect.ts): they name the connected account in `account`. */
+export type ConnectEventType = "account.updated";
 
 /** Stripe Billing's events (stripe-fake-billing.ts): a Subscription, or an Invoice, as `data.object`. */
 export type SubscriptionEventType =
@@ -324,7 +328,13 @@ export type FakeEvent = Extract<Stripe.Event, { type: FakeEventType }>;
 /** `request` is the API request that caused the event; null for what the buyer did (3-D Secure). */
 export function eventObject(
   type: FakeEventType,
-  object: Stripe.PaymentIntent | Stripe.Charge | Stripe.Dispute | Stripe.Subscription | Stripe.Invoice,
+  object:
+    | Stripe.PaymentIntent
+    | Stripe.Charge
+    | Stripe.Dispute
+    | Stripe.Subscription
+    | Stripe.Invoice
+    | Stripe.Account,
   created: number,
   request: { id: string | null; idempotency_key: string | null },
 ): FakeEvent {
@@ -339,6 +349,11 @@ export function eventObject(
   };
   // A snapshot: later changes to the object must not show through an event already sent.
   const snapshot = structuredClone(object);
+  if (type === "account.updated") {
+    if (snapshot.object !== "account") throw new Error("account.updated carries an Account");
+    // A Connect event: delivered to the platform's Connect endpoints, naming the account it is about.
+    return { ...base, account: snapshot.id, type, data: { object: snapshot } };
+  }
   if (type.startsWith("customer.subscription.")) {
     if (snapshot.object !== "subscription") throw new Error(`${type} carries a Subscription`);
     return { ...base, type: type as SubscriptionEventType, data: { object: snapshot } };
@@ -358,7 +373,10 @@ export function eventObject(
   if (snapshot.object !== "payment_intent") throw new Error(`${type} carries a PaymentIntent`);
   return {
     ...base,
-    type: type as Exclude<FakeEventType, BillingEventType | DisputeEventType | "charge.refunded">,
+    type: type as Exclude<
+      FakeEventType,
+      BillingEventType | DisputeEventType | ConnectEventType | "charge.refunded"
+    >,
     data: { object: snapshot },
   };
 }

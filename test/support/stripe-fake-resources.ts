@@ -7,6 +7,7 @@
  */
 import type Stripe from "stripe";
 import { createFakeBilling } from "./stripe-fake-billing";
+import { createFakeConnect } from "./stripe-fake-connect";
 import {
   type CardBehaviour,
   chargeObject,
@@ -57,6 +58,7 @@ export function createFakeAccount(now: () => number) {
   const methods = new Map<string, CardBehaviour>();
   const returnUrls = new Map<string, string>();
   const events: FakeEvent[] = [];
+  const connect = createFakeConnect({ now, events, charges });
 
   const emit = (
     type: FakeEventType,
@@ -89,6 +91,7 @@ export function createFakeAccount(now: () => number) {
   function succeed(pi: Stripe.PaymentIntent, method: string, ctx: RequestContext | null): void {
     const charge = chargeObject(pi, method, seconds(now()), null);
     charges.set(charge.id, charge);
+    connect.settle(pi, charge);
     update(pi, {
       status: "succeeded",
       amount_received: pi.amount,
@@ -293,6 +296,14 @@ export function createFakeAccount(now: () => number) {
     if (!Number.isInteger(amount) || amount < 1) {
       return invalidRequest("Invalid integer", { code: "parameter_invalid_integer", param: "amount" });
     }
+    const transferData = params.transfer_data;
+    const destination = typeof transferData === "object" ? text(transferData.destination) : undefined;
+    const fee = text(params.application_fee_amount);
+    const refused = connect.destinationError(destination, fee, amount, {
+      destination: "transfer_data[destination]",
+      fee: "application_fee_amount",
+    });
+    if (refused !== null) return refused;
     const allowed = stringList(params.allowed_payment_method_types);
     const pi = paymentIntentObject({
       amount,
@@ -303,6 +314,12 @@ export function createFakeAccount(now: () => number) {
       allowedTypes: allowed.length > 0 ? allowed : null,
       created: seconds(now()),
     });
+    if (destination !== undefined) {
+      update(pi, {
+        transfer_data: { destination },
+        application_fee_amount: fee === undefined ? null : Number(fee),
+      });
+    }
     const token = text(params.payment_method);
     if (token !== undefined) {
       const method = paymentMethodFrom(token);
@@ -366,13 +383,16 @@ export function createFakeAccount(now: () => number) {
         param: "reason",
       });
     }
+    const refused = connect.refundError(charge, params);
+    if (refused !== null) return refused;
     const metadata = stringRecord(params.metadata);
     const created = refundObject(charge, { amount, reason, metadata, created: seconds(now()) });
     refunds.set(created.id, created);
     charge.amount_refunded += amount;
     charge.refunded = charge.amount_refunded === charge.amount;
+    connect.onRefund(charge, created, params);
     emit("charge.refunded", charge, ctx);
-    return { status: 200, body: structuredClone(created) };
+    return connect.renderRefund(created, charge, params);
   }
 
   const onIntent =
@@ -396,7 +416,7 @@ export function createFakeAccount(now: () => number) {
   function route(method: string, path: string): { name: string; handler: Handler | null } {
     const match =
       /^\/v1\/(payment_intents|refunds|disputes)(?:\/([^/]+))?(?:\/(confirm|cancel|close))?$/.exec(path);
-    if (match === null) return billing.route(method, path);
+    if (match === null) return connect.route(method, path) ?? billing.route(method, path);
     const [, resource, id, action] = match;
     const name = `${method} /v1/${resource}${id ? "/:id" : ""}${action ? `/${action}` : ""}`;
     const handlers: Record<string, Handler> = {
@@ -419,8 +439,16 @@ export function createFakeAccount(now: () => number) {
     return { name, handler: handlers[name] ?? null };
   }
 
-  /** A PaymentIntent for an invoice: Stripe creates it when the invoice is finalized. */
-  function invoiceIntent(input: { amount: number; currency: string; customer: string }) {
+  /**
+   * A PaymentIntent for an invoice: Stripe creates it when the invoice is finalized. A subscription
+   * with `transfer_data` makes it a destination charge, its fee the subscription's percent of it.
+   */
+  function invoiceIntent(input: {
+    amount: number;
+    currency: string;
+    customer: string;
+    destination: { account: string; fee: number | null } | null;
+  }) {
     const pi = paymentIntentObject({
       amount: input.amount,
       currency: input.currency,
@@ -431,6 +459,12 @@ export function createFakeAccount(now: () => number) {
       created: seconds(now()),
     });
     update(pi, { customer: input.customer, setup_future_usage: "off_session" });
+    if (input.destination !== null) {
+      update(pi, {
+        transfer_data: { destination: input.destination.account },
+        application_fee_amount: input.destination.fee,
+      });
+    }
     intents.set(pi.id, pi);
     return pi;
   }
@@ -456,12 +490,20 @@ export function createFakeAccount(now: () => number) {
     else succeed(pi, method, ctx);
   }
 
-  const billing = createFakeBilling({ now, emit, invoiceIntent, chargeSaved, paymentMethodFrom });
+  const billing = createFakeBilling({
+    now,
+    emit,
+    invoiceIntent,
+    chargeSaved,
+    paymentMethodFrom,
+    destinationError: connect.destinationError,
+  });
 
   return {
     route,
     events,
     billing,
+    connect,
     intents,
     charges,
     refunds,

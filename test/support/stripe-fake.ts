@@ -10,7 +10,8 @@
  *
  * It follows Stripe's documented behaviour for what checkout uses: PaymentIntents (create, retrieve,
  * update, confirm, cancel), Customers, Products, Subscriptions and Invoices (stripe-fake-billing.ts),
- * Refunds and Disputes moved by the test PaymentMethods (stripe-fake-resources.ts), `expand[]`,
+ * Refunds and Disputes moved by the test PaymentMethods (stripe-fake-resources.ts), Connect's accounts,
+ * destination charges, transfers and their reversals (stripe-fake-connect.ts), `expand[]`,
  * idempotency keys, the error envelope, `Request-Id` and `Idempotent-Replayed` headers, and the events
  * Stripe would deliver as webhooks, which `signedDelivery` signs as Stripe does.
  */
@@ -143,6 +144,16 @@ export function createStripeFake(options: { now?: () => number } = {}) {
     customers: () => [...account.billing.customers.values()].map((c) => structuredClone(c)),
     products: () => [...account.billing.products.values()].map((p) => structuredClone(p)),
     invoices: () => [...account.billing.invoices.values()].map((i) => structuredClone(i)),
+    accounts: () => [...account.connect.accounts.values()].map((a) => structuredClone(a)),
+    transfers: () => [...account.connect.transfers.values()].map((t) => structuredClone(t)),
+    applicationFees: () => [...account.connect.fees.values()].map((f) => structuredClone(f)),
+    /** A connected account finishes onboarding: it can take destination charges (`account.updated`). */
+    completeOnboarding: (acct: string) => account.connect.completeOnboarding(acct),
+    /** Stripe disables a connected account for `reason` (`account.updated`). */
+    restrictAccount: (acct: string, reason: Stripe.Account.Requirements.DisabledReason) =>
+      account.connect.restrictAccount(acct, reason),
+    /** What a connected account holds in `currency` (default usd): transfers in, less fees and reversals. */
+    balanceOf: (acct: string, currency?: string) => account.connect.balanceOf(acct, currency),
     /** Stripe Billing's test-only moves: a renewal, a Smart Retry, a cancellation (stripe-fake-billing.ts). */
     billing: {
       renew: account.billing.renew,

@@ -2,9 +2,10 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import type { TenantContext } from "../../src/context";
 import { database } from "../../src/db/client";
-import { apiKeys, creators } from "../../src/db/schema";
+import { type ApiKeyKind, apiKeys, creators } from "../../src/db/schema";
 import { commitWith } from "../../src/http/context";
 import { inventoryGateway } from "../../src/inventory/gateway";
+import { newKey } from "../../src/keys/store";
 import { displayPrefix, generateApiKey, hashApiKey } from "../../src/lib/api-keys";
 import { newId } from "../../src/lib/ids";
 
@@ -49,6 +50,23 @@ export async function createTenant(name = "Test Creator", defaultCurrency = "USD
     }),
   ]);
   return { creatorId, key };
+}
+
+/** Another key of the tenant's creator, inserted through newKey as the key routes insert it. */
+export async function createKey(
+  tenant: Tenant,
+  kind: ApiKeyKind,
+  scopes?: string[],
+): Promise<{ id: string; key: string }> {
+  const { key, write } = await newKey(db, {
+    creatorId: tenant.creatorId,
+    name: `test ${kind}`,
+    kind,
+    scopes,
+    now: Date.now(),
+  });
+  await write;
+  return { id: key.id, key: key.secret };
 }
 
 /** Row counts of every application table, to prove a refused request wrote nothing. */

@@ -9,8 +9,9 @@ import { CreateCheckoutBody, CreatedCheckoutSchema } from "../../checkout/schema
 import { withEntitlement } from "../../checkout/verbs";
 import { gateCheckout } from "../../drops/gate";
 import { primeDropSettings, settingsRead } from "../../drops/settings";
-import { AppError, invalid } from "../../errors";
+import { AppError, invalid, notFound } from "../../errors";
 import { BuyerHeaders } from "../../holds/schemas";
+import { optionalApiKey } from "../../http/auth";
 import { type AppEnv, checkoutContext } from "../../http/context";
 import { idempotent } from "../../http/idempotency";
 import { problemResponses } from "../../http/openapi";
@@ -44,6 +45,10 @@ async function creatorOfQuote(c: Context<AppEnv>): Promise<string> {
   }
   const keys = await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS);
   const quote = await verifyQuote(keys, token, issuedAt * 1000);
+  // A key sent with the checkout (optionalApiKey: a publishable one, typically) names the creator the
+  // quote must be from; another creator's quote reads as unknown, before any key is claimed.
+  const owner = c.get("caller")?.creatorId;
+  if (owner !== undefined && owner !== quote.creatorId) throw notFound("quote", quote.id);
   verified.set(c.req.raw, quote);
   return quote.creatorId;
 }
@@ -89,8 +94,10 @@ export const route = createRoute({
     "the quote holds is gated as a direct hold is: a drop whose buyer_proof is token or pow needs the " +
     "quote's buyer to send their Buyer-Token (401 buyer-token-required; a member's quote passes), a " +
     "Buyer-Token for another buyer than the quote's is 422, and a live queued drop needs this buyer's " +
-    "Admission-Token for it (403 admission-required).",
+    "Admission-Token for it (403 admission-required). A creator's publishable key (`cc_pk_…`) may be " +
+    "sent: a quote of another creator is then 404.",
   middleware: [
+    optionalApiKey,
     idempotent(201, { required: true, scope: creatorOfQuote, alongside: checkoutReadsOf, replay }),
   ] as const,
   request: {

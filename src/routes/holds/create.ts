@@ -4,6 +4,7 @@ import { GateHeaders } from "../../buyers/schemas";
 import { gateHold } from "../../drops/gate";
 import { BuyerHeaders, CreateHoldBody, HoldSchema, type HoldView } from "../../holds/schemas";
 import { placeHold } from "../../holds/verbs";
+import { optionalApiKey } from "../../http/auth";
 import { type AppEnv, buyerContext } from "../../http/context";
 import { idempotencyKeyOf } from "../../http/idempotency";
 import { problemResponses } from "../../http/openapi";
@@ -22,7 +23,10 @@ export const route = createRoute({
     "with Retry-After, counted exactly in the drop's object. A saturated drop answers 503 with Retry-After. The buyer is the Buyer-Token's " +
     "when one is sent (a bad one is 401), else Buyer-Id's; a drop whose buyer_proof is token or pow " +
     "refuses Buyer-Id alone with 401 buyer-token-required, and while its queue is on and it is live, a " +
-    "hold without this buyer's Admission-Token for it is 403 admission-required (docs/buyer-tokens.md).",
+    "hold without this buyer's Admission-Token for it is 403 admission-required (docs/buyer-tokens.md). " +
+    "A creator's publishable key (`cc_pk_…`) may be sent: another creator's drop is then 404. A suspended " +
+    "creator's drop is 403 creator-suspended.",
+  middleware: [optionalApiKey] as const,
   request: {
     params: IdParam("Drop id"),
     headers: BuyerHeaders.partial().extend(GateHeaders.shape).extend(IdempotencyHeaders.shape),
@@ -38,7 +42,8 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const idempotencyKey = idempotencyKeyOf(c, { required: true });
   const body = c.req.valid("json");
   const dropId = c.req.valid("param").id;
-  const gate = await gateHold(await gateContext(c), dropId, c.req.valid("header"));
+  const owner = c.get("caller")?.creatorId ?? null;
+  const gate = await gateHold(await gateContext(c), dropId, c.req.valid("header"), owner);
   const { hold, replayed } = await placeHold({
     ctx: buyerContext(c),
     input: {

@@ -14,6 +14,7 @@ import { ProblemSchema, problemResponse, problemTable } from "../../http/problem
 import { randomToken } from "../../lib/crypto";
 import { pageFacts } from "../../links/page";
 import { linkForPage } from "../../links/store";
+import { creatorSuspendedError } from "../../operator/standing";
 import { pageCsp, renderCheckoutPage, renderMessagePage } from "../../surfaces/checkout-page/page";
 
 type Status = 200 | 403 | 404 | 410 | 500 | 503;
@@ -61,6 +62,14 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
       notFound("checkout link", id),
       "This checkout link doesn't exist",
       "Check the address, or ask the seller for a new link.",
+    );
+  }
+  if (link.creatorSuspended) {
+    return refuse(
+      c,
+      creatorSuspendedError("checkout link"),
+      "This shop is unavailable",
+      "The seller's shop is unavailable right now; nothing can be bought here. Try again later.",
     );
   }
   if (link.status === "archived") {
@@ -156,7 +165,8 @@ export function registerLinkPage(app: OpenAPIHono<AppEnv>): void {
     description:
       "Server-rendered: the price for the buyer's country, live stock for a drop, email, payment and the " +
       "entitlement. `?embed=1&parent=<origin>` renders it for an iframe on `parent`, only when the creator " +
-      "allows that origin (403 otherwise); `Content-Security-Policy: frame-ancestors` names it. An unknown " +
+      "allows that origin (403 otherwise); `Content-Security-Policy: frame-ancestors` names it. A suspended " +
+      "creator's link is 403 (the shop is unavailable). An unknown " +
       "link is 404, an archived one 410; each refusal is an HTML page, or problem+json to a client that asks for JSON only.",
     request: {
       params: z.object({
@@ -169,7 +179,7 @@ export function registerLinkPage(app: OpenAPIHono<AppEnv>): void {
     },
     responses: {
       200: { description: "The checkout page", content: HtmlPage },
-      403: refusal("Embedding on `parent` is not allowed by the creator"),
+      403: refusal("Embedding on `parent` is not allowed by the creator, or the creator is suspended"),
       404: refusal("No such link"),
       410: refusal("The link was archived, or its offer is no longer on sale"),
       500: refusal("Internal error"),

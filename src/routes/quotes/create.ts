@@ -29,6 +29,8 @@ export const route = createRoute({
     "less for an upsell or a coupon that expires sooner). Coupons are checked but not redeemed: redemption " +
     "is counted when payment succeeds. An offer with an open or upcoming drop is quoted only with that " +
     "`drop_id`; a bundle's quote lists every component's drop its checkout will hold (`drops`). " +
+    "A publishable key (`cc_pk_…`) names the creator: another creator's offer is 404, and the caller is " +
+    "priced as a buyer (no `member_id`). A suspended creator's offer is 403 creator-suspended. " +
     "Refusals: 404 unknown offer; 409 archived offer, ended drop, upsell not eligible; 422 currency not " +
     "offered, a drop offer without its drop, coupon-unknown, -not-applicable, -expired, -exhausted, and " +
     "amount-out-of-range for a total no payment provider can charge (0 is always allowed).",
@@ -41,13 +43,16 @@ export const route = createRoute({
   },
   responses: {
     201: jsonResponse("The quote: breakdown, total and signed token", QuoteSchema),
-    ...problemResponses(400, 401, 404, 409, 410, 413, 415, 422, 500),
+    ...problemResponses(400, 401, 403, 404, 409, 410, 413, 415, 422, 500),
   },
 });
 
 const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
   const body = c.req.valid("json");
-  const caller = c.get("caller");
+  // A publishable key only names the creator the offer must belong to (another's is 404); its caller
+  // is priced as a buyer: no member_id, no creator's rate-limit key, no "api" source.
+  const named = c.get("caller");
+  const caller = named?.kind === "publishable" ? null : named;
   const ctx = buyerContext(c);
   // Counted beside the pricing, not ahead of it, so the counter's round trip overlaps the pricing's own
   // reads; a quote priced over the limit is thrown away unsent.
@@ -56,6 +61,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
     ctx: {
       ...ctx,
       caller,
+      owner: named?.creatorId ?? null,
       quoteKeys: await quoteKeys(c.get("config").QUOTE_SIGNING_KEYS),
       exposures: requestExposures(c),
     },

@@ -11,7 +11,9 @@ export const route = createRoute({
   tags: ["Checkout"],
   summary: "Stripe's webhook endpoint: verify, store each event once, acknowledge, handle after",
   description:
-    "Verified on the raw body with the endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, 300 s tolerance); " +
+    "Verified on the raw body with the endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, 300 s tolerance), " +
+    "or the Connect endpoint's (`STRIPE_CONNECT_WEBHOOK_SECRET`) when set; `account.updated` re-reads the " +
+    "connected account and stores its readiness (docs/payouts.md); " +
     "a bad or missing signature is 400 and writes nothing, and so is a signed body that is not a well-formed " +
     "event (`webhook-event-malformed`: no string `id` or `type`, or no object `data.object`). " +
     "Each event id is stored once: a redelivery is " +
@@ -39,6 +41,7 @@ const handler: RouteHandler<typeof route, AppEnv> = async (c) => {
       rawBody: await c.req.text(),
       signature: c.req.valid("header")["stripe-signature"],
       secret: config.STRIPE_WEBHOOK_SECRET,
+      connectSecret: config.STRIPE_CONNECT_WEBHOOK_SECRET,
     },
     (work) => c.executionCtx.waitUntil(work),
   );

@@ -14,7 +14,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { getPlatformProxy, unstable_readConfig, unstable_startWorker } from "wrangler";
 import * as schema from "../../../src/db/schema";
 import { demo, seedDemo } from "../../../src/db/seed";
-import { displayPrefix, generateApiKey, hashApiKey } from "../../../src/lib/api-keys";
+import { generateApiKey } from "../../../src/lib/api-keys";
 import { freePort } from "./ports";
 
 export const root = path.join(import.meta.dirname, "..", "..", "..");
@@ -83,11 +83,7 @@ async function seed(persistTo: string, key: string): Promise<void> {
     persist: { path: path.join(persistTo, "v3") },
   });
   try {
-    await seedDemo(
-      drizzle(proxy.env.DB, { schema }),
-      { hash: await hashApiKey(key), prefix: displayPrefix(key) },
-      Date.now(),
-    );
+    await seedDemo(drizzle(proxy.env.DB, { schema }), { secret: key }, Date.now());
   } finally {
     await proxy.dispose();
   }
