@@ -102,11 +102,16 @@ if (!opts["no-connect"]) {
   console.log(`  ${account.body.account_id}: ready=${account.body.ready}`);
   const link = await call("POST", "/v1/connect/account-links", { key: secretKey, headers: idem(), body: {} });
   console.log(`  onboarding link: ${link.body.url}`);
-  // What the creator does in the browser: press "Complete onboarding" on the sandbox's page.
+  // What the creator does in the browser: open the page and press "Complete onboarding", whose form
+  // posts back to the page (with the browser's Origin: the page accepts its own form only).
   const page = new URL(link.body.url);
-  await call("POST", `${page.pathname}${page.search}`, {
-    body: new URLSearchParams({ action: "complete" }).toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded" },
+  await call("GET", `${page.pathname}${page.search}`, { expect: [200] });
+  await call("POST", page.pathname, {
+    body: new URLSearchParams({
+      action: "complete",
+      return: page.searchParams.get("return") ?? "",
+    }).toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: page.origin },
     expect: [200, 303],
   });
   const ready = await call("GET", "/v1/connect/account", { key: secretKey });
@@ -136,11 +141,11 @@ const checkout = await call("POST", "/v1/checkouts", {
 console.log(`  checkout ${checkout.body.id}: ${checkout.body.status}`);
 
 const order = await call("GET", `/v1/orders/${checkout.body.order_id}`, { key: secretKey });
-const { amount_total: total, platform_fee_amount: fee, destination_account: destination } = order.body;
-console.log(`  order ${order.body.id}: ${order.body.status}, ${total} ${order.body.currency}`);
+const { amount, currency, payout } = order.body;
+console.log(`  order ${order.body.id}: ${order.body.status}, ${amount} ${currency} (minor units)`);
 console.log(
-  destination
-    ? `  paid to ${destination}: the creator's share ${total - fee}, the platform's fee ${fee}`
+  payout
+    ? `  a destination charge to ${payout.destination_account}: the creator's share ${payout.creator_share}, the platform's fee ${payout.platform_fee}`
     : "  no connected account: the platform's own account took the payment",
 );
 

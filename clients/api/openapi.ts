@@ -15726,6 +15726,15 @@ export interface components {
             } | null;
             shipping_address: components["schemas"]["ShippingAddress"];
             fulfilment: components["schemas"]["OrderFulfilment"];
+            /** @description A destination charge (docs/payouts.md): how the payment was split; null when the platform's own account took it. */
+            payout: {
+                /** @description The creator's connected account (`acct_…`). */
+                destination_account: string;
+                /** @description Minor units the platform kept. */
+                platform_fee: number;
+                /** @description Minor units transferred to the account. */
+                creator_share: number;
+            } | null;
         };
         /** @description Where a physical order ships, as validated at checkout; null for a digital one. */
         ShippingAddress: {
@@ -15798,9 +15807,37 @@ export interface components {
             /** @description Required to ship, refused otherwise. */
             tracking_number?: string;
         };
-        Receipt: components["schemas"]["Order"] & {
+        Receipt: {
+            id: string;
             /** @enum {string} */
-            object?: "receipt";
+            object: "receipt";
+            /** @enum {string} */
+            status: "pending" | "paid" | "failed" | "cancelled" | "refunded";
+            offer_id: string;
+            drop_id: string | null;
+            quantity: number;
+            /** @description Minor units. */
+            amount: number;
+            currency: string;
+            email: string;
+            member_id: string | null;
+            source: string;
+            payment: {
+                provider: string | null;
+                id: string | null;
+                /** @description A point of sale's own reference for a card it captured offline. */
+                reference: string | null;
+            };
+            created_at: string;
+            paid_at: string | null;
+            /** @description The buyer's bank disputed the payment: its access was revoked (a chargeback). */
+            dispute: {
+                id: string;
+                status: string;
+                disputed_at: string;
+            } | null;
+            shipping_address: components["schemas"]["ShippingAddress"];
+            fulfilment: components["schemas"]["OrderFulfilment"];
             lines: {
                 type: string;
                 amount: number;

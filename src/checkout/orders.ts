@@ -252,8 +252,9 @@ export async function receipt({
     .select()
     .from(entitlements)
     .where(and(eq(entitlements.creatorId, loaded.order.creatorId), grantedBy("order", [loaded.order.id])));
+  const { payout: _split, ...order } = renderOrder(loaded.order);
   return {
-    ...renderOrder(loaded.order),
+    ...order,
     object: "receipt",
     lines: JSON.parse(loaded.checkout.lines) as PriceLine[],
     entitlements: granted.map((e) => ({

@@ -4,6 +4,7 @@
  * reached keeps everything, so the buyer's retry with the same key resumes it.
  */
 import { and, eq } from "drizzle-orm";
+import { payoutsNotReady } from "../connect/checkout";
 import { type BillingInterval, orders } from "../db/schema";
 import { AppError, invalid } from "../errors";
 import { type CallStats, type CreatePayment, type Destination, ProviderError } from "../payments/provider";
@@ -113,8 +114,16 @@ export function providerProblem(error: unknown): unknown {
       },
     );
   }
+  // The creator's connected account lost what a destination charge needs before its `account.updated`
+  // arrived: the creator's to fix, not the buyer's card.
+  if (error.code !== null && destinationRefusals.has(error.code)) {
+    return payoutsNotReady(`the payment provider refused the connected account (${error.message})`);
+  }
   return invalid(
     [{ in: "body", path: "/payment_method", message: error.message }],
     "The payment provider refused the request.",
   );
 }
+
+/** Stripe's codes (and the sandbox's) for a destination the account cannot receive. */
+const destinationRefusals = new Set(["insufficient_capabilities_for_transfer", "account_invalid"]);

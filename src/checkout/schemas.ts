@@ -131,6 +131,19 @@ export const OrderSchema = z
     fulfilment: FulfilmentSchema.nullable().openapi({
       description: "A paid physical order's route and status (docs/fulfilment.md); null otherwise.",
     }),
+    payout: z
+      .object({
+        destination_account: z
+          .string()
+          .openapi({ description: "The creator's connected account (`acct_…`)." }),
+        platform_fee: z.number().int().openapi({ description: "Minor units the platform kept." }),
+        creator_share: z.number().int().openapi({ description: "Minor units transferred to the account." }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "A destination charge (docs/payouts.md): how the payment was split; null when the platform's own account took it.",
+      }),
   })
   .openapi("Order");
 export type OrderView = z.infer<typeof OrderSchema>;
@@ -141,16 +154,19 @@ export const RefundOrderBody = z
   })
   .openapi("RefundOrder");
 
-export const ReceiptSchema = OrderSchema.extend({
-  object: z.literal("receipt"),
-  lines: z.array(z.object({ type: z.string(), amount: z.number().int(), ref: z.string().optional() })),
-  entitlements: z.array(
-    z.object({
-      id: z.string(),
-      benefit_key: z.string(),
-      expires_at: z.string().nullable(),
-      revoked_at: z.string().nullable(),
-    }),
-  ),
-}).openapi("Receipt");
+/** The buyer's receipt: the order without the platform's split, which is between it and the creator. */
+export const ReceiptSchema = OrderSchema.omit({ payout: true })
+  .extend({
+    object: z.literal("receipt"),
+    lines: z.array(z.object({ type: z.string(), amount: z.number().int(), ref: z.string().optional() })),
+    entitlements: z.array(
+      z.object({
+        id: z.string(),
+        benefit_key: z.string(),
+        expires_at: z.string().nullable(),
+        revoked_at: z.string().nullable(),
+      }),
+    ),
+  })
+  .openapi("Receipt");
 export type ReceiptView = z.infer<typeof ReceiptSchema>;

@@ -183,4 +183,12 @@ export const renderOrder = (order: OrderRow): OrderView => ({
         },
   shipping_address: renderShippingAddress(order),
   fulfilment: renderFulfilment(order),
+  payout:
+    order.destinationAccount === null
+      ? null
+      : {
+          destination_account: order.destinationAccount,
+          platform_fee: order.platformFeeAmount ?? 0,
+          creator_share: order.amountTotal - (order.platformFeeAmount ?? 0),
+        },
 });

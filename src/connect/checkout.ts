@@ -33,7 +33,11 @@ export function destinationFor(
 export function destinationOf(payout: Payout, amount: number): Destination | undefined {
   if (payout.kind === "not_ready") throw payoutsNotReady(payout.reason);
   if (payout.kind === "platform") return undefined;
-  return { account: payout.account, applicationFeeAmount: applicationFee(amount, payout.feeBps) };
+  return {
+    account: payout.account,
+    applicationFeeAmount: applicationFee(amount, payout.feeBps),
+    applicationFeeBps: payout.feeBps,
+  };
 }
 
 /**

@@ -32,6 +32,7 @@ export const resourceBySegment: Record<string, ScopeResource> = {
   "allowed-origins": "catalog",
   "subscription-settings": "catalog",
   orders: "orders",
+  "orders.csv": "orders",
   checkouts: "orders",
   entitlements: "orders",
   subscriptions: "subscriptions",

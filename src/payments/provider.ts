@@ -71,6 +71,11 @@ export interface Destination {
   account: string;
   /** Minor units the platform keeps; 0 for none. */
   applicationFeeAmount: number;
+  /**
+   * The creator's fee rate the amount came from (basis points), when known: a subscription at Stripe takes
+   * its fee as a percent of each invoice, which an amount floored to the minor unit cannot give back exactly.
+   */
+  applicationFeeBps?: number | undefined;
 }
 
 export interface CreatePayment {

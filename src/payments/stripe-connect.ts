@@ -43,16 +43,18 @@ export function destinationParams(
 /**
  * A subscription's destination: every invoice's payment is a destination charge to the account.
  * Stripe takes the fee of a subscription as a percent of each invoice (`application_fee_percent`, a
- * decimal with at most two places), not an amount, so the first payment's fee is derived back to a
- * percent of its amount (basis points / 100) and Stripe computes each invoice's fee from it: read the
- * fee actually taken from the payment's `destination`, not from the request.
+ * decimal with at most two places), not an amount: the creator's rate in basis points / 100 when the
+ * destination carries it, else derived back from the first payment's fee. Stripe computes each invoice's
+ * fee from it: read the fee actually taken from the payment's `destination`, not from the request.
  */
 export function subscriptionDestinationParams(
   destination: CreatePayment["destination"],
   amount: number,
 ): Pick<Stripe.SubscriptionCreateParams, "transfer_data" | "application_fee_percent"> {
   if (destination === undefined) return {};
-  const bps = amount > 0 ? Math.round((destination.applicationFeeAmount * 10_000) / amount) : 0;
+  const bps =
+    destination.applicationFeeBps ??
+    (amount > 0 ? Math.round((destination.applicationFeeAmount * 10_000) / amount) : 0);
   return {
     transfer_data: { destination: destination.account },
     ...(bps > 0 ? { application_fee_percent: bps / 100 } : {}),

@@ -156,6 +156,18 @@ export function setRequestQueueSends(enabled: boolean | undefined): void {
 export const requestQueueSends = (environment: string): boolean => poking ?? environment !== "test";
 
 /**
+ * POSTs that never write an audit row, so never make an event due: the hottest public routes. A poke
+ * for each would be most of a month's queue operations (docs/deploy.md, What it costs).
+ */
+const writesNoEvents = new Set([
+  "/v1/quotes",
+  "/v1/quotes/verify",
+  "/v1/entitlements/verify",
+  "/v1/buyer-tokens",
+  "/v1/buyer-tokens/challenge",
+]);
+
+/**
  * After a write answered successfully, poke the dispatcher: one queue send in waitUntil, nothing on the
  * response's path. The cron catches anything a lost poke missed.
  */
@@ -163,6 +175,7 @@ export const pokeDispatcher = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const method = c.req.method;
   if (method === "GET" || method === "HEAD" || method === "OPTIONS" || c.res.status >= 400) return;
+  if (writesNoEvents.has(c.req.path)) return;
   const queue = c.env.WEBHOOK_QUEUE;
   if (queue === undefined || !requestQueueSends(c.get("config").ENVIRONMENT)) return;
   let waitUntil: (work: Promise<unknown>) => void;

@@ -182,6 +182,10 @@ describe("what a purchase costs on Cloudflare's meters", () => {
     expect(quoteUsage.durableObjects, JSON.stringify(quoteUsage.doCalls)).toBeLessThanOrEqual(
       QUOTE_MAX.objects,
     );
+    // A quote writes nothing a webhook could carry, so it pokes no dispatcher: at a million quotes a
+    // month those pokes were most of the queue's bill.
+    expect(quoteUsage.queueMessages).toBe(0);
+    expect(checkoutUsage.queueMessages).toBe(1);
     expect(checkoutUsage.d1.read, trace(checkoutUsage)).toBeLessThanOrEqual(CHECKOUT_MAX.read);
     expect(checkoutUsage.d1.written, trace(checkoutUsage)).toBeLessThanOrEqual(CHECKOUT_MAX.written);
     expect(checkoutUsage.durableObjects, JSON.stringify(checkoutUsage.doCalls)).toBeLessThanOrEqual(
