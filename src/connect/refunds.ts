@@ -80,3 +80,31 @@ export const destinationOfPayment = (payment: Payment): { account: string; fee: 
   payment.destination == null
     ? null
     : { account: payment.destination.account, fee: payment.destination.applicationFeeAmount };
+
+/**
+ * A refund of `paid` (a payment as the provider reports it, before the refund): the reversal's record
+ * when it was a destination charge, nothing otherwise. For callers that learn the destination from the
+ * payment itself (subscription refunds), not from an order row.
+ */
+export function paymentRefundWrites(
+  ctx: { db: Db; actor: string; now: number },
+  p: { creatorId: string; orderId: string | null; paid: Payment; refund: Refund },
+  subject: { type: string; id: string },
+): Write[] {
+  const destination = destinationOfPayment(p.paid);
+  if (destination === null) return [];
+  return refundTransferWrites(
+    ctx,
+    {
+      creatorId: p.creatorId,
+      orderId: p.orderId,
+      payment: p.paid,
+      account: destination.account,
+      fee: destination.fee,
+      refundedBefore: p.paid.amountRefunded,
+      amount: p.refund.amount,
+      refund: p.refund,
+    },
+    subject,
+  );
+}

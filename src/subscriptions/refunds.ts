@@ -5,7 +5,7 @@
  * refunded as an order (POST /v1/orders/{id}/refund), which ends the subscription the same way.
  */
 import { and, desc, eq } from "drizzle-orm";
-import { destinationOfPayment, refundTransferWrites, reversalOption } from "../connect/refunds";
+import { destinationOfPayment, paymentRefundWrites, reversalOption } from "../connect/refunds";
 import type { Write } from "../db/client";
 import { subscriptionInvoices as si } from "../db/schema";
 import { AppError } from "../errors";
@@ -62,23 +62,11 @@ export async function refundLastInvoice(
     }
     throw unavailable();
   }
-  const shareWrites: Write[] =
-    destination === null
-      ? []
-      : refundTransferWrites(
-          { db: ctx.db, actor: ctx.actor, now: ctx.now },
-          {
-            creatorId: loaded.row.creatorId,
-            orderId: null,
-            payment: paid,
-            account: destination.account,
-            fee: destination.fee,
-            refundedBefore: paid.amountRefunded,
-            amount: refund.amount,
-            refund,
-          },
-          { type: "subscription", id },
-        );
+  const shareWrites: Write[] = paymentRefundWrites(
+    { db: ctx.db, actor: ctx.actor, now: ctx.now },
+    { creatorId: loaded.row.creatorId, orderId: null, paid, refund },
+    { type: "subscription", id },
+  );
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = stateOf(loaded.row);
     const at = factTime(loaded.row, ctx.now);

@@ -18,7 +18,7 @@ import { and, eq } from "drizzle-orm";
 import { auditWrite } from "../audit";
 import { chargedBack, phaseOf } from "../checkout/disputes";
 import type { PaymentContext } from "../checkout/transition";
-import { destinationOfPayment, refundTransferWrites, reversalOption } from "../connect/refunds";
+import { destinationOfPayment, paymentRefundWrites, reversalOption } from "../connect/refunds";
 import { runBatch, type Write } from "../db/client";
 import { type SubscriptionRow, subscriptions } from "../db/schema";
 import type { BillingInvoice, Payment, Refund } from "../payments/provider";
@@ -181,22 +181,11 @@ async function refundPaidAfterEnd(ctx: PaymentContext, row: Row, invoiceId: stri
       { type: "subscription", id: row.id },
       { invoice_id: invoiceId, payment_id: paymentId, reason: "paid_after_subscription_ended" },
     ),
-    ...(destination === null
-      ? []
-      : refundTransferWrites(
-          { db: ctx.db, actor: ACTOR, now: ctx.now },
-          {
-            creatorId: row.creatorId,
-            orderId: row.orderId,
-            payment: paid,
-            account: destination.account,
-            fee: destination.fee,
-            refundedBefore: paid.amountRefunded,
-            amount: refund.amount,
-            refund,
-          },
-          { type: "subscription", id: row.id },
-        )),
+    ...paymentRefundWrites(
+      { db: ctx.db, actor: ACTOR, now: ctx.now },
+      { creatorId: row.creatorId, orderId: row.orderId, paid, refund },
+      { type: "subscription", id: row.id },
+    ),
   ]);
 }
 

@@ -7,7 +7,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { destinationNow } from "../connect/checkout";
-import { destinationOfPayment, refundTransferWrites, reversalOption } from "../connect/refunds";
+import { destinationOfPayment, paymentRefundWrites, reversalOption } from "../connect/refunds";
 import type { Db, Write } from "../db/client";
 import { offerPrices, offers, subscriptionInvoices } from "../db/schema";
 import { AppError, notFound } from "../errors";
@@ -213,23 +213,11 @@ async function settleProration(
       .catch(() => {
         throw unavailable();
       });
-    const writes =
-      destination === null
-        ? []
-        : refundTransferWrites(
-            { db: ctx.db, actor: ctx.actor, now: ctx.now },
-            {
-              creatorId: row.creatorId,
-              orderId: null,
-              payment: paid,
-              account: destination.account,
-              fee: destination.fee,
-              refundedBefore: paid.amountRefunded,
-              amount: refund.amount,
-              refund,
-            },
-            { type: "subscription", id: row.id },
-          );
+    const writes = paymentRefundWrites(
+      { db: ctx.db, actor: ctx.actor, now: ctx.now },
+      { creatorId: row.creatorId, orderId: null, paid, refund },
+      { type: "subscription", id: row.id },
+    );
     return { paymentId: invoice.paymentId, writes };
   }
   return { paymentId: null, writes: [] };
