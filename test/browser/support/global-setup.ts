@@ -12,6 +12,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     workerOrigin: string;
     apiKey: string;
+    /** The platform operator's key (creates creators). */
+    operatorKey: string;
     /** The creator's site: allowed to embed the checkout. */
     hostOrigin: string;
     /** Another site: never allowed. */
@@ -36,6 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
   project.provide("workerOrigin", worker.origin);
   project.provide("apiKey", worker.apiKey);
+  project.provide("operatorKey", worker.operatorKey);
   project.provide("hostOrigin", host.origin);
   project.provide("strangerOrigin", stranger.origin);
   return stop;

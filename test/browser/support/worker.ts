@@ -14,7 +14,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { getPlatformProxy, unstable_readConfig, unstable_startWorker } from "wrangler";
 import * as schema from "../../../src/db/schema";
 import { demo, seedDemo } from "../../../src/db/seed";
-import { generateApiKey } from "../../../src/lib/api-keys";
+import { generateApiKey, generateOperatorKey, hashApiKey } from "../../../src/lib/api-keys";
 import { freePort } from "./ports";
 
 export const root = path.join(import.meta.dirname, "..", "..", "..");
@@ -26,6 +26,8 @@ export interface TestWorker {
   origin: string;
   /** The seeded demo creator's API key (Bearer). */
   apiKey: string;
+  /** The platform operator's key; the worker holds only its SHA-256 (OPERATOR_KEY_SHA256). */
+  operatorKey: string;
   creatorId: string;
   stop(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startTestWorker(): Promise<TestWorker> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const secrets = await devSecrets();
+  const operatorKey = generateOperatorKey();
   const text = (value: string) => ({ type: "plain_text" as const, value });
   const secret = (value: string) => ({ type: "secret_text" as const, value });
   const worker = await unstable_startWorker({
@@ -107,6 +110,7 @@ export async function startTestWorker(): Promise<TestWorker> {
       ENTITLEMENT_ISSUER: text(origin),
       QUOTE_SIGNING_KEYS: secret(secrets.QUOTE_SIGNING_KEYS),
       ENTITLEMENT_SIGNING_KEYS: secret(secrets.ENTITLEMENT_SIGNING_KEYS),
+      OPERATOR_KEY_SHA256: secret(await hashApiKey(operatorKey)),
     },
     dev: {
       server: { hostname: "127.0.0.1", port },
@@ -120,6 +124,7 @@ export async function startTestWorker(): Promise<TestWorker> {
   return {
     origin,
     apiKey,
+    operatorKey,
     creatorId: demo.creatorId,
     async stop() {
       await worker.dispose();
