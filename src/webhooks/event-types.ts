@@ -42,6 +42,12 @@ export const eventTypes = [
   "drop.closed",
   // Point of sale: a device's signed batch landed.
   "pos.batch_reconciled",
+  // Payouts (Stripe Connect): the creator's connected account linked or its readiness changed, and its
+  // share of a payment taken back (a refund, a dispute) or sent again (a dispute won).
+  "connect.account_linked",
+  "connect.account_updated",
+  "connect.transfer_reversed",
+  "connect.transfer_sent",
   // Sent only by POST /v1/webhook-endpoints/{id}/test, to that endpoint.
   "webhook.test",
 ] as const;
