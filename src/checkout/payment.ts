@@ -5,6 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { payoutsNotReady } from "../connect/checkout";
+import { syncAccount } from "../connect/verbs";
 import { type BillingInterval, orders } from "../db/schema";
 import { AppError, invalid } from "../errors";
 import { type CallStats, type CreatePayment, type Destination, ProviderError } from "../payments/provider";
@@ -66,9 +67,28 @@ export async function createPayment(
     }
     return await ctx.provider.create(payment, stats);
   } catch (error) {
-    if (error instanceof ProviderError && !error.retryable) await abandonRefused(ctx, p, error);
+    if (error instanceof ProviderError && !error.retryable) {
+      await abandonRefused(ctx, p, error);
+      if (isDestinationRefusal(error) && p.destination !== undefined)
+        await resync(ctx, p.destination.account);
+    }
     throw providerProblem(error);
   }
+}
+
+/**
+ * The provider refused the creator's account before its `account.updated` reached us: re-read it now,
+ * so the stored readiness says so and the next checkout is refused without a call to the provider.
+ * Best effort: the event, when it comes, does the same.
+ */
+async function resync(ctx: CheckoutContext, account: string): Promise<void> {
+  const connect = ctx.provider.connect;
+  if (connect === undefined) return;
+  await syncAccount(ctx.db, connect, account, ctx.now, `provider:${ctx.provider.name}`).catch(
+    (error: unknown) => {
+      console.error(JSON.stringify({ connect: "resync_failed", account, error: String(error) }));
+    },
+  );
 }
 
 /**
@@ -116,7 +136,7 @@ export function providerProblem(error: unknown): unknown {
   }
   // The creator's connected account lost what a destination charge needs before its `account.updated`
   // arrived: the creator's to fix, not the buyer's card.
-  if (error.code !== null && destinationRefusals.has(error.code)) {
+  if (isDestinationRefusal(error)) {
     return payoutsNotReady(`the payment provider refused the connected account (${error.message})`);
   }
   return invalid(
@@ -127,3 +147,5 @@ export function providerProblem(error: unknown): unknown {
 
 /** Stripe's codes (and the sandbox's) for a destination the account cannot receive. */
 const destinationRefusals = new Set(["insufficient_capabilities_for_transfer", "account_invalid"]);
+const isDestinationRefusal = (error: ProviderError): boolean =>
+  error.code !== null && destinationRefusals.has(error.code);

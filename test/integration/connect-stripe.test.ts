@@ -602,6 +602,13 @@ describe("through the app, with Stripe (the fake) as the provider", () => {
     expect(res.status, JSON.stringify(res.body)).toBe(409);
     expect(res.body.type).toMatch(/payouts-not-ready$/);
     expect(c.world.fake.paymentIntents()).toEqual([]);
+    // The refusal re-read the account: the next buyer is refused from the stored readiness, before any
+    // hold and without asking Stripe for a payment.
+    const calls = c.world.fake.count("POST /v1/payment_intents");
+    const again = await buy(c);
+    expect(again.res.status).toBe(409);
+    expect(again.res.body.detail).toMatch(/rejected\.fraud|disabled|requirements/i);
+    expect(c.world.fake.count("POST /v1/payment_intents")).toBe(calls);
     expect(await expectInvariants(drop.id)).toMatchObject({ sold: 0, held: 0 });
   });
 
