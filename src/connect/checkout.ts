@@ -6,7 +6,7 @@
  */
 import type { Db } from "../db/client";
 import { AppError } from "../errors";
-import { creatorSuspended } from "../http/auth";
+import { creatorSuspended } from "../operator/standing";
 import type { Destination, PaymentFailure } from "../payments/provider";
 import { applicationFee, type Payout, type PayoutsMode } from "./payouts";
 import { currentPayout, type PayoutFacts, payoutOfFacts } from "./store";
@@ -24,7 +24,7 @@ export function destinationFor(
   facts: PayoutFacts,
   amount: number,
 ): Destination | undefined {
-  if (facts.suspended) throw creatorSuspended();
+  if (facts.suspended) throw creatorSuspended("quote");
   // Nothing is charged, so nothing needs paying out.
   if (amount === 0) return undefined;
   return destinationOf(payoutOfFacts(mode, facts), amount);

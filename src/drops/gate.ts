@@ -20,7 +20,7 @@ import type { Db } from "../db/client";
 import { AppError, invalid, notFound } from "../errors";
 import { buyerKey } from "../holds/buyer";
 import type { InventoryGateway } from "../inventory/gateway";
-import { creatorSuspendedError } from "../operator/standing";
+import { creatorSuspended } from "../operator/standing";
 import type { QuoteClaims, QuoteKeys } from "../quotes/token";
 import { type DropSettings, dropSettings, isLive } from "./settings";
 
@@ -105,7 +105,7 @@ function assertProof(settings: DropSettings, asker: Pick<Asker, "proven" | "powB
  */
 function assertSellable(settings: DropSettings, owner: string | null | undefined): void {
   if (owner != null && settings.creatorId !== owner) throw notFound("drop", settings.id);
-  if (settings.creatorSuspended) throw creatorSuspendedError("drop");
+  if (settings.creatorSuspended) throw creatorSuspended("drop");
 }
 
 /** The queue's admission, while it is on and the drop is live; null when no admission is needed. */

@@ -6,9 +6,10 @@
  */
 import { eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { type buyerProofs, creators, drops } from "../db/schema";
+import { type buyerProofs, drops } from "../db/schema";
 import { notFound } from "../errors";
 import { DROP_ID } from "../inventory/gateway";
+import { creatorStatusOf } from "../operator/standing";
 
 export const SETTINGS_TTL_MS = 5000;
 
@@ -38,12 +39,7 @@ export async function dropSettings(db: Db, dropId: string, now: number): Promise
   const hit = cache.get(dropId);
   if (hit !== undefined && now - hit.readAt < SETTINGS_TTL_MS && now >= hit.readAt) return hit.settings;
   if (!DROP_ID.test(dropId)) throw notFound("drop", dropId);
-  const [row] = await db
-    .select(columns)
-    .from(drops)
-    .innerJoin(creators, eq(creators.id, drops.creatorId))
-    .where(eq(drops.id, dropId))
-    .limit(1);
+  const [row] = await db.select(columns).from(drops).where(eq(drops.id, dropId)).limit(1);
   if (row === undefined) throw notFound("drop", dropId);
   return remember(row, now);
 }
@@ -57,7 +53,7 @@ const columns = {
   startsAt: drops.startsAt,
   endsAt: drops.endsAt,
   state: drops.state,
-  creatorStatus: creators.status,
+  creatorStatus: creatorStatusOf(drops.creatorId),
 };
 
 type SettingsRow = Awaited<ReturnType<typeof settingsRead>>[number];
@@ -79,11 +75,7 @@ function remember(row: SettingsRow, now: number): DropSettings {
  * idempotency claim), so the gate that follows costs no round trip of its own; then primeDropSettings.
  */
 export const settingsRead = (db: Db, dropIds: string[]) =>
-  db
-    .select(columns)
-    .from(drops)
-    .innerJoin(creators, eq(creators.id, drops.creatorId))
-    .where(inArray(drops.id, dropIds));
+  db.select(columns).from(drops).where(inArray(drops.id, dropIds));
 
 export function primeDropSettings(rows: SettingsRow[], now: number): void {
   for (const row of rows) remember(row, now);

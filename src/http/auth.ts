@@ -4,18 +4,13 @@ import { AppError } from "../errors";
 import { lastUsedWrite } from "../keys/last-used";
 import { type LiveKey, liveKey } from "../keys/lookup";
 import { requiredScope, scopesAllow } from "../keys/scopes";
+import { creatorSuspended } from "../operator/standing";
 import type { AppEnv, Tenant } from "./context";
 
 const unauthenticated = (detail: string) =>
   new AppError("unauthenticated", detail, {
     headers: { "www-authenticate": 'Bearer realm="creator-commerce"' },
   });
-
-export const creatorSuspended = () =>
-  new AppError(
-    "creator_suspended",
-    "The creator is suspended by the platform operator: its keys and buyer routes are refused until reinstated. Nothing was deleted.",
-  );
 
 /**
  * Admin routes: `Authorization: Bearer <secret or restricted key>` resolves to exactly one creator.

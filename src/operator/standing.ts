@@ -7,10 +7,11 @@ import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { creators } from "../db/schema";
 import { AppError } from "../errors";
 
-export const creatorSuspendedError = (what: string) =>
+/** The one answer for a suspended creator, whether its key, its offer, drop, link or quote was named. */
+export const creatorSuspended = (what = "key") =>
   new AppError(
     "creator_suspended",
-    `The creator of this ${what} is suspended by the platform operator: it sells nothing until reinstated. Nothing was deleted.`,
+    `The creator of this ${what} is suspended by the platform operator: its keys are refused and it sells nothing until reinstated. Nothing was deleted.`,
   );
 
 /**

@@ -13,7 +13,7 @@ import { AppError, invalid, notFound } from "../errors";
 import { newId } from "../lib/ids";
 import { toIso } from "../lib/time";
 import { type ExposureSink, quoteExposures } from "../metrics/counters";
-import { creatorSuspendedError } from "../operator/standing";
+import { creatorSuspended } from "../operator/standing";
 import { chargeableProblem } from "../payments/limits";
 import { type CatalogEntry, pricingOf } from "../pricing/catalog";
 import {
@@ -195,7 +195,7 @@ async function sellableOffer(
   if (entry === undefined || (caller !== null && caller.creatorId !== entry.creatorId)) {
     throw notFound("offer", offerId);
   }
-  if (entry.creatorSuspended) throw creatorSuspendedError("offer");
+  if (entry.creatorSuspended) throw creatorSuspended("offer");
   if (entry.status !== "active")
     throw new AppError("conflict", `Offer ${offerId} is archived and cannot be bought.`);
   return entry;

@@ -14,7 +14,7 @@ import { ProblemSchema, problemResponse, problemTable } from "../../http/problem
 import { randomToken } from "../../lib/crypto";
 import { pageFacts } from "../../links/page";
 import { linkForPage } from "../../links/store";
-import { creatorSuspendedError } from "../../operator/standing";
+import { creatorSuspended } from "../../operator/standing";
 import { pageCsp, renderCheckoutPage, renderMessagePage } from "../../surfaces/checkout-page/page";
 
 type Status = 200 | 403 | 404 | 410 | 500 | 503;
@@ -67,7 +67,7 @@ async function handler(c: Context<AppEnv>): Promise<Response> {
   if (link.creatorSuspended) {
     return refuse(
       c,
-      creatorSuspendedError("checkout link"),
+      creatorSuspended("checkout link"),
       "This shop is unavailable",
       "The seller's shop is unavailable right now; nothing can be bought here. Try again later.",
     );
